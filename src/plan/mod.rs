@@ -1,0 +1,138 @@
+//! The migration plan: what the user wants (a [`PlanDraft`], stored as TOML) and the checked,
+//! normalised form the generators work from (a [`Plan`]).
+
+mod draft;
+pub mod fields;
+mod validate;
+
+pub use draft::{KanidmDraft, LoginDraft, NetBoxDraft, OutputDraft, PlanDraft, TlsDraft};
+pub use validate::{Problem, Severity, validate};
+
+use crate::versions::{KanidmCapabilities, NetBoxCapabilities};
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// The identity provider NetBox logs in through today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceIdp {
+    /// social-core backend `keycloak` (`KeycloakOAuth2`); links are `('keycloak', <username>)`.
+    Keycloak,
+    /// Generic `oidc` backend; links are `('oidc', <authentik sub>)`.
+    Authentik,
+    /// No single sign-on yet.
+    None,
+}
+
+impl SourceIdp {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Keycloak => "Keycloak",
+            Self::Authentik => "Authentik",
+            Self::None => "no single sign-on yet",
+        }
+    }
+}
+
+/// What Kanidm should do about PKCE, decided from the plan and the NetBox version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pkce {
+    /// Kanidm keeps enforcing PKCE and NetBox sends `code_challenge` (`USE_PKCE = True`).
+    Enforced,
+    /// `warning-insecure-client-disable-pkce`: only for a NetBox whose social-core cannot send PKCE.
+    Disabled,
+}
+
+/// The user's PKCE choice before it meets the NetBox version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PkceChoice {
+    Auto,
+    Enforce,
+    Disable,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NetBoxTarget {
+    /// Origin without a trailing slash.
+    pub url: String,
+    /// `""` or `segments/`.
+    pub base_path: String,
+    pub caps: NetBoxCapabilities,
+    pub secret_file: PathBuf,
+    pub configuration: Option<PathBuf>,
+    pub redirect_is_https: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KanidmTarget {
+    /// Origin without a trailing slash.
+    pub origin: String,
+    pub caps: KanidmCapabilities,
+    pub client: String,
+    pub display_name: String,
+    pub admin: String,
+    pub group: String,
+    pub members: Vec<String>,
+    /// Every scope NetBox will request, defaults first; all must be in the scope map.
+    pub scopes: Vec<String>,
+    pub pkce: Pkce,
+    pub short_usernames: bool,
+    pub consent_prompt: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoginButton {
+    pub label: String,
+    pub icon: Option<String>,
+}
+
+/// A checked plan. Every field is valid and normalised; build one with [`validate`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub source: SourceIdp,
+    pub netbox: NetBoxTarget,
+    pub kanidm: KanidmTarget,
+    pub ca_file: Option<PathBuf>,
+    pub login: LoginButton,
+    pub output_dir: PathBuf,
+}
+
+/// The scopes social-core's OIDC backend always requests (`DEFAULT_SCOPE`).
+pub const DEFAULT_SCOPES: [&str; 3] = ["openid", "profile", "email"];
+
+impl Plan {
+    /// NetBox's root including BASE_PATH, with a trailing slash.
+    pub fn netbox_root(&self) -> String {
+        format!("{}/{}", self.netbox.url, self.netbox.base_path)
+    }
+
+    /// The callback NetBox sends as `redirect_uri`; Kanidm must hold exactly this (C7, §2.5).
+    pub fn redirect_url(&self) -> String {
+        format!("{}oauth/complete/oidc/", self.netbox_root())
+    }
+
+    /// Where Kanidm's app list sends users: NetBox's root (Kanidm stores it with a trailing slash).
+    pub fn landing_url(&self) -> String {
+        self.netbox_root()
+    }
+
+    /// `SOCIAL_AUTH_OIDC_OIDC_ENDPOINT`: the issuer, with no trailing slash (C13).
+    pub fn issuer(&self) -> String {
+        format!(
+            "{}/oauth2/openid/{}",
+            self.kanidm.origin, self.kanidm.client
+        )
+    }
+
+    /// The scopes beyond social-core's defaults, which NetBox must be told to request.
+    pub fn extra_scopes(&self) -> Vec<&str> {
+        self.kanidm
+            .scopes
+            .iter()
+            .map(String::as_str)
+            .filter(|s| !DEFAULT_SCOPES.contains(s))
+            .collect()
+    }
+}

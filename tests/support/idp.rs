@@ -1,0 +1,643 @@
+//! A Kanidm-shaped OpenID Connect provider for integration tests.
+//!
+//! It serves real TLS on `127.0.0.1:<ephemeral>` with a server certificate issued by a
+//! throw-away CA (SANs `127.0.0.1` and `localhost`; the CA PEM is written into a tempdir
+//! owned by the handle), and answers like kanidmd 1.11.1 does (shapes taken from
+//! `tests/fixtures/kanidm/`, see `idp_endpoints.rs`). Defaults are Kanidm's, for a user who
+//! is logged in and has already consented:
+//!
+//! * ES256 ID tokens with `kid`, JWK with `alg` (switch: `legacy_crypto` → RS256, `jwk_alg`);
+//! * PKCE S256 enforced (switch: `pkce(false)` → `code_challenge_methods_supported: []`);
+//! * exact redirect URL match; every requested scope must be in the scope map;
+//! * `sub` = person UUID, `preferred_username` = SPN `name@domain` (switch: `short_username`);
+//! * `iat = nbf = auth_time` = whole seconds of the IdP clock, `exp = iat + 900`;
+//! * `clock_offset_ms` (positive = IdP ahead) moves token times and the `Date` header;
+//! * `response_delay` delays every answer; `intercept` lets a test replace any answer.
+//!
+//! The server runs on its own thread and runtime, so it works from sync and async tests
+//! alike (a test may block on a child process while the IdP answers). Dropping the handle
+//! stops it.
+//!
+//! ```ignore
+//! let idp = TestIdp::builder()
+//!     .client("netbox", "s3cret")
+//!     .redirect_url("https://netbox.example.com/oauth/complete/oidc/")
+//!     .user(TestUser::alice())
+//!     .start()
+//!     .await;
+//! ```
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use serde_json::Value;
+
+use super::https::HttpsClient;
+pub use super::idp_endpoints::CannedResponse;
+use super::idp_endpoints::{self, FlowState};
+
+/// The default client secret (48 lowercase alphanumerics, like Kanidm's basic secrets).
+pub const DEFAULT_SECRET: &str = "s3cr3tnbsso0test0secret0value0for0kanidm0client0";
+pub const DEFAULT_REDIRECT: &str = "https://netbox.example.com/oauth/complete/oidc/";
+
+/// A Kanidm person.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub uuid: String,
+    /// Short name; the SPN is `name@<domain>`.
+    pub name: String,
+    pub display_name: String,
+    /// Primary mail; `email`/`email_verified` are sent only with the `email` scope.
+    pub email: Option<String>,
+}
+
+impl TestUser {
+    pub fn alice() -> Self {
+        TestUser {
+            uuid: "6f1b7c1e-2a55-4d53-9a3e-0c2f4b8d9e71".to_string(),
+            name: "alice".to_string(),
+            display_name: "Alice Example".to_string(),
+            email: Some("alice@example.com".to_string()),
+        }
+    }
+}
+
+/// One OAuth2 client ("resource server") as `kanidm system oauth2` configures it.
+#[derive(Clone, Debug)]
+pub struct TestClient {
+    pub name: String,
+    pub display_name: String,
+    pub secret: String,
+    /// `oauth2_rs_origin` values (`add-redirect-url`).
+    pub redirect_urls: Vec<String>,
+    /// Scopes the logged-in user's groups map to (`update-scope-map`).
+    pub scope_map: Vec<String>,
+    /// PKCE enforced (Kanidm default). `false` = `warning-insecure-client-disable-pkce`.
+    pub pkce_enforced: bool,
+    /// RS256 instead of ES256 (`warning-enable-legacy-crypto`).
+    pub legacy_crypto: bool,
+    /// Publish `alg` in the JWK (Kanidm does).
+    pub jwk_alg: bool,
+    /// `prefer-short-username`.
+    pub short_username: bool,
+    /// Exact redirect match (Kanidm default since 1.4). `false` = origin match.
+    pub strict_redirect: bool,
+    /// Ask for consent instead of redirecting (Kanidm's default; off here: consented).
+    pub consent_prompt: bool,
+}
+
+impl TestClient {
+    pub fn new(name: &str, secret: &str) -> Self {
+        TestClient {
+            name: name.to_ascii_lowercase(),
+            display_name: name.to_string(),
+            secret: secret.to_string(),
+            redirect_urls: Vec::new(),
+            scope_map: vec!["email".into(), "openid".into(), "profile".into()],
+            pkce_enforced: true,
+            legacy_crypto: false,
+            jwk_alg: true,
+            short_username: false,
+            strict_redirect: true,
+            consent_prompt: false,
+        }
+    }
+}
+
+/// A request as the IdP received it.
+#[derive(Clone, Debug)]
+pub struct SeenRequest {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    /// Lower-case names, in arrival order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl SeenRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        let q = self.query.as_deref().unwrap_or("");
+        url::form_urlencoded::parse(q.as_bytes())
+            .into_owned()
+            .collect()
+    }
+
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query_pairs()
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+
+    /// Pairs of an `application/x-www-form-urlencoded` body.
+    pub fn form_pairs(&self) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(&self.body)
+            .into_owned()
+            .collect()
+    }
+
+    pub fn form_param(&self, name: &str) -> Option<String> {
+        self.form_pairs()
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+}
+
+/// Replaces the IdP's answer when it returns `Some` (to make the server misbehave).
+pub type Interceptor = Arc<dyn Fn(&SeenRequest) -> Option<CannedResponse> + Send + Sync>;
+
+/// Everything that decides how the IdP answers. Change it at run time with
+/// [`TestIdp::configure`].
+#[derive(Clone)]
+pub struct IdpConfig {
+    /// Kanidm domain (SPN suffix, page titles). The fixtures use `localhost`.
+    pub domain: String,
+    pub clients: Vec<TestClient>,
+    pub users: Vec<TestUser>,
+    /// Name of the user with a session; `None` = nobody logged in.
+    pub logged_in: Option<String>,
+    /// IdP clock minus real clock, in ms (positive = IdP ahead).
+    pub clock_offset_ms: i64,
+    /// Added before every answer.
+    pub response_delay: Duration,
+    /// ID token claims set (or replaced) after the Kanidm ones are built.
+    pub id_token_set: Vec<(String, Value)>,
+    /// ID token claims removed.
+    pub id_token_omit: Vec<String>,
+    pub interceptor: Option<Interceptor>,
+}
+
+impl IdpConfig {
+    pub fn client(&self, name: &str) -> Option<&TestClient> {
+        let name = name.to_ascii_lowercase();
+        self.clients.iter().find(|c| c.name == name)
+    }
+
+    pub fn user(&self) -> Option<&TestUser> {
+        let name = self.logged_in.as_deref()?;
+        self.users.iter().find(|u| u.name == name)
+    }
+
+    /// The IdP's clock.
+    pub fn now(&self) -> SystemTime {
+        let now = SystemTime::now();
+        let offset = Duration::from_millis(self.clock_offset_ms.unsigned_abs());
+        if self.clock_offset_ms >= 0 {
+            now + offset
+        } else {
+            now - offset
+        }
+    }
+}
+
+pub struct TestIdpBuilder {
+    config: IdpConfig,
+}
+
+impl TestIdpBuilder {
+    fn current(&mut self) -> &mut TestClient {
+        if self.config.clients.is_empty() {
+            self.config
+                .clients
+                .push(TestClient::new("netbox", DEFAULT_SECRET));
+        }
+        let last = self.config.clients.len() - 1;
+        &mut self.config.clients[last]
+    }
+
+    /// Add a client; the client settings below apply to the last client added (a
+    /// `netbox` client with [`DEFAULT_SECRET`] is created if none was).
+    pub fn client(mut self, name: &str, secret: &str) -> Self {
+        self.config.clients.push(TestClient::new(name, secret));
+        self
+    }
+
+    pub fn display_name(mut self, name: &str) -> Self {
+        self.current().display_name = name.to_string();
+        self
+    }
+
+    pub fn redirect_url(mut self, url: &str) -> Self {
+        self.current().redirect_urls.push(url.to_string());
+        self
+    }
+
+    pub fn scope_map(mut self, scopes: &[&str]) -> Self {
+        self.current().scope_map = scopes.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    pub fn pkce(mut self, enforced: bool) -> Self {
+        self.current().pkce_enforced = enforced;
+        self
+    }
+
+    pub fn legacy_crypto(mut self, rs256: bool) -> Self {
+        self.current().legacy_crypto = rs256;
+        self
+    }
+
+    pub fn jwk_alg(mut self, publish: bool) -> Self {
+        self.current().jwk_alg = publish;
+        self
+    }
+
+    pub fn short_username(mut self, short: bool) -> Self {
+        self.current().short_username = short;
+        self
+    }
+
+    pub fn strict_redirect(mut self, strict: bool) -> Self {
+        self.current().strict_redirect = strict;
+        self
+    }
+
+    pub fn consent_prompt(mut self, prompt: bool) -> Self {
+        self.current().consent_prompt = prompt;
+        self
+    }
+
+    /// Add a person; the first one added is the logged-in user.
+    pub fn user(mut self, user: TestUser) -> Self {
+        if self.config.users.is_empty() && self.config.logged_in.is_none() {
+            self.config.logged_in = Some(user.name.clone());
+        }
+        self.config.users.push(user);
+        self
+    }
+
+    /// Which user has a session (`None` = logged out: authorise answers 401 / login page).
+    pub fn logged_in(mut self, name: Option<&str>) -> Self {
+        self.config.logged_in = name.map(str::to_string);
+        self
+    }
+
+    pub fn domain(mut self, domain: &str) -> Self {
+        self.config.domain = domain.to_string();
+        self
+    }
+
+    pub fn clock_offset_ms(mut self, ms: i64) -> Self {
+        self.config.clock_offset_ms = ms;
+        self
+    }
+
+    pub fn response_delay(mut self, delay: Duration) -> Self {
+        self.config.response_delay = delay;
+        self
+    }
+
+    pub fn id_token_claim(mut self, name: &str, value: Value) -> Self {
+        self.config.id_token_set.push((name.to_string(), value));
+        self
+    }
+
+    pub fn id_token_omit(mut self, name: &str) -> Self {
+        self.config.id_token_omit.push(name.to_string());
+        self
+    }
+
+    pub fn intercept(
+        mut self,
+        f: impl Fn(&SeenRequest) -> Option<CannedResponse> + Send + Sync + 'static,
+    ) -> Self {
+        self.config.interceptor = Some(Arc::new(f));
+        self
+    }
+
+    /// Start serving (the work happens on the IdP's own thread; this returns once the
+    /// port is bound).
+    pub async fn start(self) -> TestIdp {
+        self.start_blocking()
+    }
+
+    pub fn start_blocking(mut self) -> TestIdp {
+        if self.config.clients.is_empty() {
+            self = self.client("netbox", DEFAULT_SECRET);
+        }
+        for client in &mut self.config.clients {
+            if client.redirect_urls.is_empty() {
+                client.redirect_urls.push(DEFAULT_REDIRECT.to_string());
+            }
+        }
+        if self.config.users.is_empty() {
+            self = self.user(TestUser::alice());
+        }
+        TestIdp::spawn(self.config)
+    }
+}
+
+pub(crate) struct Shared {
+    pub origin: String,
+    pub config: Mutex<IdpConfig>,
+    pub seen: Mutex<Vec<SeenRequest>>,
+    pub flow: Mutex<FlowState>,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+pub struct TestIdp {
+    shared: Arc<Shared>,
+    port: u16,
+    ca_pem: String,
+    ca_pem_path: PathBuf,
+    _dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestIdp {
+    pub fn builder() -> TestIdpBuilder {
+        TestIdpBuilder {
+            config: IdpConfig {
+                domain: "localhost".to_string(),
+                clients: Vec::new(),
+                users: Vec::new(),
+                logged_in: None,
+                clock_offset_ms: 0,
+                response_delay: Duration::ZERO,
+                id_token_set: Vec::new(),
+                id_token_omit: Vec::new(),
+                interceptor: None,
+            },
+        }
+    }
+
+    fn spawn(config: IdpConfig) -> TestIdp {
+        let (ca_pem, chain, key) = make_certs();
+        let dir = tempfile::TempDir::new().expect("IdP tempdir");
+        let ca_pem_path = dir.path().join("kanidm-test-ca.pem");
+        std::fs::write(&ca_pem_path, &ca_pem).expect("write CA PEM");
+
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut tls = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .expect("server certificate");
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+
+        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let port = listener.local_addr().expect("local addr").port();
+
+        let shared = Arc::new(Shared {
+            origin: format!("https://127.0.0.1:{port}"),
+            flow: Mutex::new(FlowState::new(&config)),
+            config: Mutex::new(config),
+            seen: Mutex::new(Vec::new()),
+        });
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let serve_shared = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("test-idp-{port}"))
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("IdP runtime");
+                rt.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                    tokio::select! {
+                        _ = serve(listener, acceptor, serve_shared) => {}
+                        _ = rx => {}
+                    }
+                });
+                rt.shutdown_timeout(Duration::from_millis(200));
+            })
+            .expect("IdP thread");
+
+        TestIdp {
+            shared,
+            port,
+            ca_pem,
+            ca_pem_path,
+            _dir: dir,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// `https://127.0.0.1:<port>`
+    pub fn origin(&self) -> String {
+        self.shared.origin.clone()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `<origin>/oauth2/openid/<first client>`: the value for `SOCIAL_AUTH_OIDC_OIDC_ENDPOINT`.
+    pub fn issuer(&self) -> String {
+        let first = lock(&self.shared.config).clients[0].name.clone();
+        self.issuer_for(&first)
+    }
+
+    pub fn issuer_for(&self, client: &str) -> String {
+        format!(
+            "{}/oauth2/openid/{}",
+            self.shared.origin,
+            client.to_ascii_lowercase()
+        )
+    }
+
+    pub fn ca_pem_path(&self) -> &Path {
+        &self.ca_pem_path
+    }
+
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// A blocking HTTPS client that trusts this IdP's CA.
+    pub fn http(&self) -> HttpsClient {
+        HttpsClient::new(&self.ca_pem)
+    }
+
+    /// All requests received so far, oldest first.
+    pub fn requests(&self) -> Vec<SeenRequest> {
+        lock(&self.shared.seen).clone()
+    }
+
+    /// Requests whose path is exactly `path`.
+    pub fn requests_to(&self, path: &str) -> Vec<SeenRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.shared.seen).clear();
+    }
+
+    /// Kanidm's server-log reasons for refusals so far (e.g. `No PKCE code challenge was
+    /// provided with client in enforced PKCE mode | o2rs.name: "netbox"`).
+    pub fn server_log(&self) -> Vec<String> {
+        lock(&self.shared.flow).log.clone()
+    }
+
+    /// A copy of the current configuration.
+    pub fn config(&self) -> IdpConfig {
+        lock(&self.shared.config).clone()
+    }
+
+    /// Change the configuration while running (e.g. `|c| c.clock_offset_ms = 1500`).
+    pub fn configure(&self, f: impl FnOnce(&mut IdpConfig)) {
+        f(&mut lock(&self.shared.config));
+    }
+
+    /// The IdP's clock.
+    pub fn now(&self) -> SystemTime {
+        lock(&self.shared.config).now()
+    }
+
+    /// The JWKS the IdP serves for `client` right now.
+    pub fn jwks(&self, client: &str) -> Value {
+        idp_endpoints::jwks_value(&self.shared, client).expect("known client")
+    }
+}
+
+impl Drop for TestIdp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// CA (self-signed, P-256) and a server cert for `127.0.0.1` + `localhost` issued by it.
+fn make_certs() -> (String, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+        KeyUsagePurpose, SanType,
+    };
+    let ca_key = KeyPair::generate().expect("CA key");
+    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca.distinguished_name = rcgen::DistinguishedName::new();
+    ca.distinguished_name
+        .push(DnType::CommonName, "nbsso test Kanidm CA");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_cert = ca.self_signed(&ca_key).expect("CA cert");
+
+    let leaf_key = KeyPair::generate().expect("server key");
+    let mut leaf = CertificateParams::new(vec!["localhost".to_string()]).expect("leaf params");
+    leaf.subject_alt_names
+        .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+    leaf.distinguished_name = rcgen::DistinguishedName::new();
+    leaf.distinguished_name
+        .push(DnType::CommonName, "localhost");
+    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    leaf.use_authority_key_identifier_extension = true;
+    let leaf_cert = leaf
+        .signed_by(&leaf_key, &ca_cert, &ca_key)
+        .expect("server cert");
+
+    let chain = vec![leaf_cert.der().clone(), ca_cert.der().clone()];
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+    (ca_cert.pem(), chain, key)
+}
+
+async fn serve(
+    listener: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    shared: Arc<Shared>,
+) {
+    loop {
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
+        let acceptor = acceptor.clone();
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let service = hyper::service::service_fn(move |req| handle(shared.clone(), req));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(tls), service)
+                .await;
+        });
+    }
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    req: hyper::Request<hyper::body::Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = req.into_parts();
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes().to_vec(),
+        Err(_) => Vec::new(),
+    };
+    let seen = SeenRequest {
+        method: parts.method.as_str().to_string(),
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().map(str::to_string),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body,
+    };
+    lock(&shared.seen).push(seen.clone());
+
+    let (interceptor, delay) = {
+        let config = lock(&shared.config);
+        (config.interceptor.clone(), config.response_delay)
+    };
+    let answer = interceptor
+        .and_then(|f| f(&seen))
+        .unwrap_or_else(|| idp_endpoints::dispatch(&shared, &seen));
+    let delay = delay + answer.delay;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let date = httpdate::fmt_http_date(lock(&shared.config).now());
+    Ok(answer.into_hyper(&date))
+}
+
+/// Per-client signing keys, made on first use (RS256 only when legacy crypto is on).
+#[derive(Default)]
+pub(crate) struct ClientKeys {
+    pub es256: Option<Arc<super::jose::SigningKey>>,
+    pub rs256: Option<Arc<super::jose::SigningKey>>,
+}
+
+pub(crate) type KeyMap = HashMap<String, ClientKeys>;

@@ -1,0 +1,13 @@
+//! Shared helpers for the integration tests (`mod support;` in each tests/*.rs).
+//!
+//! * [`idp`]: a Kanidm-shaped OIDC provider on loopback TLS ([`idp::TestIdp`]).
+//! * [`https`]: a tiny blocking HTTPS client that trusts a given CA.
+//! * [`jose`]: JWK/JWS helpers (verify the IdP's tokens like a relying party).
+//! * [`python`]: the real social-auth-core in venvs, driven by `tests/python/`.
+#![allow(dead_code, unused_imports)]
+
+pub mod https;
+pub mod idp;
+mod idp_endpoints;
+pub mod jose;
+pub mod python;
