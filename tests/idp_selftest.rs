@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use support::https::HttpResponse;
 use support::idp::{CannedResponse, DEFAULT_REDIRECT, DEFAULT_SECRET, TestIdp, TestUser};
 use support::jose;
+use support::oidc_client::{self, authorise_api, basic_auth};
 use support::python::{self, SC_NETBOX_4_5, SC_NETBOX_4_7};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/kanidm");
@@ -47,52 +48,8 @@ fn assert_kanidm_headers(r: &HttpResponse) {
     httpdate::parse_http_date(r.header("date").expect("date")).expect("HTTP date");
 }
 
-/// Authorise through the API endpoint with PKCE; returns (code, verifier, nonce).
-fn authorise_api(idp: &TestIdp, redirect: &str) -> (String, String, String) {
-    let verifier = jose::random_token(32);
-    let nonce = jose::random_token(16);
-    let url = format!(
-        "{}/oauth2/authorise?client_id=netbox&response_type=code&scope=openid+email+profile\
-         &redirect_uri={}&state=st1&nonce={nonce}&code_challenge={}&code_challenge_method=S256",
-        idp.origin(),
-        url::form_urlencoded::byte_serialize(redirect.as_bytes()).collect::<String>(),
-        jose::pkce_s256(&verifier)
-    );
-    let r = idp.http().get(&url);
-    assert_eq!(r.status, 302, "{}", r.text());
-    assert_eq!(r.text(), "\"Permitted\"");
-    let location = url::Url::parse(r.header("location").unwrap()).unwrap();
-    assert!(location.as_str().starts_with(redirect));
-    let q: Vec<(String, String)> = location.query_pairs().into_owned().collect();
-    assert_eq!(q[0].0, "code", "code first, as Kanidm");
-    assert_eq!(q[1], ("state".to_string(), "st1".to_string()));
-    (q[0].1.clone(), verifier, nonce)
-}
-
-fn basic(secret: &str) -> String {
-    use base64::Engine as _;
-    let raw = format!("netbox:{secret}");
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(raw)
-    )
-}
-
 fn token(idp: &TestIdp, code: &str, verifier: Option<&str>, redirect: &str) -> HttpResponse {
-    let mut form = vec![
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", redirect),
-    ];
-    if let Some(v) = verifier {
-        form.push(("code_verifier", v));
-    }
-    let auth = basic(DEFAULT_SECRET);
-    idp.http().post_form(
-        &format!("{}/oauth2/token", idp.origin()),
-        &form,
-        &[("authorization", &auth)],
-    )
+    oidc_client::token_request(idp, "netbox", DEFAULT_SECRET, code, verifier, redirect)
 }
 
 fn unix_now() -> u64 {
@@ -166,7 +123,12 @@ async fn discovery_has_the_fixture_shape() {
 #[test]
 fn code_flow_tokens_verify_against_the_jwks() {
     let idp = TestIdp::builder().start_blocking();
-    let (code, verifier, nonce) = authorise_api(&idp, DEFAULT_REDIRECT);
+    let oidc_client::Authorised {
+        code,
+        verifier,
+        nonce,
+        ..
+    } = authorise_api(&idp, "netbox", DEFAULT_REDIRECT);
     let r = token(&idp, &code, Some(&verifier), DEFAULT_REDIRECT);
     assert_eq!(r.status, 200, "{}", r.text());
     let body = r.json();
@@ -271,7 +233,8 @@ fn legacy_crypto_short_username_and_jwk_without_alg() {
         disc["id_token_signing_alg_values_supported"],
         json!(["RS256"])
     );
-    let (code, verifier, _) = authorise_api(&idp, DEFAULT_REDIRECT);
+    let oidc_client::Authorised { code, verifier, .. } =
+        authorise_api(&idp, "netbox", DEFAULT_REDIRECT);
     let body = token(&idp, &code, Some(&verifier), DEFAULT_REDIRECT).json();
     let jwk = idp.jwks("netbox")["keys"][0].clone();
     assert_eq!(jwk["kty"], "RSA");
@@ -395,7 +358,8 @@ fn authorise_error_matrix_matches_kanidm() {
 #[test]
 fn token_endpoint_errors_are_kanidms() {
     let idp = TestIdp::builder().start_blocking();
-    let (code, verifier, _) = authorise_api(&idp, DEFAULT_REDIRECT);
+    let oidc_client::Authorised { code, verifier, .. } =
+        authorise_api(&idp, "netbox", DEFAULT_REDIRECT);
     let url = format!("{}/oauth2/token", idp.origin());
     let form = [
         ("grant_type", "authorization_code"),
@@ -403,9 +367,11 @@ fn token_endpoint_errors_are_kanidms() {
         ("redirect_uri", DEFAULT_REDIRECT),
         ("code_verifier", verifier.as_str()),
     ];
-    let r = idp
-        .http()
-        .post_form(&url, &form, &[("authorization", &basic("wrong"))]);
+    let r = idp.http().post_form(
+        &url,
+        &form,
+        &[("authorization", &basic_auth("netbox", "wrong"))],
+    );
     assert_eq!((r.status, r.body.len()), (401, 0));
     let missing = token(&idp, &code, None, DEFAULT_REDIRECT);
     assert_eq!(
@@ -491,7 +457,8 @@ fn clock_offset_shows_in_date_and_iat() {
         let date = date.duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
         let skew = date - unix_now() as i64;
         assert!((skew - offset_ms / 1000).abs() <= 2, "Date skew {skew}s");
-        let (code, verifier, _) = authorise_api(&idp, DEFAULT_REDIRECT);
+        let oidc_client::Authorised { code, verifier, .. } =
+            authorise_api(&idp, "netbox", DEFAULT_REDIRECT);
         let body = token(&idp, &code, Some(&verifier), DEFAULT_REDIRECT).json();
         let claims = jose::decode_jws(body["id_token"].as_str().unwrap())
             .unwrap()

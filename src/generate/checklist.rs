@@ -133,7 +133,7 @@ pub fn checklist(plan: &Plan) -> String {
         "- [ ] Log in as a member of {}. A user outside the group is refused by Kanidm.",
         code(&k.group)
     ));
-    p("- [ ] If it fails: set `DEBUG = True` for one try to see the real error instead of \"Single sign-on failed\", and run `nbsso check`.".into());
+    p("- [ ] If it fails: set `DEBUG = True` for one try to see the real error instead of \"Single sign-on failed\" (then set it back).".into());
     p(String::new());
 
     p("## 6. What is different afterwards".into());

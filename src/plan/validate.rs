@@ -423,7 +423,7 @@ fn decide_pkce(f: &mut Findings, choice: PkceChoice, caps: &NetBoxCapabilities) 
                         caps.netbox, caps.social_core
                     ),
                 )
-                .with_fix("upgrade NetBox to 4.5.9 or later, then set pkce = \"enforce\" and run kanidm-setup.sh again"),
+                .with_fix("upgrade NetBox to 4.5.9 or later, then generate again and rerun kanidm-setup.sh: PKCE is then enforced again"),
             );
             Some(Pkce::Disabled)
         }
