@@ -3,11 +3,15 @@
 //! * [`idp`]: a Kanidm-shaped OIDC provider on loopback TLS ([`idp::TestIdp`]).
 //! * [`https`]: a tiny blocking HTTPS client that trusts a given CA.
 //! * [`jose`]: JWK/JWS helpers (verify the IdP's tokens like a relying party).
+//! * [`oidc_client`]: authorise + token requests against the IdP (PKCE S256).
 //! * [`python`]: the real social-auth-core in venvs, driven by `tests/python/`.
 #![allow(dead_code, unused_imports)]
 
 pub mod https;
 pub mod idp;
+mod idp_config;
 mod idp_endpoints;
+mod idp_flow;
 pub mod jose;
+pub mod oidc_client;
 pub mod python;
