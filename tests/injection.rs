@@ -9,15 +9,78 @@ use std::path::Path;
 use std::process::Command;
 
 const HOSTILE: &[&str] = &[
-    "'", "\"", "''", "'''", "\"\"\"", "$(id)", "$(touch /tmp/nbsso-pwned)", "`id`", "`touch /tmp/nbsso-pwned`",
-    "${HOME}", "$HOME", "$((6*7))", "$'\\x41'", "\\", "\\\\", "\\'", "\\\"", "a\\nb", "\\x41\\u0041",
-    "\n", "a\nb", "\r\n", "\t", "x\u{0}y", "\u{7f}", "\u{1b}[31mred", "-rf", "--help", "--name=admin", "-",
-    "--", "-o json", "!!", "!$", "# not a comment", ";", "; rm -rf /", "&& id", "| id", "> /tmp/nbsso-x",
-    "< /etc/passwd", "*", "?", "[a-z]*", "~", "~root", "{a,b}", "%s%s%n", "%(x)s", "{0}",
-    "{__import__('os')}", "f'{1}'", "'''; import os; os.system('id'); '''", "\"\"\"; import os #",
-    "'); import os; ('", "Ünïcødé Läbel", "日本語のラベル", "emoji 😀 label", "\u{202e}evil", "line\u{2028}sep",
-    "para\u{2029}sep", "\u{feff}bom", "zero\u{200b}width", "ﬁ ligature Ω", "a'b\"c`d$e\\f", " leading",
-    "trailing ", "None", "True", "__import__('os').system('id')", "</script><script>", "\\u0027",
+    "'",
+    "\"",
+    "''",
+    "'''",
+    "\"\"\"",
+    "$(id)",
+    "$(touch /tmp/nbsso-pwned)",
+    "`id`",
+    "`touch /tmp/nbsso-pwned`",
+    "${HOME}",
+    "$HOME",
+    "$((6*7))",
+    "$'\\x41'",
+    "\\",
+    "\\\\",
+    "\\'",
+    "\\\"",
+    "a\\nb",
+    "\\x41\\u0041",
+    "\n",
+    "a\nb",
+    "\r\n",
+    "\t",
+    "x\u{0}y",
+    "\u{7f}",
+    "\u{1b}[31mred",
+    "-rf",
+    "--help",
+    "--name=admin",
+    "-",
+    "--",
+    "-o json",
+    "!!",
+    "!$",
+    "# not a comment",
+    ";",
+    "; rm -rf /",
+    "&& id",
+    "| id",
+    "> /tmp/nbsso-x",
+    "< /etc/passwd",
+    "*",
+    "?",
+    "[a-z]*",
+    "~",
+    "~root",
+    "{a,b}",
+    "%s%s%n",
+    "%(x)s",
+    "{0}",
+    "{__import__('os')}",
+    "f'{1}'",
+    "'''; import os; os.system('id'); '''",
+    "\"\"\"; import os #",
+    "'); import os; ('",
+    "Ünïcødé Läbel",
+    "日本語のラベル",
+    "emoji 😀 label",
+    "\u{202e}evil",
+    "line\u{2028}sep",
+    "para\u{2029}sep",
+    "\u{feff}bom",
+    "zero\u{200b}width",
+    "ﬁ ligature Ω",
+    "a'b\"c`d$e\\f",
+    " leading",
+    "trailing ",
+    "None",
+    "True",
+    "__import__('os').system('id')",
+    "</script><script>",
+    "\\u0027",
 ];
 
 fn run_ok(cmd: &mut Command) -> std::process::Output {
@@ -39,7 +102,11 @@ fn at_least_fifty_hostile_values() {
 /// The quoting functions alone, with every value (even those validation refuses).
 #[test]
 fn quoting_round_trips_through_bash_and_python() {
-    let values: Vec<&str> = HOSTILE.iter().copied().filter(|v| !v.contains('\0')).collect();
+    let values: Vec<&str> = HOSTILE
+        .iter()
+        .copied()
+        .filter(|v| !v.contains('\0'))
+        .collect();
     let mut script = String::new();
     for v in &values {
         script.push_str(&format!("printf '%s\\0' {}\n", quote::shell(v)));
@@ -56,7 +123,11 @@ fn quoting_round_trips_through_bash_and_python() {
 
     let py = format!(
         "import json, sys\nvalues = [\n{}\n]\nsys.stdout.write(json.dumps(values))\n",
-        values.iter().map(|v| format!("    {},", quote::python(v))).collect::<Vec<_>>().join("\n")
+        values
+            .iter()
+            .map(|v| format!("    {},", quote::python(v)))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     let out = run_ok(Command::new("python3").args(["-c", &py]));
     let from_python: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
@@ -105,8 +176,13 @@ fn hostile_values_in_every_free_text_field_stay_data() {
                 // Refused values are refused with a message on the fields that hold them, never elsewhere.
                 for p in &problems {
                     assert!(
-                        ["kanidm.display_name", "login.button_label", "netbox.secret_file", "tls.ca_file"]
-                            .contains(&p.field.as_str()),
+                        [
+                            "kanidm.display_name",
+                            "login.button_label",
+                            "netbox.secret_file",
+                            "tls.ca_file"
+                        ]
+                        .contains(&p.field.as_str()),
                         "{value:?}: unexpected problem {p}"
                     );
                 }
@@ -124,7 +200,10 @@ fn hostile_values_in_every_free_text_field_stay_data() {
         }
         run_ok(
             Command::new("python3")
-                .args(["-c", "import ast, sys; ast.parse(open(sys.argv[1], encoding='utf-8').read())"])
+                .args([
+                    "-c",
+                    "import ast, sys; ast.parse(open(sys.argv[1], encoding='utf-8').read())",
+                ])
                 .arg(case.join("netbox-sso.py")),
         );
 
@@ -138,7 +217,10 @@ fn hostile_values_in_every_free_text_field_stay_data() {
                 .env("NBSSO_STATE_DIR", case.join("state"))
                 .env_remove("NBSSO_SECRET_FILE"),
         );
-        assert!(!String::from_utf8_lossy(&out.stdout).contains("fake-secret-0123"), "secret printed");
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("fake-secret-0123"),
+            "secret printed"
+        );
         let calls: Vec<Vec<String>> = std::fs::read(&log)
             .unwrap()
             .split(|b| *b == b'\n')
@@ -157,19 +239,35 @@ fn hostile_values_in_every_free_text_field_stay_data() {
         assert_eq!(
             create[1..],
             [
-                "system", "oauth2", "create", "--name", "idm_admin", "--", "netbox", value,
+                "system",
+                "oauth2",
+                "create",
+                "--name",
+                "idm_admin",
+                "--",
+                "netbox",
+                value,
                 "https://netbox.example.com/"
             ],
             "{value:?}"
         );
         let ca_env = format!("KANIDM_CA_PATH={}", draft.tls.ca_file);
-        assert!(calls.iter().all(|c| c[0] == ca_env), "{value:?}: CA path changed on the way");
-        assert!(!Path::new("/tmp/nbsso-pwned").exists(), "{value:?} ran code");
+        assert!(
+            calls.iter().all(|c| c[0] == ca_env),
+            "{value:?}: CA path changed on the way"
+        );
+        assert!(
+            !Path::new("/tmp/nbsso-pwned").exists(),
+            "{value:?} ran code"
+        );
 
         // The secret landed exactly at the hostile path, 0600; Python reads it back from there.
         let secret_path = Path::new(&draft.netbox.secret_file);
         let meta = std::fs::metadata(secret_path).unwrap_or_else(|e| panic!("{value:?}: {e}"));
-        assert_eq!(std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777, 0o600);
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777,
+            0o600
+        );
         let dump = run_ok(
             Command::new("python3")
                 .args([
@@ -181,12 +279,21 @@ fn hostile_values_in_every_free_text_field_stay_data() {
         );
         let settings: serde_json::Value = serde_json::from_slice(&dump.stdout).unwrap();
         assert_eq!(settings["SOCIAL_AUTH_BACKEND_ATTRS"]["oidc"][0], *value);
-        assert_eq!(settings["SOCIAL_AUTH_VERIFY_SSL"], draft.tls.ca_file.as_str());
+        assert_eq!(
+            settings["SOCIAL_AUTH_VERIFY_SSL"],
+            draft.tls.ca_file.as_str()
+        );
         assert_eq!(
             settings["SOCIAL_AUTH_OIDC_SECRET"],
             "fake-secret-0123456789abcdefghijklmnopqrstuvwxyz"
         );
     }
-    println!("hostile values: {} accepted and proven, {} refused by validation", accepted, refused);
-    assert!(accepted >= 50, "only {accepted} values went through generation");
+    println!(
+        "hostile values: {} accepted and proven, {} refused by validation",
+        accepted, refused
+    );
+    assert!(
+        accepted >= 50,
+        "only {accepted} values went through generation"
+    );
 }
