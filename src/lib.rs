@@ -7,3 +7,4 @@ pub mod generate;
 pub mod plan;
 pub mod secret;
 pub mod versions;
+pub mod checks;
