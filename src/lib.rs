@@ -1,10 +1,10 @@
 //! nbsso moves a NetBox instance's single sign-on to Kanidm: a pure core (plan, validation, version
 //! knowledge, generators) and the safe writer the commands and the wizard share.
 
+pub mod checks;
 pub mod cli;
 pub mod exit;
 pub mod generate;
 pub mod plan;
 pub mod secret;
 pub mod versions;
-pub mod checks;

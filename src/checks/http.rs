@@ -188,7 +188,8 @@ impl<'a> Request<'a> {
     }
 
     async fn send_inner(self) -> Result<Captured, FetchError> {
-        let url = Url::parse(&self.url).map_err(|e| FetchError::Other(format!("bad URL {}: {e}", self.url)))?;
+        let url = Url::parse(&self.url)
+            .map_err(|e| FetchError::Other(format!("bad URL {}: {e}", self.url)))?;
         let mut req = self.client.inner.request(self.method.clone(), url.clone());
         for (name, value) in &self.headers {
             req = req.header(name, value);
@@ -265,10 +266,12 @@ pub fn tls_problem(err: &rustls::Error) -> TlsProblem {
     use rustls::CertificateError as C;
     match err {
         rustls::Error::InvalidCertificate(C::UnknownIssuer) => TlsProblem::UnknownIssuer,
-        rustls::Error::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
-            TlsProblem::WrongHost
+        rustls::Error::InvalidCertificate(
+            C::NotValidForName | C::NotValidForNameContext { .. },
+        ) => TlsProblem::WrongHost,
+        rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+            TlsProblem::Expired
         }
-        rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => TlsProblem::Expired,
         rustls::Error::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }) => {
             TlsProblem::NotYetValid
         }

@@ -1,70 +1,11 @@
-//! The command line: `nbsso generate` (more commands build on the same core).
+//! `nbsso generate`: the plan's files, with a dry run and a JSON report.
 
+use super::{GenerateArgs, print_json};
 use crate::exit;
 use crate::generate::{self, writer};
 use crate::plan::{self, PlanDraft, Problem, Severity};
-use clap::{Parser, Subcommand};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-
-#[derive(Debug, Parser)]
-#[command(
-    name = "nbsso",
-    version,
-    about = "Moves NetBox single sign-on to Kanidm, safely",
-    long_about = "Moves a NetBox instance's single sign-on to the Kanidm identity server.\n\n\
-        nbsso reads a migration plan (TOML), checks it against what your NetBox and Kanidm versions can do, \
-        and writes the kanidm commands, the NetBox settings and a checklist. It changes nothing on any server.",
-    after_help = "Examples:\n  \
-        nbsso generate --plan examples/keycloak-netbox-4.7.3.toml --dry-run\n  \
-        nbsso generate --plan plan.toml --out ./nbsso-out\n  \
-        nbsso generate --plan plan.toml --json\n\n\
-        Exit codes: 0 ok, 1 findings, 2 usage or invalid plan, 3 unreachable, 4 output not written."
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Write the kanidm script, the NetBox settings and the checklist for a plan
-    #[command(after_help = "Files written to the output directory:\n  \
-        CHECKLIST.md      the steps in order, with commands and checks\n  \
-        kanidm-setup.sh   creates the Kanidm OAuth2 client, group and scope map (safe to rerun)\n  \
-        kanidm-undo.sh    reverses what kanidm-setup.sh changed\n  \
-        netbox-sso.py     the settings block for NetBox's configuration.py\n\n\
-        Existing files that differ are backed up as NAME.nbsso-<timestamp>.bak before being replaced.")]
-    Generate(GenerateArgs),
-}
-
-#[derive(Debug, clap::Args)]
-pub struct GenerateArgs {
-    /// The migration plan (TOML); see examples/ for one per scenario
-    #[arg(long, value_name = "FILE")]
-    pub plan: PathBuf,
-    /// Output directory (default: the plan's output.dir)
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Show what would be written, with diffs, and write nothing
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Print a JSON report on stdout instead of text
-    #[arg(long)]
-    pub json: bool,
-}
-
-pub fn run(cli: Cli) -> u8 {
-    match cli.command {
-        Some(Command::Generate(args)) => run_generate(&args),
-        None => {
-            eprintln!(
-                "nbsso: name a command. `nbsso generate --plan FILE` writes the migration files; see `nbsso --help`."
-            );
-            exit::USAGE
-        }
-    }
-}
 
 /// The stable JSON report of `nbsso generate --json` (schema version 1, documented in the README).
 #[derive(Debug, Serialize)]
@@ -124,7 +65,7 @@ pub fn load_plan(path: &Path) -> Result<(plan::Plan, Vec<Problem>), Vec<Problem>
     plan::validate(&draft)
 }
 
-fn run_generate(args: &GenerateArgs) -> u8 {
+pub fn run(args: &GenerateArgs) -> u8 {
     let mut report = GenerateReport {
         version: 1,
         command: "generate",
@@ -144,17 +85,7 @@ fn run_generate(args: &GenerateArgs) -> u8 {
             if args.json {
                 print_json(&report);
             } else {
-                let errors = problems
-                    .iter()
-                    .filter(|p| p.severity == Severity::Error)
-                    .count();
-                for p in &problems {
-                    eprintln!("{p}");
-                }
-                eprintln!(
-                    "nbsso: the plan {} has {errors} error(s); nothing was written.",
-                    args.plan.display()
-                );
+                print_plan_problems(&args.plan, &problems, "nothing was written");
             }
             return exit::USAGE;
         }
@@ -281,9 +212,17 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-fn print_json<T: Serialize>(value: &T) {
-    match serde_json::to_string_pretty(value) {
-        Ok(text) => println!("{text}"),
-        Err(e) => eprintln!("nbsso: cannot print the JSON report: {e}"),
+/// Prints an invalid plan's problems to stderr, errors and warnings in field order.
+pub(super) fn print_plan_problems(plan: &Path, problems: &[Problem], consequence: &str) {
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    for p in problems {
+        eprintln!("{p}");
     }
+    eprintln!(
+        "nbsso: the plan {} has {errors} error(s); {consequence}.",
+        plan.display()
+    );
 }

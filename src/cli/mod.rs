@@ -1,0 +1,106 @@
+//! The command line: `nbsso generate` and `nbsso check`.
+
+mod check;
+mod generate;
+
+pub use generate::load_plan;
+
+use crate::exit;
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "nbsso",
+    version,
+    about = "Moves NetBox single sign-on to Kanidm, safely",
+    long_about = "Moves a NetBox instance's single sign-on to the Kanidm identity server.\n\n\
+        nbsso reads a migration plan (TOML), checks it against what your NetBox and Kanidm versions can do \
+        and against the live servers, and writes the kanidm commands, the NetBox settings and a checklist. \
+        It changes nothing on any server.",
+    after_help = "Examples:\n  \
+        nbsso generate --plan examples/keycloak-netbox-4.7.3.toml --dry-run\n  \
+        nbsso generate --plan plan.toml --out ./nbsso-out\n  \
+        nbsso check --plan plan.toml\n  \
+        nbsso check --plan plan.toml --only discovery,clock --json\n\n\
+        Exit codes: 0 ok, 1 findings, 2 usage or invalid plan, 3 unreachable, 4 output not written."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write the kanidm script, the NetBox settings and the checklist for a plan
+    #[command(after_help = "Files written to the output directory:\n  \
+        CHECKLIST.md      the steps in order, with commands and checks\n  \
+        kanidm-setup.sh   creates the Kanidm OAuth2 client, group and scope map (safe to rerun)\n  \
+        kanidm-undo.sh    reverses what kanidm-setup.sh changed\n  \
+        netbox-sso.py     the settings block for NetBox's configuration.py\n\n\
+        Existing files that differ are backed up as NAME.nbsso-<timestamp>.bak before being replaced.")]
+    Generate(GenerateArgs),
+    /// Check the live Kanidm and NetBox servers against a plan (changes nothing)
+    #[command(
+        after_help = "Checks (for --only): kanidm-tls, discovery, jwks, clock, netbox-login, redirect, authorise.\n\
+        Exit codes: 0 all passed, 1 a check failed or warned, 2 usage or invalid plan, 3 a server could not be reached."
+    )]
+    Check(CheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// The migration plan (TOML); see examples/ for one per scenario
+    #[arg(long, value_name = "FILE")]
+    pub plan: PathBuf,
+    /// Output directory (default: the plan's output.dir)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Show what would be written, with diffs, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print a JSON report on stdout instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The migration plan (TOML)
+    #[arg(long, value_name = "FILE")]
+    pub plan: PathBuf,
+    /// Run only these checks (comma-separated or repeated)
+    #[arg(long, value_name = "ID", value_delimiter = ',', num_args = 1..)]
+    pub only: Vec<String>,
+    /// Seconds each HTTP check may take
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub timeout: u64,
+    /// Show each check's details (what was fetched and compared)
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Print a JSON report on stdout instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(cli: Cli) -> u8 {
+    match cli.command {
+        Some(Command::Generate(args)) => generate::run(&args),
+        Some(Command::Check(args)) => check::run(&args),
+        None => {
+            eprintln!(
+                "nbsso: name a command. `nbsso generate --plan FILE` writes the migration files, \
+                 `nbsso check --plan FILE` checks the live servers; see `nbsso --help`."
+            );
+            exit::USAGE
+        }
+    }
+}
+
+fn print_json<T: Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(e) => eprintln!("nbsso: cannot print the JSON report: {e}"),
+    }
+}

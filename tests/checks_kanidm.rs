@@ -1,0 +1,179 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The Kanidm-side checks on real sockets against the Kanidm-shaped IdP: TLS trust, discovery,
+//! JWKS and the authorise probe, through the same engine the CLI and the wizard use.
+
+mod support;
+
+use nbsso::checks::{self, CheckId, Finding, Options, Status};
+use nbsso::plan::{Plan, PlanDraft, validate};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use support::idp::{TestIdp, TestIdpBuilder};
+
+const REDIRECT: &str = "https://netbox.example.com/oauth/complete/oidc/";
+
+fn plan(idp: &TestIdp, edit: impl FnOnce(&mut PlanDraft)) -> Plan {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/keycloak-netbox-4.7.3.toml");
+    let mut draft = PlanDraft::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap();
+    draft.kanidm.origin = idp.origin();
+    draft.tls.ca_file = idp.ca_pem_path().display().to_string();
+    edit(&mut draft);
+    validate(&draft).unwrap().0
+}
+
+fn kanidm() -> TestIdpBuilder {
+    TestIdp::builder()
+        .client("netbox", "s")
+        .redirect_url(REDIRECT)
+}
+
+fn run(plan: Plan, ids: &[CheckId]) -> Vec<(CheckId, Finding)> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let options = Options {
+        only: Some(ids.iter().copied().collect::<BTreeSet<_>>()),
+        timeout: Duration::from_secs(5),
+        ..Options::default()
+    };
+    rt.block_on(checks::run_to_end(Arc::new(plan), options))
+}
+
+fn finding(results: &[(CheckId, Finding)], id: CheckId) -> &Finding {
+    &results
+        .iter()
+        .find(|(i, _)| *i == id)
+        .unwrap_or_else(|| panic!("{id:?} missing: {results:#?}"))
+        .1
+}
+
+const KANIDM_CHECKS: [CheckId; 4] = [
+    CheckId::KanidmTls,
+    CheckId::Discovery,
+    CheckId::Jwks,
+    CheckId::Authorise,
+];
+
+#[test]
+fn a_kanidm_set_up_by_the_script_passes_every_kanidm_check() {
+    let idp = kanidm().start_blocking();
+    let results = run(plan(&idp, |_| {}), &KANIDM_CHECKS);
+    for (id, f) in &results {
+        assert_eq!(f.status, Status::Pass, "{id:?}: {f:#?}");
+    }
+    assert_eq!(results.len(), 4, "only the selected checks are reported");
+    let probe = finding(&results, CheckId::Authorise);
+    assert!(
+        probe
+            .details
+            .iter()
+            .any(|d| d.contains("the plan's redirect_uri (NetBox could not be asked)"))
+    );
+}
+
+#[test]
+fn without_the_ca_file_tls_names_the_ca_and_the_rest_is_skipped() {
+    let idp = kanidm().start_blocking();
+    let results = run(plan(&idp, |d| d.tls.ca_file.clear()), &KANIDM_CHECKS);
+    let tls = finding(&results, CheckId::KanidmTls);
+    assert_eq!(tls.status, Status::Fail);
+    assert!(
+        tls.summary
+            .contains("which this machine's system roots does not trust"),
+        "{}",
+        tls.summary
+    );
+    assert!(
+        tls.fix
+            .as_deref()
+            .unwrap()
+            .starts_with("set tls.ca_file to the PEM of the CA")
+    );
+    assert_eq!(
+        finding(&results, CheckId::Discovery).status,
+        Status::Skipped
+    );
+    assert_eq!(finding(&results, CheckId::Jwks).status, Status::Skipped);
+    assert_eq!(
+        finding(&results, CheckId::Authorise).status,
+        Status::Skipped
+    );
+}
+
+#[test]
+fn a_missing_client_is_reported_by_discovery() {
+    let idp = kanidm().start_blocking();
+    let results = run(
+        plan(&idp, |d| d.kanidm.client = "nbx".into()),
+        &[CheckId::Discovery, CheckId::Jwks],
+    );
+    let d = finding(&results, CheckId::Discovery);
+    assert_eq!(d.summary, "Kanidm has no OAuth2 client named nbx");
+    assert_eq!(finding(&results, CheckId::Jwks).status, Status::Skipped);
+}
+
+#[test]
+fn pkce_enforced_for_a_netbox_that_cannot_send_it_fails_twice_over() {
+    let idp = kanidm().start_blocking();
+    let old = plan(&idp, |d| d.netbox.version = "4.5.2".into());
+    let results = run(old, &[CheckId::Discovery, CheckId::Authorise]);
+    assert!(
+        finding(&results, CheckId::Discovery)
+            .summary
+            .contains("cannot send it")
+    );
+    let probe = finding(&results, CheckId::Authorise);
+    assert_eq!(probe.status, Status::Fail);
+    assert_eq!(
+        probe.fix.as_deref(),
+        Some("kanidm system oauth2 warning-insecure-client-disable-pkce netbox --name idm_admin")
+    );
+}
+
+#[test]
+fn a_redirect_registered_without_the_trailing_slash_is_refused_by_the_probe() {
+    let idp = TestIdp::builder()
+        .client("netbox", "s")
+        .redirect_url("https://netbox.example.com/oauth/complete/oidc")
+        .start_blocking();
+    let results = run(plan(&idp, |_| {}), &[CheckId::Authorise]);
+    let probe = finding(&results, CheckId::Authorise);
+    assert_eq!(probe.status, Status::Fail);
+    assert!(
+        probe.summary.contains("not registered exactly"),
+        "{}",
+        probe.summary
+    );
+    assert_eq!(
+        probe.fix.as_deref(),
+        Some(
+            "kanidm system oauth2 add-redirect-url netbox https://netbox.example.com/oauth/complete/oidc/ --name idm_admin"
+        )
+    );
+    assert!(
+        idp.server_log()
+            .iter()
+            .any(|l| l.contains("Invalid OAuth2 redirect_uri"))
+    );
+}
+
+#[test]
+fn legacy_crypto_and_a_missing_scope_are_findings() {
+    let idp = kanidm()
+        .legacy_crypto(true)
+        .scope_map(&["openid", "profile"])
+        .start_blocking();
+    let results = run(plan(&idp, |_| {}), &[CheckId::Discovery, CheckId::Jwks]);
+    let d = finding(&results, CheckId::Discovery);
+    assert_eq!(d.status, Status::Fail);
+    assert!(d.summary.contains("scope map lacks email"), "{}", d.summary);
+    assert!(
+        d.details.iter().any(|l| l.contains("legacy crypto is on")),
+        "{:#?}",
+        d.details
+    );
+    assert_eq!(
+        finding(&results, CheckId::Jwks).summary,
+        "1 signing key(s), RS256"
+    );
+}
