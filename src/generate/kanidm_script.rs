@@ -76,14 +76,14 @@ group() { "$KANIDM_CLI" group "$1" --name "$ADMIN" -- "${@:2}"; }
 client_state() {
   local out
   out=$(oauth2 get "$CLIENT")
-  if [[ "$out" != *"No matching entries"* ]]; then printf '%s\n' "$out"; fi
+  if [[ "$out" != "No matching entries" ]]; then printf '%s\n' "$out"; fi
 }
 
 # The group's attributes; nothing when it does not exist.
 group_state() {
   local out
   out=$(group get "$GROUP")
-  if [[ "$out" != "No matching group"* ]]; then printf '%s\n' "$out"; fi
+  if [[ "$out" != "No matching group '$GROUP'" ]]; then printf '%s\n' "$out"; fi
 }
 
 "#,

@@ -13,5 +13,6 @@ mod idp_config;
 mod idp_endpoints;
 mod idp_flow;
 pub mod jose;
+pub mod kanidm;
 pub mod oidc_client;
 pub mod python;
