@@ -22,7 +22,11 @@ fn write_plan(dir: &Path, idp: &TestIdp, edit: impl FnOnce(&mut PlanDraft)) -> P
 }
 
 fn check(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nbsso")).arg("check").args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_nbsso"))
+        .arg("check")
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn idp() -> TestIdp {
@@ -37,12 +41,25 @@ fn all_selected_checks_pass_exit_0() {
     let idp = idp();
     let dir = tempfile::tempdir().unwrap();
     let plan = write_plan(dir.path(), &idp, |_| {});
-    let out = check(&["--plan", plan.to_str().unwrap(), "--only", "kanidm-tls,discovery,jwks,authorise"]);
+    let out = check(&[
+        "--plan",
+        plan.to_str().unwrap(),
+        "--only",
+        "kanidm-tls,discovery,jwks,authorise",
+    ]);
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("✓ ok       Kanidm TLS"), "{stdout}");
-    assert!(stdout.contains("✓ ok       Discovery                         client netbox found; ES256, PKCE enforced"), "{stdout}");
-    assert!(stdout.ends_with("4 ok, 0 warning(s), 0 failed, 0 skipped\n"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "✓ ok       Discovery                         client netbox found; ES256, PKCE enforced"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("4 ok, 0 warning(s), 0 failed, 0 skipped\n"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -53,8 +70,16 @@ fn a_failed_check_exits_1_with_its_fix() {
     let out = check(&["--plan", plan.to_str().unwrap(), "--only", "discovery"]);
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("✗ failed   Discovery                         Kanidm has no OAuth2 client named nbx"), "{stdout}");
-    assert!(stdout.contains("fix: run kanidm-setup.sh, or: kanidm system oauth2 create nbx"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "✗ failed   Discovery                         Kanidm has no OAuth2 client named nbx"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("fix: run kanidm-setup.sh, or: kanidm system oauth2 create nbx"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -62,7 +87,13 @@ fn an_unreachable_server_exits_3_and_json_is_stable() {
     let idp = idp();
     let dir = tempfile::tempdir().unwrap();
     let plan = write_plan(dir.path(), &idp, |_| {});
-    let out = check(&["--plan", plan.to_str().unwrap(), "--only", "netbox-login,discovery", "--json"]);
+    let out = check(&[
+        "--plan",
+        plan.to_str().unwrap(),
+        "--only",
+        "netbox-login,discovery",
+        "--json",
+    ]);
     assert_eq!(out.status.code(), Some(3));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["version"], 1);
@@ -74,7 +105,13 @@ fn an_unreachable_server_exits_3_and_json_is_stable() {
     let login = &checks[1];
     assert_eq!(login["status"], "fail");
     assert_eq!(login["unreachable"], true);
-    assert!(login["summary"].as_str().unwrap().starts_with("NetBox login page: cannot connect"), "{login}");
+    assert!(
+        login["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("NetBox login page: cannot connect"),
+        "{login}"
+    );
     assert_eq!(checks[0]["status"], "pass");
     assert!(checks[0].get("unreachable").is_none());
 }
@@ -86,7 +123,10 @@ fn usage_errors_exit_2() {
     let plan = write_plan(dir.path(), &idp, |_| {});
     let out = check(&["--plan", plan.to_str().unwrap(), "--only", "dicsovery"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown check \"dicsovery\"; the checks are kanidm-tls, discovery"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("unknown check \"dicsovery\"; the checks are kanidm-tls, discovery")
+    );
     let bad = write_plan(dir.path(), &idp, |d| d.kanidm.origin = "http://x".into());
     let out = check(&["--plan", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));

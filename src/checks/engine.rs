@@ -270,7 +270,7 @@ async fn wait_for(slots: &BTreeMap<CheckId, Slot>, id: CheckId) -> Vec<Arc<(Find
 }
 
 fn fetch_failure(what: &str, err: &FetchError) -> Finding {
-    let finding = match err {
+    match err {
         FetchError::Timeout(_) | FetchError::Connect(_) => {
             Finding::unreachable(format!("{what}: {err}")).with_fix(
                 "check the URL in the plan and that the server is running and reachable from here",
@@ -282,8 +282,7 @@ fn fetch_failure(what: &str, err: &FetchError) -> Finding {
         FetchError::TooLarge => Finding::fail(format!("{what}: {err}"))
             .with_fix("this URL does not serve what NetBox expects: check the plan's URLs"),
         FetchError::Broken(_) | FetchError::Other(_) => Finding::fail(format!("{what}: {err}")),
-    };
-    finding
+    }
 }
 
 fn dependency_failed(dep: CheckId) -> (Finding, Artifact) {

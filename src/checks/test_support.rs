@@ -6,8 +6,10 @@ use std::time::{Duration, SystemTime};
 
 /// A plan shaped like the fixtures' server (`https://localhost:8443`), for a NetBox version and client.
 pub fn plan_for(netbox_version: &str, client: &str) -> Plan {
-    let mut draft = PlanDraft::default();
-    draft.source = "keycloak".into();
+    let mut draft = PlanDraft {
+        source: "keycloak".into(),
+        ..PlanDraft::default()
+    };
     draft.netbox.url = "https://netbox.example.com".into();
     draft.netbox.version = netbox_version.into();
     draft.kanidm.origin = "https://localhost:8443".into();

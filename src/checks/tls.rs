@@ -350,7 +350,7 @@ pub fn evaluate(obs: &TlsObservation, now: i64) -> Finding {
         Err(TlsFailure::Setup(e)) => Finding::fail(e.clone()).with_fix("check tls.ca_file"),
     };
     let mut finding = finding;
-    finding.details.extend(details.drain(..));
+    finding.details.append(&mut details);
     finding
 }
 

@@ -7,6 +7,7 @@
 //! * [`python`]: the real social-auth-core in venvs, driven by `tests/python/`.
 #![allow(dead_code, unused_imports)]
 
+pub mod hostile;
 pub mod https;
 pub mod idp;
 mod idp_config;
@@ -14,5 +15,6 @@ mod idp_endpoints;
 mod idp_flow;
 pub mod jose;
 pub mod kanidm;
+pub mod netbox;
 pub mod oidc_client;
 pub mod python;
