@@ -334,7 +334,7 @@ pub fn evaluate_authorize(plan: &Plan, captured: &Captured) -> (Finding, Option<
     };
     let Some(location) = location else {
         let hint = match captured.status {
-            403 => "NetBox refused the request (CSRF): is netbox.url the URL NetBox is served at?".to_string(),
+            403 => "NetBox refused to start the login (CSRF, HTTP 403): the URL NetBox sees for itself differs from netbox.url; check the proxy's Host, X-Forwarded-Host and X-Forwarded-Proto, or CSRF_TRUSTED_ORIGINS".to_string(),
             404 => "NetBox has no OIDC login endpoint: the backend is not in REMOTE_AUTH_BACKEND".to_string(),
             405 => "NetBox refused the method: is netbox.version right?".to_string(),
             500 => "NetBox failed while starting the login (HTTP 500): a trailing slash on SOCIAL_AUTH_OIDC_OIDC_ENDPOINT or an untrusted Kanidm CA does this".to_string(),
