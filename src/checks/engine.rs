@@ -371,16 +371,8 @@ async fn run_check(
             );
             match (k, n) {
                 (Ok(k), Ok(n)) => (clock::evaluate(&k, &n), Artifact::Nothing),
-                (Err(e), _) => (
-                    Finding::fail(format!("cannot read Kanidm's clock: {e}"))
-                        .with_detail(status_url),
-                    Artifact::Nothing,
-                ),
-                (_, Err(e)) => (
-                    Finding::fail(format!("cannot read NetBox's clock: {e}"))
-                        .with_detail(login_url),
-                    Artifact::Nothing,
-                ),
+                (Err(e), _) => (e.to_finding().with_detail(status_url), Artifact::Nothing),
+                (_, Err(e)) => (e.to_finding().with_detail(login_url), Artifact::Nothing),
             }
         }
         CheckId::NetboxLogin => match netbox::fetch_login(netbox_http, plan, deadline).await {

@@ -37,7 +37,7 @@ impl Captured {
 /// Why a request produced no usable response, in words a user can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
-    #[error("no answer within {0:?}")]
+    #[error("no complete answer within {} s: the server stalls or is too slow", .0.as_secs_f32())]
     Timeout(Duration),
     #[error("cannot connect: {0}")]
     Connect(String),
