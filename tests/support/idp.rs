@@ -13,7 +13,8 @@
 //! * `sub` = person UUID, `preferred_username` = SPN `name@domain` (switch: `short_username`);
 //! * `iat = nbf = auth_time` = whole seconds of the IdP clock, `exp = iat + 900`;
 //! * `clock_offset_ms` (positive = IdP ahead) moves token times and the `Date` header;
-//! * `response_delay` delays every answer; `intercept` lets a test replace any answer.
+//! * `response_delay` delays every answer (half before the `Date` is stamped, half after, like
+//!   network latency); `intercept` lets a test replace any answer.
 //!
 //! The server runs on its own thread and runtime, so it works from sync and async tests
 //! alike (a test may block on a child process while the IdP answers). Dropping the handle
@@ -466,10 +467,17 @@ async fn handle(
     let answer = interceptor
         .and_then(|f| f(&seen))
         .unwrap_or_else(|| idp_endpoints::dispatch(&shared, &seen));
+    // The delay models network latency, so it is symmetric around the instant the Date is stamped:
+    // half on the way in, half on the way out.
     let delay = delay + answer.delay;
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
+    let inbound = delay / 2;
+    if !inbound.is_zero() {
+        tokio::time::sleep(inbound).await;
     }
     let date = httpdate::fmt_http_date(lock(&shared.config).now());
+    let outbound = delay - inbound;
+    if !outbound.is_zero() {
+        tokio::time::sleep(outbound).await;
+    }
     Ok(answer.into_hyper(&date))
 }
