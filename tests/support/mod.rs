@@ -18,3 +18,4 @@ pub mod kanidm;
 pub mod netbox;
 pub mod oidc_client;
 pub mod python;
+pub mod skewed_date;
