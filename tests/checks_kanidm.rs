@@ -177,3 +177,37 @@ fn legacy_crypto_and_a_missing_scope_are_findings() {
         "1 signing key(s), RS256"
     );
 }
+
+#[test]
+fn a_cancelled_run_stops_at_once_and_reports_nothing_more() {
+    let idp = kanidm()
+        .response_delay(Duration::from_secs(3))
+        .start_blocking();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let options = Options {
+            only: Some(BTreeSet::from([CheckId::Discovery])),
+            ..Options::default()
+        };
+        let handle = checks::start(Arc::new(plan(&idp, |_| {})), options, 42, tx);
+        // Pending, then Running once TLS (not reported) has passed.
+        let mut seen = Vec::new();
+        while seen.last().map(|e: &checks::CheckEvent| e.status) != Some(Status::Running) {
+            seen.push(rx.recv().await.unwrap());
+        }
+        assert!(
+            seen.iter()
+                .all(|e| e.run == 42 && e.id == CheckId::Discovery)
+        );
+        let started = std::time::Instant::now();
+        handle.cancel();
+        handle.wait().await;
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(rx.recv().await.is_none(), "no event after cancellation");
+    });
+}
