@@ -1,6 +1,8 @@
 //! Version knowledge as data: NetBox → social-auth-core, and what each version of NetBox,
 //! social-auth-core and the Kanidm CLI can do. A new release is a new row, not a new branch.
-//! Sources: `domain-facts.md` §0 (C1, C4–C9, C14), §1.1, §2.2, §3.2.
+//! Sources: NetBox's `requirements.txt` at every tag v3.1.0–v4.6.8 and the 4.7.x wheels' metadata;
+//! social-auth-core's `open_id_connect.py` per release (PKCE from 4.8.7, JWT_LEEWAY from 4.7.0);
+//! NetBox `templates/login.html` and `urls.py` per release; kanidm_tools `src/opt/kanidm.rs` per tag.
 
 use serde::Serialize;
 use std::fmt;
@@ -74,7 +76,7 @@ pub struct NetBoxRelease {
     pub social_app_django: Version,
 }
 
-/// NetBox release → pinned social-auth-core (domain-facts §2.2). Sorted by `netbox_from`.
+/// NetBox release → pinned social-auth-core (NetBox's requirements.txt per tag). Sorted by `netbox_from`.
 pub const NETBOX_RELEASES: &[NetBoxRelease] = &[
     row(v(3, 1, 0), v(4, 1, 0), v(5, 0, 0)),
     row(v(3, 1, 7), v(4, 2, 0), v(5, 0, 0)),

@@ -2,7 +2,7 @@
 //! begin views of each NetBox generation and the OIDC callback, on `127.0.0.1:<ephemeral>`.
 //!
 //! It answers like NetBox (Django + social-auth-app-django + social-core 5.2.0) does, as measured
-//! on a real NetBox 4.7.3 (`/work/shared/reference/netbox-real.md`, domain-facts §2.3–2.6, C4):
+//! on a real NetBox 4.7.3 (its `templates/login.html`, `urls.py` and `account/views.py`):
 //!
 //! * [`LoginStyle::PostBegin`] (4.7.1+): the login page has `<form action="/<BASE_PATH>oauth/begin/oidc/"
 //!   method="post" class="sso-login-form">`; `POST` there (CSRF cookie + form token) answers
@@ -75,7 +75,7 @@ const CSRF_COOKIE_MAX_AGE: u64 = 31_449_600;
 const SESSION_COOKIE_MAX_AGE: u64 = 1_209_600;
 const NEVER_CACHE: &str = "max-age=0, no-cache, no-store, must-revalidate, private";
 
-/// How the login page starts SSO (domain-facts C4).
+/// How the login page starts SSO (NetBox ≤ 4.6, 4.7.0, 4.7.1+).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoginStyle {
     /// NetBox ≤ 4.6: `<a href="/oauth/login/oidc/?next=…">`, a GET.
