@@ -9,9 +9,8 @@
 mod support;
 
 use nbsso::checks::{self, CheckId, Options, Status};
-use nbsso::plan::{PlanDraft, validate};
+use nbsso::plan::validate;
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::idp::TestIdp;
@@ -40,8 +39,7 @@ fn main() {
     let endpoint = format!("{}/ui/oauth2", idp.origin());
     netbox.configure(|c| c.sso.as_mut().unwrap().authorize_endpoint = endpoint);
 
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/keycloak-netbox-4.7.3.toml");
-    let mut draft = PlanDraft::from_toml(&std::fs::read_to_string(example).unwrap()).unwrap();
+    let mut draft = support::plans::example_draft("keycloak-netbox-4.7.3.toml");
     draft.kanidm.origin = idp.origin();
     draft.tls.ca_file = idp.ca_pem_path().display().to_string();
     draft.netbox.url = netbox.origin();

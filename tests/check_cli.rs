@@ -9,8 +9,7 @@ use std::process::{Command, Output};
 use support::idp::TestIdp;
 
 fn write_plan(dir: &Path, idp: &TestIdp, edit: impl FnOnce(&mut PlanDraft)) -> PathBuf {
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/keycloak-netbox-4.7.3.toml");
-    let mut draft = PlanDraft::from_toml(&std::fs::read_to_string(example).unwrap()).unwrap();
+    let mut draft = support::plans::example_draft("keycloak-netbox-4.7.3.toml");
     draft.kanidm.origin = idp.origin();
     draft.tls.ca_file = idp.ca_pem_path().display().to_string();
     // Nothing listens on port 1: NetBox is unreachable unless a test says otherwise.

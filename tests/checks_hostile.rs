@@ -5,9 +5,8 @@
 mod support;
 
 use nbsso::checks::{self, CheckId, Finding, Options, Status};
-use nbsso::plan::{PlanDraft, validate};
+use nbsso::plan::validate;
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::hostile::Hostile;
@@ -21,18 +20,32 @@ fn expectation(case: Hostile) -> (CheckId, &'static str) {
     use Hostile::*;
     match case {
         HugeBody | HugeBodyNoLength | EndlessBody => (CheckId::Discovery, "larger than 1024 KiB"),
-        SilentAfterAccept | DribbleHeaders | SlowBody => (CheckId::Discovery, "no complete answer within 3 s"),
+        SilentAfterAccept | DribbleHeaders | SlowBody => {
+            (CheckId::Discovery, "no complete answer within 3 s")
+        }
         ResetOnAccept => (CheckId::KanidmTls, "cannot reach"),
         ResetMidBody => (CheckId::Discovery, "the connection broke while reading"),
         CloseWithoutResponse => (CheckId::Discovery, "discovery:"),
         UntrustedCa => (CheckId::KanidmTls, "does not trust"),
-        WrongHostname => (CheckId::KanidmTls, "the certificate is not valid for 127.0.0.1"),
+        WrongHostname => (
+            CheckId::KanidmTls,
+            "the certificate is not valid for 127.0.0.1",
+        ),
         ExpiredCert => (CheckId::KanidmTls, "expired on 2021-01-01"),
-        RedirectLoop => (CheckId::Discovery, "discovery answered HTTP 302 instead of 200"),
+        RedirectLoop => (
+            CheckId::Discovery,
+            "discovery answered HTTP 302 instead of 200",
+        ),
         InvalidJson => (CheckId::Discovery, "invalid JSON"),
         JsonArray | JsonWrongTypes => (CheckId::Discovery, "JSON of the wrong shape"),
-        HtmlLoginPage => (CheckId::Discovery, "an HTML page, not the JSON discovery document"),
-        Status500 => (CheckId::Discovery, "discovery answered HTTP 500 instead of 200"),
+        HtmlLoginPage => (
+            CheckId::Discovery,
+            "an HTML page, not the JSON discovery document",
+        ),
+        Status500 => (
+            CheckId::Discovery,
+            "discovery answered HTTP 500 instead of 200",
+        ),
         Status404 => (CheckId::Discovery, "no OpenID configuration at"),
         NoDateHeader => (CheckId::Clock, "without a Date header"),
         MalformedDateHeader => (CheckId::Clock, "not an HTTP date"),
@@ -40,9 +53,12 @@ fn expectation(case: Hostile) -> (CheckId, &'static str) {
 }
 
 fn run_case(case: Hostile, netbox: &TestNetbox) -> (Finding, Duration) {
-    let server = case.builder().tls(true).interval(Duration::from_millis(500)).start();
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/keycloak-netbox-4.7.3.toml");
-    let mut draft = PlanDraft::from_toml(&std::fs::read_to_string(example).unwrap()).unwrap();
+    let server = case
+        .builder()
+        .tls(true)
+        .interval(Duration::from_millis(500))
+        .start();
+    let mut draft = support::plans::example_draft("keycloak-netbox-4.7.3.toml");
     draft.kanidm.origin = server.origin();
     draft.tls.ca_file = server.ca_pem_path().unwrap().display().to_string();
     draft.netbox.url = netbox.origin();
@@ -71,7 +87,11 @@ fn every_hostile_server_gives_a_clear_finding_within_its_deadline() {
     for case in Hostile::ALL {
         let (id, expected) = expectation(case);
         let (finding, elapsed) = run_case(case, &netbox);
-        let deadline = if id == CheckId::Clock { CLOCK_TIMEOUT } else { TIMEOUT } + Duration::from_secs(1);
+        let deadline = if id == CheckId::Clock {
+            CLOCK_TIMEOUT
+        } else {
+            TIMEOUT
+        } + Duration::from_secs(1);
         lines.push(format!(
             "{:<22} {:>6.2} s  {} {:<10} {}",
             case.name(),
@@ -80,7 +100,10 @@ fn every_hostile_server_gives_a_clear_finding_within_its_deadline() {
             id.key(),
             finding.summary
         ));
-        if finding.status == Status::Pass || !finding.summary.contains(expected) || elapsed > deadline {
+        if finding.status == Status::Pass
+            || !finding.summary.contains(expected)
+            || elapsed > deadline
+        {
             failures.push(format!("{case:?}: expected {expected:?} in {id:?} within {deadline:?}, got {finding:#?} after {elapsed:?}"));
         }
     }

@@ -7,16 +7,15 @@ mod support;
 use nbsso::checks::{self, CheckId, Finding, Options, Status};
 use nbsso::plan::{Plan, PlanDraft, validate};
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use support::idp::{TestIdp, TestIdpBuilder};
+use support::plans::{example_draft, finding, run_checks};
 
 const REDIRECT: &str = "https://netbox.example.com/oauth/complete/oidc/";
 
 fn plan(idp: &TestIdp, edit: impl FnOnce(&mut PlanDraft)) -> Plan {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/keycloak-netbox-4.7.3.toml");
-    let mut draft = PlanDraft::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut draft = example_draft("keycloak-netbox-4.7.3.toml");
     draft.kanidm.origin = idp.origin();
     draft.tls.ca_file = idp.ca_pem_path().display().to_string();
     edit(&mut draft);
@@ -30,21 +29,7 @@ fn kanidm() -> TestIdpBuilder {
 }
 
 fn run(plan: Plan, ids: &[CheckId]) -> Vec<(CheckId, Finding)> {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let options = Options {
-        only: Some(ids.iter().copied().collect::<BTreeSet<_>>()),
-        timeout: Duration::from_secs(5),
-        ..Options::default()
-    };
-    rt.block_on(checks::run_to_end(Arc::new(plan), options))
-}
-
-fn finding(results: &[(CheckId, Finding)], id: CheckId) -> &Finding {
-    &results
-        .iter()
-        .find(|(i, _)| *i == id)
-        .unwrap_or_else(|| panic!("{id:?} missing: {results:#?}"))
-        .1
+    run_checks(plan, ids, Duration::from_secs(5))
 }
 
 const KANIDM_CHECKS: [CheckId; 4] = [

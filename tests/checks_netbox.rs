@@ -4,14 +4,12 @@
 
 mod support;
 
-use nbsso::checks::{self, CheckId, Finding, Options, Status};
+use nbsso::checks::{CheckId, Finding, Status};
 use nbsso::plan::{Plan, PlanDraft, validate};
-use std::collections::BTreeSet;
-use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 use support::idp::{TestIdp, TestIdpBuilder};
 use support::netbox::{HeaderRule, LoginStyle, TestNetbox, TestNetboxBuilder};
+use support::plans::{example_draft, finding, run_checks};
 
 /// A NetBox as the generated settings configure it, pointing at `idp`.
 fn netbox_for(idp: &TestIdp) -> TestNetboxBuilder {
@@ -25,13 +23,14 @@ fn netbox_for(idp: &TestIdp) -> TestNetboxBuilder {
 
 /// Kanidm after kanidm-setup.sh, with NetBox's (loopback) callback registered.
 fn kanidm_with_redirect(redirect: &str) -> TestIdpBuilder {
-    TestIdp::builder().client("netbox", "s").redirect_url(redirect)
+    TestIdp::builder()
+        .client("netbox", "s")
+        .redirect_url(redirect)
 }
 
 /// The example plan pointed at the two servers; reserve NetBox's port first so the IdP can know it.
 fn plan(idp: &TestIdp, nb: &TestNetbox, edit: impl FnOnce(&mut PlanDraft)) -> Plan {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/keycloak-netbox-4.7.3.toml");
-    let mut draft = PlanDraft::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut draft = example_draft("keycloak-netbox-4.7.3.toml");
     draft.kanidm.origin = idp.origin();
     draft.tls.ca_file = idp.ca_pem_path().display().to_string();
     draft.netbox.url = nb.origin();
@@ -40,17 +39,7 @@ fn plan(idp: &TestIdp, nb: &TestNetbox, edit: impl FnOnce(&mut PlanDraft)) -> Pl
 }
 
 fn run(plan: Plan, ids: &[CheckId]) -> Vec<(CheckId, Finding)> {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let options = Options {
-        only: Some(ids.iter().copied().collect::<BTreeSet<_>>()),
-        timeout: Duration::from_secs(5),
-        ..Options::default()
-    };
-    rt.block_on(checks::run_to_end(Arc::new(plan), options))
-}
-
-fn finding(results: &[(CheckId, Finding)], id: CheckId) -> &Finding {
-    &results.iter().find(|(i, _)| *i == id).unwrap_or_else(|| panic!("{id:?} missing: {results:#?}")).1
+    run_checks(plan, ids, Duration::from_secs(5))
 }
 
 /// Starts NetBox first (its origin is the redirect Kanidm must know), then the IdP, then repoints
@@ -82,9 +71,18 @@ fn a_switched_netbox_passes_every_check() {
         assert_eq!(f.status, Status::Pass, "{id:?}: {f:#?}");
     }
     let redirect = finding(&results, CheckId::Redirect);
-    assert_eq!(redirect.summary, format!("NetBox sends redirect_uri {}/oauth/complete/oidc/", nb.origin()));
+    assert_eq!(
+        redirect.summary,
+        format!(
+            "NetBox sends redirect_uri {}/oauth/complete/oidc/",
+            nb.origin()
+        )
+    );
     let probe = finding(&results, CheckId::Authorise);
-    assert!(probe.details[0].starts_with("probing with the redirect_uri NetBox sends"), "{probe:#?}");
+    assert!(
+        probe.details[0].starts_with("probing with the redirect_uri NetBox sends"),
+        "{probe:#?}"
+    );
     // NetBox was really asked, with its CSRF token, for JSON.
     let begins = nb.requests_to("/oauth/begin/oidc/");
     assert_eq!(begins.len(), 1);
@@ -94,11 +92,18 @@ fn a_switched_netbox_passes_every_check() {
 #[test]
 fn netbox_4_7_0_and_4_6_styles_are_followed_and_hinted() {
     let (idp, nb) = pair(|b| b.style(LoginStyle::PostLogin), |b| b);
-    let results = run(plan(&idp, &nb, |d| d.netbox.version = "4.7.0".into()), &NETBOX_CHECKS);
+    let results = run(
+        plan(&idp, &nb, |d| d.netbox.version = "4.7.0".into()),
+        &NETBOX_CHECKS,
+    );
     for (id, f) in &results {
         assert_eq!(f.status, Status::Pass, "{id:?}: {f:#?}");
     }
-    assert!(finding(&results, CheckId::NetboxLogin).summary.contains("POST to /oauth/login/ (NetBox 4.7.0)"));
+    assert!(
+        finding(&results, CheckId::NetboxLogin)
+            .summary
+            .contains("POST to /oauth/login/ (NetBox 4.7.0)")
+    );
 
     let (idp, nb) = pair(|b| b.style(LoginStyle::GetLink), |b| b);
     let results = run(plan(&idp, &nb, |_| {}), &NETBOX_CHECKS);
@@ -130,19 +135,36 @@ fn pkce_missing_on_the_netbox_side_is_caught_twice() {
     let results = run(plan(&idp, &nb, |_| {}), &NETBOX_CHECKS);
     let redirect = finding(&results, CheckId::Redirect);
     assert_eq!(redirect.status, Status::Fail);
-    assert_eq!(redirect.fix.as_deref(), Some("SOCIAL_AUTH_OIDC_USE_PKCE = True in configuration.py, then restart NetBox"));
+    assert_eq!(
+        redirect.fix.as_deref(),
+        Some("SOCIAL_AUTH_OIDC_USE_PKCE = True in configuration.py, then restart NetBox")
+    );
     let probe = finding(&results, CheckId::Authorise);
     assert_eq!(probe.status, Status::Fail);
-    assert!(probe.summary.starts_with("Kanidm enforces PKCE and NetBox sends no challenge"), "{}", probe.summary);
+    assert!(
+        probe
+            .summary
+            .starts_with("Kanidm enforces PKCE and NetBox sends no challenge"),
+        "{}",
+        probe.summary
+    );
 }
 
 #[test]
 fn a_proxy_that_rewrites_the_host_shows_up_as_the_real_redirect_uri() {
-    let (idp, nb) = pair(|b| b.forwarded_host(HeaderRule::Set("netbox.internal".into())), |b| b);
+    let (idp, nb) = pair(
+        |b| b.forwarded_host(HeaderRule::Set("netbox.internal".into())),
+        |b| b,
+    );
     // Without CSRF_TRUSTED_ORIGINS, Django refuses the POST (as it would a browser's).
     let refused = run(plan(&idp, &nb, |_| {}), &[CheckId::Redirect]);
     let csrf = finding(&refused, CheckId::Redirect);
-    assert!(csrf.summary.starts_with("NetBox refused to start the login (CSRF, HTTP 403)"), "{}", csrf.summary);
+    assert!(
+        csrf.summary
+            .starts_with("NetBox refused to start the login (CSRF, HTTP 403)"),
+        "{}",
+        csrf.summary
+    );
     let origin = nb.origin();
     nb.configure(|c| c.csrf_trusted_origins.push(origin));
     let results = run(plan(&idp, &nb, |_| {}), &NETBOX_CHECKS);
@@ -153,23 +175,37 @@ fn a_proxy_that_rewrites_the_host_shows_up_as_the_real_redirect_uri() {
         "{}",
         redirect.summary
     );
-    assert!(redirect.fix.as_deref().unwrap().starts_with("NetBox believes it is served at http://netbox.internal/"));
+    assert!(
+        redirect
+            .fix
+            .as_deref()
+            .unwrap()
+            .starts_with("NetBox believes it is served at http://netbox.internal/")
+    );
     let probe = finding(&results, CheckId::Authorise);
     assert_eq!(probe.status, Status::Fail);
     assert_eq!(
         probe.fix.as_deref(),
-        Some("kanidm system oauth2 add-redirect-url netbox http://netbox.internal/oauth/complete/oidc/ --name idm_admin")
+        Some(
+            "kanidm system oauth2 add-redirect-url netbox http://netbox.internal/oauth/complete/oidc/ --name idm_admin"
+        )
     );
 }
 
 #[test]
 fn base_path_is_part_of_every_url() {
     let placeholder = TestIdp::builder().start_blocking();
-    let nb = netbox_for(&placeholder).base_path("netbox").start_blocking();
-    let idp = kanidm_with_redirect(&format!("{}/netbox/oauth/complete/oidc/", nb.origin())).start_blocking();
+    let nb = netbox_for(&placeholder)
+        .base_path("netbox")
+        .start_blocking();
+    let idp = kanidm_with_redirect(&format!("{}/netbox/oauth/complete/oidc/", nb.origin()))
+        .start_blocking();
     let endpoint = format!("{}/ui/oauth2", idp.origin());
     nb.configure(|c| c.sso.as_mut().unwrap().authorize_endpoint = endpoint);
-    let results = run(plan(&idp, &nb, |d| d.netbox.base_path = "netbox/".into()), &NETBOX_CHECKS);
+    let results = run(
+        plan(&idp, &nb, |d| d.netbox.base_path = "netbox/".into()),
+        &NETBOX_CHECKS,
+    );
     for (id, f) in &results {
         assert_eq!(f.status, Status::Pass, "{id:?}: {f:#?}");
     }
@@ -186,7 +222,11 @@ fn the_idp_clock_1_5_s_ahead_fails_the_clock_check() {
     let clock = finding(&results, CheckId::Clock);
     assert_eq!(clock.status, Status::Fail, "{clock:#?}");
     assert!(clock.summary.contains("behind Kanidm"), "{}", clock.summary);
-    assert!(clock.summary.contains("Incorrect id_token: nbf"), "{}", clock.summary);
+    assert!(
+        clock.summary.contains("Incorrect id_token: nbf"),
+        "{}",
+        clock.summary
+    );
     let fix = clock.fix.as_deref().unwrap();
     assert!(!fix.contains("SOCIAL_AUTH_OIDC_JWT_LEEWAY ="), "{fix}");
 }

@@ -17,5 +17,6 @@ pub mod jose;
 pub mod kanidm;
 pub mod netbox;
 pub mod oidc_client;
+pub mod plans;
 pub mod python;
 pub mod skewed_date;
