@@ -5,7 +5,6 @@ mod generate;
 
 pub use generate::load_plan;
 
-use crate::exit;
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -88,13 +87,7 @@ pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Some(Command::Generate(args)) => generate::run(&args),
         Some(Command::Check(args)) => check::run(&args),
-        None => {
-            eprintln!(
-                "nbsso: name a command. `nbsso generate --plan FILE` writes the migration files, \
-                 `nbsso check --plan FILE` checks the live servers; see `nbsso --help`."
-            );
-            exit::USAGE
-        }
+        None => crate::runtime::run_wizard(),
     }
 }
 

@@ -1,0 +1,49 @@
+//! Side effects as values: `update` returns them, the runtime performs them and answers with a
+//! [`super::Msg`]. Nothing here does I/O itself, so flow tests can assert on them.
+
+use crate::checks::CheckId;
+use crate::generate::writer::PlannedFile;
+use crate::plan::Plan;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long typing must pause before the checks restart.
+pub const DEBOUNCE: Duration = Duration::from_millis(400);
+
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// Send `Msg::DebounceElapsed(gen)` after `after`; a newer debounce replaces an older one.
+    Debounce {
+        generation: u64,
+        after: Duration,
+    },
+    /// Cancel the running checks (if any) and start the checks of `plan` as run `run`: all of
+    /// them, or only those in `only` when just one side's answers are valid yet.
+    StartChecks {
+        run: u64,
+        plan: Arc<Plan>,
+        only: Option<BTreeSet<CheckId>>,
+    },
+    /// Cancel the running checks.
+    CancelChecks,
+    /// Compare the generated files with the output directory (reads only).
+    PlanFiles {
+        generation: u64,
+        dir: PathBuf,
+        files: Vec<crate::generate::GeneratedFile>,
+    },
+    /// Write the planned files, backing up what is overwritten.
+    WriteFiles {
+        planned: Vec<PlannedFile>,
+    },
+    /// Save the answers as a plan file.
+    SavePlan {
+        path: PathBuf,
+        toml: String,
+    },
+    /// Put a non-secret value on the clipboard (OSC 52).
+    Copy(String),
+    Quit,
+}

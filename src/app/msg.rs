@@ -1,0 +1,27 @@
+//! Everything that can happen to the wizard, as values: input, timers and background results.
+
+use crate::checks::CheckEvent;
+use crate::generate::writer::{PlannedFile, WrittenFile};
+use crossterm::event::KeyEvent;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// A key press (or repeat); releases never arrive here.
+    Key(KeyEvent),
+    /// Bracketed paste into the focused field.
+    Paste(String),
+    Resize(u16, u16),
+    /// Drives the spinners; sent only while a check runs.
+    Tick,
+    /// The debounce timer with this generation ran out.
+    DebounceElapsed(u64),
+    /// A check of some run moved on; stale runs are dropped by `update`.
+    Check(CheckEvent),
+    /// The review's file plan (generation, result).
+    Planned(u64, Result<Vec<PlannedFile>, String>),
+    /// The writer finished.
+    Written(Result<Vec<WrittenFile>, String>),
+    /// The plan was saved (or not).
+    PlanSaved(Result<PathBuf, String>),
+}

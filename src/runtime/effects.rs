@@ -1,0 +1,172 @@
+//! Performs [`Effect`]s: timers, check runs, the writer and the plan file. Every result comes back
+//! as a [`Msg`] on the queue; blocking file work runs on tokio's blocking pool, never in the loop.
+
+use crate::app::update::PLAN_FILE;
+use crate::app::{Effect, Msg};
+use crate::checks::{self, CheckEvent, RunHandle};
+use crate::generate::writer;
+use crate::generate::{FileKind, GeneratedFile};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+
+pub struct Executor {
+    tx: UnboundedSender<Msg>,
+    check_tx: UnboundedSender<CheckEvent>,
+    options: checks::Options,
+    /// The running checks; dropping the handle cancels them.
+    checks: Option<RunHandle>,
+    /// The pending debounce timer; a newer one replaces it.
+    debounce: Option<JoinHandle<()>>,
+    /// Write OSC 52 to the terminal (off in tests).
+    pub osc52: bool,
+}
+
+impl Executor {
+    pub fn new(
+        tx: UnboundedSender<Msg>,
+        check_tx: UnboundedSender<CheckEvent>,
+        options: checks::Options,
+    ) -> Self {
+        Self {
+            tx,
+            check_tx,
+            options,
+            checks: None,
+            debounce: None,
+            osc52: false,
+        }
+    }
+
+    /// Runs one effect (never `Quit`: the loop handles that).
+    pub fn run(&mut self, effect: Effect) {
+        match effect {
+            Effect::Debounce { generation, after } => {
+                if let Some(old) = self.debounce.take() {
+                    old.abort();
+                }
+                let tx = self.tx.clone();
+                self.debounce = Some(tokio::spawn(async move {
+                    tokio::time::sleep(after).await;
+                    let _ = tx.send(Msg::DebounceElapsed(generation));
+                }));
+            }
+            Effect::StartChecks { run, plan, only } => {
+                self.checks = None;
+                let options = checks::Options {
+                    only,
+                    ..self.options.clone()
+                };
+                self.checks = Some(checks::start(plan, options, run, self.check_tx.clone()));
+            }
+            Effect::CancelChecks => self.checks = None,
+            Effect::PlanFiles {
+                generation,
+                dir,
+                files,
+            } => {
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = writer::plan_files(&dir, &files).map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::Planned(generation, result));
+                });
+            }
+            Effect::WriteFiles { planned } => {
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let stamp = writer::timestamp_now();
+                    let result = writer::write_files(&planned, &stamp).map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::Written(result));
+                });
+            }
+            Effect::SavePlan { path, toml } => {
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let _ = tx.send(Msg::PlanSaved(save_plan(&path, toml)));
+                });
+            }
+            Effect::Copy(text) => {
+                if self.osc52 {
+                    let mut out = std::io::stdout();
+                    let _ = out.write_all(osc52(&text).as_bytes());
+                    let _ = out.flush();
+                }
+            }
+            Effect::Quit => {}
+        }
+    }
+
+    /// Stops everything still running (on quit).
+    pub fn shutdown(&mut self) {
+        self.checks = None;
+        if let Some(d) = self.debounce.take() {
+            d.abort();
+        }
+    }
+}
+
+/// Saves the plan through the writer, so an older plan file is backed up, not lost.
+fn save_plan(path: &Path, toml: String) -> Result<PathBuf, String> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file = GeneratedFile {
+        name: PLAN_FILE,
+        kind: FileKind::Text,
+        contents: toml,
+        purpose: "the answers, to resume the wizard or run nbsso check",
+    };
+    let planned = writer::plan_files(dir, &[file]).map_err(|e| e.to_string())?;
+    writer::write_files(&planned, &writer::timestamp_now()).map_err(|e| e.to_string())?;
+    Ok(dir.join(PLAN_FILE))
+}
+
+/// The OSC 52 sequence that asks the terminal to put `text` on the clipboard.
+pub fn osc52(text: &str) -> String {
+    format!("\x1b]52;c;{}\x07", base64(text.as_bytes()))
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                let index = usize::try_from((n >> (18 - 6 * i)) & 63).unwrap_or(0);
+                out.push(char::from(TABLE.get(index).copied().unwrap_or(b'=')));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+        assert_eq!(osc52("foo"), "\x1b]52;c;Zm9v\x07");
+    }
+}

@@ -1,0 +1,78 @@
+//! Done: what was written and backed up, the next commands in order, and values to copy.
+
+use crate::app::Model;
+use crate::generate::writer::Disposition;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
+    let t = &model.theme;
+    let dir = model
+        .plan
+        .as_ref()
+        .map(|p| p.output_dir.clone())
+        .unwrap_or_default();
+    let fit = |s: &str| super::form::fit(s, area.width);
+    let mut lines = vec![Line::styled("Done: the files are written", t.title())];
+    for f in model.written.iter().flatten() {
+        let word = match f.disposition {
+            Disposition::New => "+ written  ",
+            Disposition::Unchanged => "= unchanged",
+            Disposition::Overwrite => "~ replaced ",
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {word} "), t.ok()),
+            Span::raw(f.path.display().to_string()),
+        ]));
+        if let Some(backup) = &f.backup {
+            let name = backup
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            lines.push(Line::styled(fit(&format!("      backup: {name}")), t.dim()));
+        }
+    }
+    lines.push(Line::styled("Next, in this order:", t.label()));
+    let admin = model
+        .plan
+        .as_ref()
+        .map(|p| p.kanidm.admin.clone())
+        .unwrap_or_default();
+    let steps = [
+        format!(
+            "Read {} (every step, and how to check it)",
+            dir.join("CHECKLIST.md").display()
+        ),
+        format!(
+            "bash {}  (where the kanidm CLI runs, as {admin})",
+            dir.join("kanidm-setup.sh").display()
+        ),
+        format!(
+            "Add {} to configuration.py; restart NetBox",
+            dir.join("netbox-sso.py").display()
+        ),
+        format!(
+            "nbsso check --plan {}  (s saves the plan)",
+            dir.join(crate::app::update::PLAN_FILE).display()
+        ),
+    ];
+    for (i, s) in steps.iter().enumerate() {
+        lines.push(Line::raw(fit(&format!("  {}. {s}", i + 1))));
+    }
+    lines.push(Line::styled(
+        "Values (c copies the selected one):",
+        t.label(),
+    ));
+    for (i, (label, value, _)) in model.copyable().iter().enumerate() {
+        let selected = i == model.done_selected;
+        let style = if selected { t.selected() } else { t.base() };
+        lines.push(Line::from(vec![
+            Span::styled(if selected { "▸ " } else { "  " }, style),
+            Span::styled(format!("{label:<14}"), t.label()),
+            Span::styled(value.clone(), style),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}

@@ -1,0 +1,291 @@
+//! The form screens (Source, Kanidm, NetBox, Options): text fields on tui-input with the visual
+//! cursor, pick-one lists and toggles, each with its message underneath.
+
+use crate::app::field::{ChoiceId, FieldId, Focusable, ToggleId};
+use crate::app::{Model, Step};
+use crate::versions::{NetBoxCapabilities, Version};
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+const LABEL_WIDTH: u16 = 26;
+
+fn heading(step: Step) -> (&'static str, &'static str) {
+    match step {
+        Step::Source => (
+            "Source: where NetBox logs in today",
+            "This decides how users' existing NetBox accounts are matched after the move.",
+        ),
+        Step::Kanidm => (
+            "Kanidm: the OAuth2 client NetBox will log in through",
+            "Nothing is created now: kanidm-setup.sh does it, after you have reviewed it.",
+        ),
+        Step::NetBox => (
+            "NetBox: where it is served, and which release",
+            "The release decides which settings NetBox understands (PKCE, button label).",
+        ),
+        _ => (
+            "Options: how the login behaves",
+            "Each option is explained by what your NetBox and Kanidm releases allow.",
+        ),
+    }
+}
+
+/// Draws the form of the current step; returns where the terminal cursor goes.
+pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> {
+    let t = &model.theme;
+    let (title, intro) = heading(model.step);
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::styled(title, t.title()),
+            Line::styled(intro, t.dim()),
+        ]),
+        area,
+    );
+    let mut y = area.y + 2;
+    let bottom = area.y + area.height;
+    let mut cursor = None;
+    let mut focused_message: Option<String> = None;
+    for (i, f) in model.focusables().into_iter().enumerate() {
+        let focused = i == model.focus;
+        let row = |y: u16, height: u16| Rect::new(area.x, y, area.width, height.min(bottom - y));
+        if y >= bottom {
+            break;
+        }
+        match f {
+            Focusable::Text(id) => {
+                let (pos, message) = text_field(model, frame, row(y, 2), id, focused);
+                if focused {
+                    cursor = pos;
+                    focused_message = message
+                        .map(|e| format!("✗ {e}"))
+                        .or_else(|| model.warning(f).map(|w| format!("! {}", w.message)))
+                        .or_else(|| model.check_hint(f).map(hint_text));
+                }
+                y += 2;
+            }
+            Focusable::Choice(c) => {
+                y += choice(model, frame, row(y, bottom - y), c, focused);
+            }
+            Focusable::Toggle(tg) => {
+                toggle(model, frame, row(y, 1), tg, focused);
+                y += 1;
+            }
+        }
+        if focused && focused_message.is_none() {
+            focused_message = model
+                .error(f, model.step)
+                .map(|e| format!("✗ {e}"))
+                .or_else(|| model.warning(f).map(|w| format!("! {}", w.message)));
+        }
+    }
+    // The focused field's whole message when it did not fit on its line.
+    if let Some(message) = focused_message
+        && message.chars().count() > usize::from(area.width.saturating_sub(LABEL_WIDTH))
+        && y + 2 <= bottom
+    {
+        let style = if message.starts_with('!') {
+            t.warn()
+        } else {
+            t.error_text()
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(message, style)).wrap(Wrap { trim: true }),
+            Rect::new(area.x, y + 1, area.width, bottom - y - 1),
+        );
+    }
+    cursor
+}
+
+/// A check's word on a field: what it saw and what it suggests.
+fn hint_text(finding: &crate::checks::Finding) -> String {
+    match &finding.fix {
+        Some(fix) => format!("! login page check: {}; {fix}", finding.summary),
+        None => format!("! login page check: {}", finding.summary),
+    }
+}
+
+/// Cuts `text` to `width` columns, ending in … when something was cut.
+pub fn fit(text: &str, width: u16) -> String {
+    let width = usize::from(width);
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+fn prefix(focused: bool) -> &'static str {
+    if focused { "▸ " } else { "  " }
+}
+
+/// Label and input on the first line, the message (error, warning or hint) on the second.
+/// Returns the cursor position and the error message, if any.
+fn text_field(
+    model: &Model,
+    frame: &mut Frame,
+    area: Rect,
+    id: FieldId,
+    focused: bool,
+) -> (Option<Position>, Option<String>) {
+    let t = &model.theme;
+    let f = Focusable::Text(id);
+    let error = model.error(f, model.step);
+    let label_style = if focused { t.focus() } else { t.label() };
+    let marker = if error.is_some() { " !" } else { "" };
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(prefix(focused), label_style),
+            Span::styled(format!("{}{marker}", id.label()), label_style),
+        ])),
+        Rect::new(area.x, area.y, LABEL_WIDTH.min(area.width), 1),
+    );
+    let input_x = area.x + LABEL_WIDTH.min(area.width);
+    let input_w = area.width.saturating_sub(LABEL_WIDTH);
+    let input = model.inputs.get(&id);
+    let value = input.map(|i| i.value()).unwrap_or_default();
+    let scroll = input.map_or(0, |i| {
+        i.visual_scroll(usize::from(input_w.saturating_sub(1)))
+    });
+    let input_style = if focused {
+        t.base().add_modifier(Modifier::UNDERLINED)
+    } else {
+        t.base()
+    };
+    let shown = if value.is_empty() && !focused {
+        Span::styled("(empty)", t.dim())
+    } else {
+        Span::styled(value.to_string(), input_style)
+    };
+    frame.render_widget(
+        Paragraph::new(Line::from(shown)).scroll((0, u16::try_from(scroll).unwrap_or(0))),
+        Rect::new(input_x, area.y, input_w, 1),
+    );
+    let cursor = input.map(|i| {
+        let col = i.visual_cursor().saturating_sub(scroll);
+        Position::new(
+            input_x
+                + u16::try_from(col)
+                    .unwrap_or(0)
+                    .min(input_w.saturating_sub(1)),
+            area.y,
+        )
+    });
+    if area.height > 1 {
+        let line = match (&error, model.warning(f)) {
+            (Some(e), _) => Line::styled(fit(&format!("✗ {e}"), input_w), t.error_text()),
+            (None, Some(w)) => Line::styled(fit(&format!("! {}", w.message), input_w), t.warn()),
+            (None, None) if model.check_hint(f).is_some() => {
+                let hint = model.check_hint(f).map(hint_text).unwrap_or_default();
+                Line::styled(fit(&hint, input_w), t.warn())
+            }
+            (None, None) if focused => Line::styled(id.hint(), t.dim()),
+            _ => Line::raw(""),
+        };
+        frame.render_widget(
+            Paragraph::new(line),
+            Rect::new(input_x, area.y + 1, input_w, 1),
+        );
+    }
+    (cursor, error)
+}
+
+/// A pick-one list; returns the rows it used.
+fn choice(model: &Model, frame: &mut Frame, area: Rect, id: ChoiceId, focused: bool) -> u16 {
+    let t = &model.theme;
+    let f = Focusable::Choice(id);
+    let label_style = if focused { t.focus() } else { t.label() };
+    let selected = match id {
+        ChoiceId::Resume => model.resume_choice,
+        ChoiceId::Source => id
+            .options()
+            .iter()
+            .position(|o| o.0 == model.draft.source.trim())
+            .unwrap_or(2),
+        ChoiceId::Pkce => id
+            .options()
+            .iter()
+            .position(|o| o.0 == model.draft.kanidm.pkce.trim())
+            .unwrap_or(0),
+    };
+    let mut lines = vec![Line::from(vec![
+        Span::styled(prefix(focused), label_style),
+        Span::styled(id.label(), label_style),
+    ])];
+    for (i, (_, label, explanation)) in id.options().iter().enumerate() {
+        let mark = if i == selected { "(•)" } else { "( )" };
+        let style = if i == selected && focused {
+            t.selected()
+        } else {
+            t.base()
+        };
+        lines.push(Line::from(vec![
+            Span::raw("    "),
+            Span::styled(format!("{mark} {label:<12}"), style),
+            Span::styled(format!(" {explanation}"), t.dim()),
+        ]));
+    }
+    if id == ChoiceId::Pkce {
+        lines.push(Line::styled(format!("    {}", pkce_note(model)), t.dim()));
+    }
+    if let Some(e) = model.error(f, model.step) {
+        lines.push(Line::styled(
+            fit(&format!("    ✗ {e}"), area.width),
+            t.error_text(),
+        ));
+    } else if let Some(w) = model.warning(f) {
+        lines.push(Line::styled(
+            fit(&format!("    ! {}", w.message), area.width),
+            t.warn(),
+        ));
+    }
+    let used = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .min(area.height);
+    frame.render_widget(Paragraph::new(lines), area);
+    used
+}
+
+/// What the NetBox release entered allows for PKCE, and why.
+pub fn pkce_note(model: &Model) -> String {
+    let Some(caps) = model
+        .draft
+        .netbox
+        .version
+        .trim()
+        .parse::<Version>()
+        .ok()
+        .and_then(NetBoxCapabilities::of)
+    else {
+        return "Enter NetBox's version to see whether it can send PKCE.".into();
+    };
+    if caps.oidc_pkce {
+        format!(
+            "NetBox {} (social-auth-core {}) can send PKCE.",
+            caps.netbox, caps.social_core
+        )
+    } else {
+        format!(
+            "NetBox {} (social-auth-core {}) cannot send PKCE.",
+            caps.netbox, caps.social_core
+        )
+    }
+}
+
+fn toggle(model: &Model, frame: &mut Frame, area: Rect, id: ToggleId, focused: bool) {
+    let t = &model.theme;
+    let f = Focusable::Toggle(id);
+    let label_style = if focused { t.focus() } else { t.label() };
+    let mark = if id.get(&model.draft) { "[x]" } else { "[ ]" };
+    let mut spans = vec![
+        Span::styled(prefix(focused), label_style),
+        Span::styled(format!("{mark} {}", id.label()), label_style),
+    ];
+    if let Some(e) = model.error(f, model.step) {
+        spans.push(Span::styled(format!("  ✗ {e}"), t.error_text()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}

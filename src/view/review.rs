@@ -1,0 +1,248 @@
+//! Review: the answers, what the checks found, anything still missing, and every output file with
+//! its disposition and a scrollable diff.
+
+use crate::app::Model;
+use crate::generate::writer::Disposition;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
+    let t = &model.theme;
+    let missing = model.missing();
+    let missing_rows = if missing.is_empty() {
+        0
+    } else {
+        u16::try_from(missing.len().min(3) + 1).unwrap_or(4)
+    };
+    let [head, answers, checks, missing_area, files] = area.layout(&Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(5),
+        Constraint::Length(1),
+        Constraint::Length(missing_rows),
+        Constraint::Fill(1),
+    ]));
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            "Review: nothing has been written yet",
+            t.title(),
+        )),
+        head,
+    );
+    render_answers(model, frame, answers);
+    let mut spans = super::checks_summary(model);
+    for (id, row) in &model.board.rows {
+        if matches!(
+            row.status,
+            crate::checks::Status::Fail | crate::checks::Status::Warn
+        ) {
+            spans.push(Span::styled(
+                format!("{} {}  ", row.status.glyph(), id.title()),
+                t.status(row.status),
+            ));
+        }
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), checks);
+    if !missing.is_empty() {
+        let mut lines = vec![Line::styled(
+            format!(
+                "Still missing or invalid ({}); press m to go to the first:",
+                missing.len()
+            ),
+            t.fail(),
+        )];
+        for p in missing.iter().take(3) {
+            let label = super::field_label(&p.field);
+            let room = area
+                .width
+                .saturating_sub(u16::try_from(label.chars().count() + 6).unwrap_or(u16::MAX));
+            lines.push(Line::from(vec![
+                Span::styled("  ✗ ", t.fail()),
+                Span::styled(label, t.label()),
+                Span::raw(format!(": {}", super::form::fit(&p.message, room))),
+            ]));
+        }
+        frame.render_widget(Paragraph::new(lines), missing_area);
+    }
+    render_files(model, frame, files);
+}
+
+fn render_answers(model: &Model, frame: &mut Frame, area: Rect) {
+    let t = &model.theme;
+    let d = &model.draft;
+    let or_missing = |s: &str| {
+        if s.trim().is_empty() {
+            "(missing)".to_string()
+        } else {
+            s.trim().to_string()
+        }
+    };
+    let members = if d.kanidm.members.is_empty() {
+        "no members yet".to_string()
+    } else {
+        d.kanidm.members.join(", ")
+    };
+    let base = if d.netbox.base_path.trim().is_empty() {
+        String::new()
+    } else {
+        format!(" BASE_PATH {}", d.netbox.base_path.trim())
+    };
+    let rows = [
+        ("Source", d.source.clone()),
+        ("Kanidm", or_missing(&d.kanidm.origin)),
+        (
+            "Client",
+            format!("{} \"{}\"", d.kanidm.client, d.kanidm.display_name),
+        ),
+        ("Group", format!("{} ({members})", d.kanidm.group)),
+        (
+            "Secret",
+            format!("not shown; file {}", d.netbox.secret_file),
+        ),
+        ("NetBox", format!("{}{base}", or_missing(&d.netbox.url))),
+        (
+            "Version",
+            format!("{} (PKCE {})", d.netbox.version, d.kanidm.pkce),
+        ),
+        (
+            "Button",
+            format!("{} ({})", d.login.button_label, d.login.button_icon),
+        ),
+        ("Output", d.output.dir.clone()),
+        ("Admin", d.kanidm.admin.clone()),
+    ];
+    let [left, right] = area.layout(&Layout::horizontal([
+        Constraint::Percentage(50),
+        Constraint::Percentage(50),
+    ]));
+    let room = left.width.saturating_sub(9);
+    let line = |(k, v): &(&str, String)| {
+        Line::from(vec![
+            Span::styled(format!("{k:<8}"), t.label()),
+            Span::styled(
+                super::form::fit(v, room),
+                if *k == "Secret" { t.secret() } else { t.base() },
+            ),
+        ])
+    };
+    let (a, b) = rows.split_at(5);
+    frame.render_widget(Paragraph::new(a.iter().map(line).collect::<Vec<_>>()), left);
+    frame.render_widget(
+        Paragraph::new(b.iter().map(line).collect::<Vec<_>>()),
+        right,
+    );
+}
+
+fn disposition_word(d: Disposition) -> &'static str {
+    match d {
+        Disposition::New => "+ new",
+        Disposition::Unchanged => "= unchanged",
+        Disposition::Overwrite => "~ overwrite",
+    }
+}
+
+fn render_files(model: &Model, frame: &mut Frame, area: Rect) {
+    let t = &model.theme;
+    let files = match &model.review.files {
+        None if model.plan.is_none() => {
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    "The output files are planned once every answer is valid.",
+                    t.dim(),
+                )),
+                area,
+            );
+            return;
+        }
+        None => {
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    "Comparing with the output directory…",
+                    t.dim(),
+                )),
+                area,
+            );
+            return;
+        }
+        Some(Err(e)) => {
+            frame.render_widget(
+                Paragraph::new(Line::styled(format!("✗ {e}"), t.fail())),
+                area,
+            );
+            return;
+        }
+        Some(Ok(files)) => files,
+    };
+    let [list, diff] = area.layout(&Layout::horizontal([
+        Constraint::Length(30),
+        Constraint::Fill(1),
+    ]));
+    let mut lines = vec![Line::styled("Files", t.label())];
+    for (i, f) in files.iter().enumerate() {
+        let name = f
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let selected = i == model.review.selected;
+        let style = if selected { t.selected() } else { t.base() };
+        let word_style = match f.disposition {
+            Disposition::Overwrite => t.warn(),
+            Disposition::New => t.ok(),
+            Disposition::Unchanged => t.dim(),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(if selected { "▸ " } else { "  " }, style),
+            Span::styled(format!("{:<16}", name), style),
+            Span::styled(disposition_word(f.disposition), word_style),
+        ]));
+    }
+    if !model.review.overwrites().is_empty() {
+        lines.push(Line::styled("~ backup kept first", t.dim()));
+    }
+    frame.render_widget(Paragraph::new(lines), list);
+    let Some(file) = files.get(model.review.selected) else {
+        return;
+    };
+    let total = file.diff.lines().count();
+    let height = usize::from(diff.height.saturating_sub(2));
+    let first = usize::from(model.review.scroll);
+    let lines: Vec<Line> = file
+        .diff
+        .lines()
+        .skip(first)
+        .take(height)
+        .map(|l| {
+            let style = if l.starts_with("@@") {
+                t.diff_hunk()
+            } else if l.starts_with('+') {
+                t.diff_add()
+            } else if l.starts_with('-') {
+                t.diff_del()
+            } else {
+                t.base()
+            };
+            Line::styled(l.to_string(), style)
+        })
+        .collect();
+    let title = if file.disposition == Disposition::Unchanged || total == 0 {
+        format!(" {} ({}) ", file.path.display(), file.disposition.label())
+    } else {
+        format!(
+            " {}: lines {}–{} of {total} ",
+            file.path.display(),
+            (first + 1).min(total),
+            (first + height).min(total)
+        )
+    };
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(t.dim())
+                .title(Span::styled(title, t.label())),
+        ),
+        diff,
+    );
+}
