@@ -29,6 +29,7 @@ pub enum Action {
     DiscardAndQuit,
     Copy,
     SavePlan,
+    UseDetected,
 }
 
 /// One key with its modifiers.
@@ -175,7 +176,19 @@ const FOCUS_PREV: Binding = bind(
 );
 
 static TEXT_FIELD: &[Binding] = &[
-    NEXT, BACK, FOCUS_NEXT, FOCUS_PREV, HELP, QUIT_ESC, FORCE_QUIT,
+    NEXT,
+    BACK,
+    FOCUS_NEXT,
+    FOCUS_PREV,
+    bind(
+        &[key(KeyCode::F(2))],
+        Action::UseDetected,
+        "NetBox version: use the one the login page shows",
+        false,
+    ),
+    HELP,
+    QUIT_ESC,
+    FORCE_QUIT,
 ];
 
 static CHOICE: &[Binding] = &[

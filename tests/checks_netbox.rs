@@ -114,6 +114,11 @@ fn netbox_4_7_0_and_4_6_styles_are_followed_and_hinted() {
         "the login page uses the link (NetBox ≤ 4.6) style, but NetBox 4.7.3 uses the POST to /oauth/begin/ (NetBox 4.7.1+) style: is netbox.version right?"
     );
     assert_eq!(finding(&results, CheckId::Redirect).status, Status::Pass);
+    let detected = login.detected.as_ref().unwrap();
+    assert_eq!(
+        (detected.range.as_str(), detected.suggested),
+        ("4.6.x or older", None)
+    );
 }
 
 #[test]

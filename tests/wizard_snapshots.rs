@@ -8,7 +8,7 @@ mod support;
 use crossterm::event::KeyCode;
 use nbsso::app::model::{Modal, ResumeOffer};
 use nbsso::app::{Config, Model, Msg, Step, update};
-use nbsso::checks::{CheckEvent, CheckId, Finding, Status};
+use nbsso::checks::{CheckEvent, CheckId, DetectedRelease, Finding, Status};
 use nbsso::generate::writer::{Disposition, WrittenFile};
 use nbsso::theme::Theme;
 use ratatui::style::Color;
@@ -357,18 +357,26 @@ fn the_cursor_sits_at_the_visual_column_of_the_focused_field() {
 #[test]
 fn netbox_version_offered_by_the_login_page_check() {
     let mut m = checks_started();
-    check(
-        &mut m,
-        CheckId::NetboxLogin,
-        Finding::warn(
-            "the login page uses the POST style, but NetBox 4.2.0 uses the GET style: is netbox.version right?",
-        )
-        .with_fix("set netbox.version to the release shown in NetBox's footer (4.7.1 or later)"),
-    );
+    let mut finding = Finding::warn(
+        "the login page uses the POST to /oauth/begin/ (NetBox 4.7.1+) style, but NetBox 4.2.0 uses the link (NetBox ≤ 4.6) style: is netbox.version right?",
+    )
+    .with_fix("set netbox.version to the release shown in NetBox's footer (4.7.1 or later)");
+    finding.detected = Some(DetectedRelease {
+        range: "4.7.1 or later".into(),
+        suggested: Some("4.7.3".parse().unwrap()),
+    });
+    check(&mut m, CheckId::NetboxLogin, finding);
     press(&mut m, KeyCode::PageUp); // Options
     press(&mut m, KeyCode::PageUp); // NetBox
     focus(&mut m, 2);
     snap("wizard_netbox_version_hint", &mut m);
+    // F2 takes the offered release into the field (and the plan).
+    press(&mut m, KeyCode::F(2));
+    assert_eq!(m.draft.netbox.version, "4.7.3");
+    assert_eq!(
+        m.notice.as_deref(),
+        Some("NetBox version set to 4.7.3, from the login page.")
+    );
 }
 
 #[test]

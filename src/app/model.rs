@@ -3,7 +3,7 @@
 
 use super::field::{ChoiceId, FieldId, Focusable};
 use super::step::Step;
-use crate::checks::{CheckId, Finding, Status};
+use crate::checks::{CheckId, DetectedRelease, Finding, Status};
 use crate::generate::writer::{Disposition, PlannedFile, WrittenFile};
 use crate::plan::{Plan, PlanDraft, Problem, Severity, validate};
 use crate::theme::Theme;
@@ -277,22 +277,29 @@ impl Model {
             .find(|p| p.severity == Severity::Warning && f.covers(&p.field))
     }
 
-    /// What a live check says about a field, when it points at it: the login-page check offers the
-    /// NetBox version its page style suggests, for the user to confirm or correct.
-    pub fn check_hint(&self, f: Focusable) -> Option<&Finding> {
-        let key = match f {
-            Focusable::Text(FieldId::NetboxVersion) => "netbox.version",
-            _ => return None,
-        };
+    /// The NetBox release the login page check read from the page style, if it ran.
+    pub fn detected_release(&self) -> Option<&DetectedRelease> {
         self.board
             .rows
             .get(&CheckId::NetboxLogin)
             .and_then(|r| r.finding.as_ref())
-            .filter(|finding| {
-                finding.status != Status::Pass
-                    && (finding.summary.contains(key)
-                        || finding.fix.as_deref().is_some_and(|x| x.contains(key)))
-            })
+            .and_then(|f| f.detected.as_ref())
+    }
+
+    /// What a live check says about a field: the login page check offers the NetBox release its
+    /// page style shows, for the user to confirm (F2) or correct.
+    pub fn check_hint(&self, f: Focusable) -> Option<String> {
+        if f != Focusable::Text(FieldId::NetboxVersion) {
+            return None;
+        }
+        let detected = self.detected_release()?;
+        Some(match detected.suggested {
+            Some(release) => format!(
+                "! the login page looks like NetBox {}: F2 uses {release}",
+                detected.range
+            ),
+            None => format!("✓ the login page agrees: NetBox {}", detected.range),
+        })
     }
 
     /// What the checks can run on now: the whole plan, or, while only the Kanidm (or only the

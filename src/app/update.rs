@@ -152,6 +152,25 @@ fn on_paste(model: &mut Model, text: &str) -> Vec<Effect> {
     field_changed(model, id)
 }
 
+/// F2 on the version field: take the release the login page check offers.
+fn use_detected_release(model: &mut Model) -> Vec<Effect> {
+    let id = super::field::FieldId::NetboxVersion;
+    if model.focused() != Some(Focusable::Text(id)) {
+        return Vec::new();
+    }
+    let Some(release) = model.detected_release().and_then(|d| d.suggested) else {
+        model.notice = Some("The login page check has no release to offer.".into());
+        return Vec::new();
+    };
+    if let Some(input) = model.inputs.get_mut(&id) {
+        *input = tui_input::Input::new(release.to_string());
+    }
+    model.notice = Some(format!(
+        "NetBox version set to {release}, from the login page."
+    ));
+    field_changed(model, id)
+}
+
 fn field_changed(model: &mut Model, id: super::field::FieldId) -> Vec<Effect> {
     let text = model.value(id).to_string();
     id.set(&mut model.draft, &text);
@@ -257,6 +276,7 @@ fn on_action(model: &mut Model, ctx: Context, action: Action) -> Vec<Effect> {
             vec![save_plan(model)]
         }
         Action::SavePlan => vec![save_plan(model)],
+        Action::UseDetected => use_detected_release(model),
         Action::Next => nav::next(model),
         Action::Back => nav::back(model),
         Action::FocusNext | Action::FocusPrev => {

@@ -8,6 +8,7 @@ use super::http::{FetchError, HttpClient, Trust};
 use super::netbox::{self, AuthorizeRequest, LoginPage};
 use super::{Finding, Status, clock, jwks, tls};
 use crate::plan::{Pkce, Plan};
+use futures_util::FutureExt;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -239,6 +240,21 @@ pub fn start(
                     ),
                 }
             };
+            // A bug in one check must not leave its row "running" forever: a panic becomes a finding.
+            let work = std::panic::AssertUnwindSafe(work).catch_unwind().map(|outcome| {
+                outcome.unwrap_or_else(|panic| {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    (
+                        Finding::fail(format!("this check stopped on an internal error: {what}"))
+                            .with_fix("please report it; the other checks are not affected"),
+                        Artifact::Nothing,
+                    )
+                })
+            });
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => {}

@@ -1,6 +1,17 @@
 //! What a check reports: a status, one line a user reads first, and the exact fix.
 
+use crate::versions::Version;
 use serde::Serialize;
+
+/// A release a check could tell from what a server showed, for the user to confirm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DetectedRelease {
+    /// What the evidence allows, in words: `4.7.1 or later`.
+    pub range: String,
+    /// The release to offer, when the evidence points at one the plan does not have.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggested: Option<Version>,
+}
 
 /// Where a check is, from the user's point of view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -61,6 +72,9 @@ pub struct Finding {
     /// The server could not be reached at all (exit code 3 rather than 1).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unreachable: bool,
+    /// The NetBox release the login page points at (the login page check only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detected: Option<DetectedRelease>,
 }
 
 impl Finding {
@@ -71,6 +85,7 @@ impl Finding {
             fix: None,
             details: Vec::new(),
             unreachable: false,
+            detected: None,
         }
     }
 

@@ -14,4 +14,4 @@ mod test_support;
 pub mod tls;
 
 pub use engine::{CheckEvent, CheckId, Options, RunHandle, run_to_end, start};
-pub use finding::{Finding, Status};
+pub use finding::{DetectedRelease, Finding, Status};

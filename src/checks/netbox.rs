@@ -1,11 +1,11 @@
 //! NetBox's login page (which SSO style, which button) and the redirect proof: asking NetBox itself
 //! for the authorize URL, whose `redirect_uri` is exactly what Kanidm will have to match.
 
-use super::Finding;
 use super::discovery::{excerpt, worst};
 use super::http::{Captured, FetchError, HttpClient};
+use super::{DetectedRelease, Finding};
 use crate::plan::{Pkce, Plan, SourceIdp};
-use crate::versions::LoginStyle;
+use crate::versions::{LoginStyle, NETBOX_NEWEST_KNOWN, Version};
 use std::time::Duration;
 
 /// One SSO entry on the login page.
@@ -232,7 +232,34 @@ pub fn evaluate_login(plan: &Plan, captured: &Captured) -> (Finding, Option<Logi
             })
         }
     };
-    (finding.with_details(details), Some(page))
+    let mut finding = finding.with_details(details);
+    finding.detected = page
+        .buttons
+        .first()
+        .map(|b| detected_release(b.style, plan.netbox.caps.netbox));
+    (finding, Some(page))
+}
+
+/// What a login page style says about the NetBox release, and which release to offer instead of
+/// `planned` when they disagree.
+pub fn detected_release(style: LoginStyle, planned: Version) -> DetectedRelease {
+    let (range, fits, offer) = match style {
+        LoginStyle::PostBegin => (
+            "4.7.1 or later",
+            planned >= Version::new(4, 7, 1),
+            Some(NETBOX_NEWEST_KNOWN),
+        ),
+        LoginStyle::PostLogin => (
+            "4.7.0",
+            planned == Version::new(4, 7, 0),
+            Some(Version::new(4, 7, 0)),
+        ),
+        LoginStyle::GetLink => ("4.6.x or older", planned < Version::new(4, 7, 0), None),
+    };
+    DetectedRelease {
+        range: range.to_string(),
+        suggested: if fits { None } else { offer },
+    }
 }
 
 fn style_name(style: LoginStyle) -> &'static str {
@@ -468,6 +495,34 @@ mod tests {
     Kanidm
   </button>
 </form><input name="password">"#;
+
+    #[test]
+    fn the_page_style_offers_a_release_only_when_the_plan_disagrees() {
+        let v = |t: &str| t.parse::<Version>().unwrap();
+        let begin = detected_release(LoginStyle::PostBegin, v("4.7.3"));
+        assert_eq!(
+            (begin.range.as_str(), begin.suggested),
+            ("4.7.1 or later", None)
+        );
+        assert_eq!(
+            detected_release(LoginStyle::PostBegin, v("4.5.2")).suggested,
+            Some(v("4.7.3"))
+        );
+        assert_eq!(
+            detected_release(LoginStyle::PostLogin, v("4.7.3")).suggested,
+            Some(v("4.7.0"))
+        );
+        let link = detected_release(LoginStyle::GetLink, v("4.7.3"));
+        assert_eq!(
+            (link.range.as_str(), link.suggested),
+            ("4.6.x or older", None)
+        );
+        let (f, _) = evaluate_login(
+            &plan_for("4.5.2", "netbox"),
+            &captured(200, PAGE_471.as_bytes()),
+        );
+        assert_eq!(f.detected.unwrap().suggested, Some(v("4.7.3")));
+    }
 
     #[test]
     fn parses_each_login_style() {

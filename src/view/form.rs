@@ -62,7 +62,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
                     focused_message = message
                         .map(|e| format!("✗ {e}"))
                         .or_else(|| model.warning(f).map(|w| format!("! {}", w.message)))
-                        .or_else(|| model.check_hint(f).map(hint_text));
+                        .or_else(|| model.check_hint(f));
                 }
                 y += 2;
             }
@@ -100,13 +100,6 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
 }
 
 /// A check's word on a field: what it saw and what it suggests.
-fn hint_text(finding: &crate::checks::Finding) -> String {
-    match &finding.fix {
-        Some(fix) => format!("! login page check: {}; {fix}", finding.summary),
-        None => format!("! login page check: {}", finding.summary),
-    }
-}
-
 /// Cuts `text` to `width` columns, ending in … when something was cut.
 pub fn fit(text: &str, width: u16) -> String {
     let width = usize::from(width);
@@ -179,8 +172,13 @@ fn text_field(
             (Some(e), _) => Line::styled(fit(&format!("✗ {e}"), input_w), t.error_text()),
             (None, Some(w)) => Line::styled(fit(&format!("! {}", w.message), input_w), t.warn()),
             (None, None) if model.check_hint(f).is_some() => {
-                let hint = model.check_hint(f).map(hint_text).unwrap_or_default();
-                Line::styled(fit(&hint, input_w), t.warn())
+                let hint = model.check_hint(f).unwrap_or_default();
+                let style = if hint.starts_with('✓') {
+                    t.ok()
+                } else {
+                    t.warn()
+                };
+                Line::styled(fit(&hint, input_w), style)
             }
             (None, None) if focused => Line::styled(id.hint(), t.dim()),
             _ => Line::raw(""),
@@ -229,7 +227,12 @@ fn choice(model: &Model, frame: &mut Frame, area: Rect, id: ChoiceId, focused: b
         ]));
     }
     if id == ChoiceId::Pkce {
-        lines.push(Line::styled(format!("    {}", pkce_note(model)), t.dim()));
+        for note in pkce_note(model) {
+            lines.push(Line::styled(
+                fit(&format!("    {note}"), area.width),
+                t.dim(),
+            ));
+        }
     }
     if let Some(e) = model.error(f, model.step) {
         lines.push(Line::styled(
@@ -249,8 +252,8 @@ fn choice(model: &Model, frame: &mut Frame, area: Rect, id: ChoiceId, focused: b
     used
 }
 
-/// What the NetBox release entered allows for PKCE, and why.
-pub fn pkce_note(model: &Model) -> String {
+/// What the NetBox release allows for PKCE, and why; and whether the login page agrees with it.
+pub fn pkce_note(model: &Model) -> Vec<String> {
     let Some(caps) = model
         .draft
         .netbox
@@ -260,19 +263,28 @@ pub fn pkce_note(model: &Model) -> String {
         .ok()
         .and_then(NetBoxCapabilities::of)
     else {
-        return "Enter NetBox's version to see whether it can send PKCE.".into();
+        return vec!["Enter NetBox's version to see whether it can send PKCE.".into()];
     };
-    if caps.oidc_pkce {
+    let mut notes = vec![if caps.oidc_pkce {
         format!(
-            "NetBox {} (social-auth-core {}) can send PKCE.",
+            "NetBox {} (social-auth-core {}) can send PKCE: Kanidm keeps enforcing it.",
             caps.netbox, caps.social_core
         )
     } else {
         format!(
-            "NetBox {} (social-auth-core {}) cannot send PKCE.",
+            "NetBox {} (social-auth-core {}) cannot send PKCE (4.8.7+, NetBox 4.5.9+ can).",
             caps.netbox, caps.social_core
         )
+    }];
+    if let Some(detected) = model.detected_release()
+        && let Some(release) = detected.suggested
+    {
+        notes.push(format!(
+            "! The login page looks like NetBox {}: with {release} the answer may differ.",
+            detected.range
+        ));
     }
+    notes
 }
 
 fn toggle(model: &Model, frame: &mut Frame, area: Rect, id: ToggleId, focused: bool) {
