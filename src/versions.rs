@@ -9,7 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A dotted release number such as `4.7.3` or `1.11` (a missing patch reads as 0).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Version {
     pub major: u32,
     pub minor: u32,
@@ -23,6 +23,13 @@ impl Version {
             minor,
             patch,
         }
+    }
+}
+
+/// Written as `"4.7.3"` in JSON reports.
+impl Serialize for Version {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 
@@ -235,6 +242,11 @@ mod tests {
 
     fn nb(text: &str) -> NetBoxCapabilities {
         NetBoxCapabilities::of(text.parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn serialises_as_text() {
+        assert_eq!(serde_json::to_string(&v(4, 7, 3)).unwrap(), "\"4.7.3\"");
     }
 
     #[test]
