@@ -175,14 +175,26 @@ fn first_time_keycloak_migration_writes_the_files() {
     assert!(screen.contains("No existing file is replaced"), "{screen}");
     t.keys(&["Enter"]);
     t.wait_for("Done: the files are written");
-    for name in [
-        "CHECKLIST.md",
-        "kanidm-setup.sh",
-        "kanidm-undo.sh",
-        "netbox-sso.py",
+    for (name, mode) in [
+        ("CHECKLIST.md", 0o644),
+        ("kanidm-setup.sh", 0o755),
+        ("kanidm-undo.sh", 0o755),
+        ("netbox-sso.py", 0o644),
     ] {
-        assert!(dir.path().join("nbsso-out").join(name).is_file(), "{name}");
+        let path = dir.path().join("nbsso-out").join(name);
+        let meta = std::fs::metadata(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(meta.is_file(), "{name}");
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777,
+            mode,
+            "{name}"
+        );
     }
+    let settings = std::fs::read_to_string(dir.path().join("nbsso-out/netbox-sso.py")).unwrap();
+    assert!(
+        settings.contains("SOCIAL_AUTH_OIDC_USE_PKCE = True"),
+        "{settings}"
+    );
     // Quitting asks (the plan is not saved); save it and quit.
     t.keys(&["q"]);
     t.wait_for("Quit nbsso?");
