@@ -477,3 +477,31 @@ fn the_checks_details_scroll_and_reset_on_a_new_selection() {
     press(&mut m, KeyCode::Down);
     assert_eq!(m.board.details_scroll, 0);
 }
+
+#[test]
+fn done_copies_a_value_through_osc52_and_names_the_file_as_fallback() {
+    let mut m = model();
+    fill_valid(&mut m);
+    m.step = Step::Done;
+    m.written = Some(Vec::new());
+    m.done_selected = 1;
+    let effects = press(&mut m, KeyCode::Char('c'));
+    let copied: Vec<&String> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Copy(text) => Some(text),
+            _ => None,
+        })
+        .collect();
+    let redirect = m.plan.as_ref().unwrap().redirect_url();
+    assert_eq!(copied, [&redirect]);
+    let notice = m.notice.clone().unwrap();
+    assert!(
+        notice.starts_with("Copied the Redirect URL through OSC 52"),
+        "{notice}"
+    );
+    assert!(
+        notice.ends_with("it is also in nbsso-out/kanidm-setup.sh"),
+        "{notice}"
+    );
+}
