@@ -1,0 +1,788 @@
+//! Where a Kanidm OAuth2 client differs from the plan, attribute by attribute, with the exact
+//! `kanidm` commands that converge it and the ones that undo that convergence.
+//!
+//! Commands have the form the generated scripts use: `kanidm system oauth2 <sub> --name <admin> --
+//! <args>` (connection flag after the subcommand, `--` before the values).
+
+use super::client_state::OAuthClientState;
+use crate::generate::quote::shell;
+use crate::plan::{Pkce, Plan};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// One attribute where Kanidm differs from the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DriftItem {
+    /// The Kanidm attribute, e.g. `oauth2_rs_origin`.
+    pub attribute: &'static str,
+    /// What the plan needs, in words or as the value.
+    pub expected: String,
+    /// What Kanidm has.
+    pub actual: String,
+    /// Why it matters for NetBox, in one sentence.
+    pub why: String,
+    /// The commands that make Kanidm match the plan, in order.
+    pub converge: Vec<String>,
+    /// The commands that put Kanidm back as it was after `converge`, in order.
+    pub undo: Vec<String>,
+}
+
+/// A shell word for `value`: as is when it holds only characters the shell never interprets,
+/// otherwise single-quoted with [`shell`].
+fn word(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./_-".contains(&b));
+    if plain {
+        value.to_string()
+    } else {
+        shell(value)
+    }
+}
+
+/// `kanidm system oauth2 <sub> --name <admin> -- <client> <args>…`.
+fn oauth2(plan: &Plan, sub: &str, args: &[&str]) -> String {
+    let mut out = format!(
+        "kanidm system oauth2 {sub} --name {} -- {}",
+        word(&plan.kanidm.admin),
+        word(&plan.kanidm.client)
+    );
+    for arg in args {
+        out.push(' ');
+        out.push_str(&word(arg));
+    }
+    out
+}
+
+fn on_off(value: bool) -> String {
+    if value { "on" } else { "off" }.to_string()
+}
+
+fn or_unset(value: Option<&str>) -> String {
+    value.map_or_else(|| "(unset)".to_string(), str::to_string)
+}
+
+fn set_text<'a>(values: impl IntoIterator<Item = &'a String>) -> String {
+    let items: Vec<&str> = values.into_iter().map(String::as_str).collect();
+    format!("{{{}}}", items.join(", "))
+}
+
+/// The same URL with or without a trailing slash, with http and https swapped, or both.
+fn near_miss(expected: &str, candidate: &str) -> Option<&'static str> {
+    let strip = |u: &str| u.trim_end_matches('/').to_string();
+    let scheme_swapped = |u: &str| {
+        if let Some(rest) = u.strip_prefix("https://") {
+            format!("http://{rest}")
+        } else if let Some(rest) = u.strip_prefix("http://") {
+            format!("https://{rest}")
+        } else {
+            u.to_string()
+        }
+    };
+    if candidate == expected {
+        None
+    } else if strip(candidate) == strip(expected) {
+        Some("trailing slash")
+    } else if candidate == scheme_swapped(expected) {
+        Some("http vs https")
+    } else if strip(candidate) == strip(&scheme_swapped(expected)) {
+        Some("http vs https and trailing slash")
+    } else {
+        None
+    }
+}
+
+fn redirect_drift(state: &OAuthClientState, plan: &Plan) -> Option<DriftItem> {
+    let expected = plan.redirect_url();
+    if state.redirect_urls.contains(&expected) {
+        return None;
+    }
+    let misses: Vec<(&str, &'static str)> = state
+        .redirect_urls
+        .iter()
+        .filter_map(|u| near_miss(&expected, u).map(|trap| (u.as_str(), trap)))
+        .collect();
+    let why = match misses.first() {
+        Some((url, "trailing slash")) => format!(
+            "Kanidm holds {url} but NetBox sends redirect_uri={expected}, and Kanidm compares them exactly, so the trailing slash alone makes every login fail with an invalid redirect_uri."
+        ),
+        Some((url, trap)) => format!(
+            "Kanidm holds {url} but NetBox sends redirect_uri={expected} ({trap}; behind a TLS proxy NetBox needs SOCIAL_AUTH_REDIRECT_IS_HTTPS), and Kanidm compares them exactly, so every login fails with an invalid redirect_uri."
+        ),
+        None => format!(
+            "NetBox sends redirect_uri={expected} and Kanidm rejects any redirect URL it does not hold exactly, so every login fails."
+        ),
+    };
+    let mut converge = vec![oauth2(plan, "add-redirect-url", &[&expected])];
+    let mut undo = vec![oauth2(plan, "remove-redirect-url", &[&expected])];
+    for (url, _) in &misses {
+        converge.push(oauth2(plan, "remove-redirect-url", &[url]));
+        undo.push(oauth2(plan, "add-redirect-url", &[url]));
+    }
+    Some(DriftItem {
+        attribute: "oauth2_rs_origin",
+        expected,
+        actual: if state.redirect_urls.is_empty() {
+            "(none)".to_string()
+        } else {
+            state.redirect_urls.join(", ")
+        },
+        why,
+        converge,
+        undo,
+    })
+}
+
+fn landing_drift(state: &OAuthClientState, plan: &Plan) -> Option<DriftItem> {
+    let expected = plan.landing_url();
+    if state.landing_url.as_deref() == Some(expected.as_str()) {
+        return None;
+    }
+    let undo = match &state.landing_url {
+        Some(old) => vec![oauth2(plan, "set-landing-url", &[old])],
+        None => vec![],
+    };
+    Some(DriftItem {
+        attribute: "oauth2_rs_origin_landing",
+        actual: or_unset(state.landing_url.as_deref()),
+        why: format!(
+            "The NetBox tile in Kanidm's app list opens the landing URL, which should be NetBox's root {expected}."
+        ),
+        converge: vec![oauth2(plan, "set-landing-url", &[&expected])],
+        undo,
+        expected,
+    })
+}
+
+fn scope_drift(state: &OAuthClientState, plan: &Plan) -> Option<DriftItem> {
+    let group = &plan.kanidm.group;
+    let key = match state.domain() {
+        Some(domain) => format!("{group}@{domain}"),
+        None => format!("{group}@…"),
+    };
+    // The map is keyed by the group's SPN; without the client's SPN, match on the group name.
+    let actual = match state.domain() {
+        Some(_) => state.scope_maps.get(&key),
+        None => state
+            .scope_maps
+            .iter()
+            .find(|(k, _)| k.rsplit_once('@').is_some_and(|(g, _)| g == group))
+            .map(|(_, v)| v),
+    };
+    let wanted: BTreeSet<String> = plan.kanidm.scopes.iter().cloned().collect();
+    if actual == Some(&wanted) {
+        return None;
+    }
+    let scopes: Vec<&str> = plan.kanidm.scopes.iter().map(String::as_str).collect();
+    let mut converge_args = vec![group.as_str()];
+    converge_args.extend(&scopes);
+    let missing: Vec<&String> = match actual {
+        Some(have) => wanted.difference(have).collect(),
+        None => wanted.iter().collect(),
+    };
+    let why = if missing.is_empty() {
+        format!(
+            "Members of {group} are granted scopes NetBox never requests; they are harmless to the login but more than the plan grants."
+        )
+    } else {
+        format!(
+            "NetBox requests {} and Kanidm answers access_denied unless every requested scope is in {key}'s scope map, which lacks {}.",
+            plan.kanidm.scopes.join(" "),
+            missing
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    };
+    let undo = match actual {
+        Some(old) if !old.is_empty() => {
+            let mut args = vec![group.as_str()];
+            args.extend(old.iter().map(String::as_str));
+            vec![oauth2(plan, "update-scope-map", &args)]
+        }
+        _ => vec![oauth2(plan, "delete-scope-map", &[group])],
+    };
+    Some(DriftItem {
+        attribute: "oauth2_rs_scope_map",
+        expected: format!("{key}: {}", set_text(&wanted)),
+        actual: match actual {
+            Some(have) => format!("{key}: {}", set_text(have)),
+            None => format!("no scope map for {key}"),
+        },
+        why,
+        converge: vec![oauth2(plan, "update-scope-map", &converge_args)],
+        undo,
+    })
+}
+
+fn pkce_drift(state: &OAuthClientState, plan: &Plan) -> Option<DriftItem> {
+    let want_disabled = plan.kanidm.pkce == Pkce::Disabled;
+    if state.pkce_disabled == want_disabled {
+        return None;
+    }
+    let enforced = || "enforced".to_string();
+    let disabled = || "not enforced (oauth2_allow_insecure_client_disable_pkce: true)".to_string();
+    let enable = oauth2(plan, "enable-pkce", &[]);
+    let disable = oauth2(plan, "warning-insecure-client-disable-pkce", &[]);
+    Some(if want_disabled {
+        DriftItem {
+            attribute: "oauth2_allow_insecure_client_disable_pkce",
+            expected: disabled(),
+            actual: enforced(),
+            why: "This NetBox's social-auth-core sends no PKCE challenge, so Kanidm refuses every login (\"No PKCE code challenge was provided with client in enforced PKCE mode\").".to_string(),
+            converge: vec![disable],
+            undo: vec![enable],
+        }
+    } else {
+        DriftItem {
+            attribute: "oauth2_allow_insecure_client_disable_pkce",
+            expected: enforced(),
+            actual: disabled(),
+            why: "NetBox sends a PKCE challenge (SOCIAL_AUTH_OIDC_USE_PKCE = True), so Kanidm should require one and an intercepted authorisation code is useless on its own.".to_string(),
+            converge: vec![enable],
+            undo: vec![disable],
+        }
+    })
+}
+
+fn legacy_crypto_drift(state: &OAuthClientState, plan: &Plan) -> Option<DriftItem> {
+    if !state.legacy_crypto {
+        return None;
+    }
+    Some(DriftItem {
+        attribute: "oauth2_jwt_legacy_crypto_enable",
+        expected: on_off(false),
+        actual: on_off(true),
+        why: "NetBox verifies ES256 ID tokens, so legacy crypto only downgrades their signatures to RS256.".to_string(),
+        converge: vec![oauth2(plan, "disable-legacy-crypto", &[])],
+        undo: vec![oauth2(plan, "warning-enable-legacy-crypto", &[])],
+    })
+}
+
+fn short_username_drift(state: &OAuthClientState, plan: &Plan) -> Option<DriftItem> {
+    let want = plan.kanidm.short_usernames;
+    if state.prefer_short_username == want {
+        return None;
+    }
+    let short = oauth2(plan, "prefer-short-username", &[]);
+    let spn = oauth2(plan, "prefer-spn-username", &[]);
+    let (converge, undo) = if want { (short, spn) } else { (spn, short) };
+    Some(DriftItem {
+        attribute: "oauth2_prefer_short_username",
+        expected: on_off(want),
+        actual: on_off(state.prefer_short_username),
+        why: "NetBox names and matches users by preferred_username, so `alice` versus `alice@domain` decides whether people log in to their existing NetBox accounts or to new, empty ones.".to_string(),
+        converge: vec![converge],
+        undo: vec![undo],
+    })
+}
+
+fn consent_drift(state: &OAuthClientState, plan: &Plan) -> Option<DriftItem> {
+    if !plan.kanidm.caps.consent_prompt_toggle {
+        return None;
+    }
+    let want = plan.kanidm.consent_prompt;
+    if state.consent_prompt == want {
+        return None;
+    }
+    let enable = oauth2(plan, "enable-consent-prompt", &[]);
+    let disable = oauth2(plan, "disable-consent-prompt", &[]);
+    let (converge, undo) = if want {
+        (enable, disable)
+    } else {
+        (disable, enable)
+    };
+    Some(DriftItem {
+        attribute: "oauth2_consent_prompt_enable",
+        expected: on_off(want),
+        actual: on_off(state.consent_prompt),
+        why: if want {
+            "The plan asks Kanidm to show users which NetBox scopes they grant on their first login, and Kanidm currently skips that prompt."
+        } else {
+            "The plan skips Kanidm's consent prompt, but Kanidm currently asks every user to approve NetBox on their first login."
+        }
+        .to_string(),
+        converge: vec![converge],
+        undo: vec![undo],
+    })
+}
+
+fn strict_redirect_drift(state: &OAuthClientState, plan: &Plan) -> Option<DriftItem> {
+    if state.strict_redirect {
+        return None;
+    }
+    Some(DriftItem {
+        attribute: "oauth2_strict_redirect_uri",
+        expected: on_off(true),
+        actual: on_off(false),
+        why: "Without strict matching Kanidm accepts redirect URLs that merely share NetBox's origin, so a code could be sent to a page NetBox did not ask for.".to_string(),
+        converge: vec![oauth2(plan, "enable-strict-redirect-url", &[])],
+        undo: vec![oauth2(plan, "disable-strict-redirect-url", &[])],
+    })
+}
+
+fn display_name_drift(state: &OAuthClientState, plan: &Plan) -> Option<DriftItem> {
+    let expected = &plan.kanidm.display_name;
+    if state.display_name.as_deref() == Some(expected.as_str()) {
+        return None;
+    }
+    let undo = match &state.display_name {
+        Some(old) => vec![oauth2(plan, "set-displayname", &[old])],
+        None => vec![],
+    };
+    Some(DriftItem {
+        attribute: "displayname",
+        expected: expected.clone(),
+        actual: or_unset(state.display_name.as_deref()),
+        why: "Users see the display name on Kanidm's app list and consent prompt, so it should say this is NetBox.".to_string(),
+        converge: vec![oauth2(plan, "set-displayname", &[expected])],
+        undo,
+    })
+}
+
+/// Every attribute of `state` that differs from `plan`, in a fixed order: redirect URL, landing URL,
+/// scope map, PKCE, legacy crypto, short usernames, consent prompt (only when the plan's Kanidm
+/// version can toggle it), strict redirect, display name. Empty when the client matches the plan.
+pub fn drift(state: &OAuthClientState, plan: &Plan) -> Vec<DriftItem> {
+    [
+        redirect_drift(state, plan),
+        landing_drift(state, plan),
+        scope_drift(state, plan),
+        pkce_drift(state, plan),
+        legacy_crypto_drift(state, plan),
+        short_username_drift(state, plan),
+        consent_drift(state, plan),
+        strict_redirect_drift(state, plan),
+        display_name_drift(state, plan),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kanidm::client_state::parse_get_text;
+    use crate::plan::{PlanDraft, validate};
+
+    const ADMIN: &str = "kanidm system oauth2";
+
+    fn plan_with(edit: impl FnOnce(&mut PlanDraft)) -> Plan {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/keycloak-netbox-4.7.3.toml"
+        );
+        let mut draft = PlanDraft::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap();
+        draft.kanidm.origin = "https://localhost:8443".into();
+        draft.netbox.url = "https://netbox.example.com".into();
+        edit(&mut draft);
+        validate(&draft).unwrap().0
+    }
+
+    fn plan() -> Plan {
+        plan_with(|_| {})
+    }
+
+    fn fixture_17() -> OAuthClientState {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/kanidm/cli/17-oauth2-get-final.stdout"
+        );
+        parse_get_text(&std::fs::read_to_string(path).unwrap())
+            .unwrap()
+            .unwrap()
+    }
+
+    /// Fixture 17 brought to the plan: what `converge` should produce.
+    fn converged() -> OAuthClientState {
+        OAuthClientState {
+            pkce_disabled: false,
+            consent_prompt: true,
+            ..fixture_17()
+        }
+    }
+
+    fn cmd(sub: &str, args: &str) -> String {
+        format!("{ADMIN} {sub} --name idm_admin -- netbox{args}")
+    }
+
+    fn only(items: Vec<DriftItem>) -> DriftItem {
+        assert_eq!(items.len(), 1, "{items:#?}");
+        items.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn plan_is_as_expected() {
+        let plan = plan();
+        assert_eq!(plan.kanidm.pkce, Pkce::Enforced);
+        assert!(plan.kanidm.short_usernames);
+        assert!(plan.kanidm.consent_prompt);
+        assert!(plan.kanidm.caps.consent_prompt_toggle);
+        assert_eq!(
+            plan.redirect_url(),
+            "https://netbox.example.com/oauth/complete/oidc/"
+        );
+    }
+
+    #[test]
+    fn fixture_17_drifts_in_pkce_and_consent_only() {
+        let items = drift(&fixture_17(), &plan());
+        let attributes: Vec<&str> = items.iter().map(|i| i.attribute).collect();
+        assert_eq!(
+            attributes,
+            [
+                "oauth2_allow_insecure_client_disable_pkce",
+                "oauth2_consent_prompt_enable"
+            ]
+        );
+        assert_eq!(items[0].expected, "enforced");
+        assert_eq!(items[0].converge, [cmd("enable-pkce", "")]);
+        assert_eq!(
+            items[0].undo,
+            [cmd("warning-insecure-client-disable-pkce", "")]
+        );
+        assert_eq!(
+            (items[1].expected.as_str(), items[1].actual.as_str()),
+            ("on", "off")
+        );
+        assert_eq!(items[1].converge, [cmd("enable-consent-prompt", "")]);
+        assert_eq!(items[1].undo, [cmd("disable-consent-prompt", "")]);
+        assert!(drift(&converged(), &plan()).is_empty());
+    }
+
+    #[test]
+    fn fixture_17_matches_a_pkce_disabled_no_consent_plan() {
+        let plan = plan_with(|d| {
+            d.kanidm.pkce = "disable".into();
+            d.kanidm.consent_prompt = false;
+        });
+        assert_eq!(plan.kanidm.pkce, Pkce::Disabled);
+        assert_eq!(drift(&fixture_17(), &plan), vec![]);
+    }
+
+    #[test]
+    fn consent_is_ignored_before_kanidm_1_9() {
+        let plan = plan_with(|d| d.kanidm.version = "1.8.0".into());
+        assert!(!plan.kanidm.caps.consent_prompt_toggle);
+        let items = drift(&fixture_17(), &plan);
+        assert_eq!(
+            items.iter().map(|i| i.attribute).collect::<Vec<_>>(),
+            ["oauth2_allow_insecure_client_disable_pkce"]
+        );
+    }
+
+    #[test]
+    fn pkce_disabled_plan_against_enforcing_client() {
+        let plan = plan_with(|d| d.kanidm.pkce = "disable".into());
+        let item = only(drift(&converged(), &plan));
+        assert_eq!(item.attribute, "oauth2_allow_insecure_client_disable_pkce");
+        assert_eq!(item.actual, "enforced");
+        assert_eq!(
+            item.converge,
+            [cmd("warning-insecure-client-disable-pkce", "")]
+        );
+        assert_eq!(item.undo, [cmd("enable-pkce", "")]);
+        assert!(item.why.contains("No PKCE code challenge"));
+    }
+
+    #[test]
+    fn missing_redirect_url() {
+        let state = OAuthClientState {
+            redirect_urls: vec![],
+            ..converged()
+        };
+        let item = only(drift(&state, &plan()));
+        assert_eq!(item.attribute, "oauth2_rs_origin");
+        assert_eq!(item.actual, "(none)");
+        assert_eq!(
+            item.converge,
+            [cmd(
+                "add-redirect-url",
+                " https://netbox.example.com/oauth/complete/oidc/"
+            )]
+        );
+        assert_eq!(
+            item.undo,
+            [cmd(
+                "remove-redirect-url",
+                " https://netbox.example.com/oauth/complete/oidc/"
+            )]
+        );
+    }
+
+    #[test]
+    fn redirect_trailing_slash_trap() {
+        let state = OAuthClientState {
+            redirect_urls: vec![
+                "https://other.example.com/cb".into(),
+                "https://netbox.example.com/oauth/complete/oidc".into(),
+            ],
+            ..converged()
+        };
+        let item = only(drift(&state, &plan()));
+        assert!(item.why.contains("trailing slash"), "{}", item.why);
+        assert_eq!(
+            item.actual,
+            "https://other.example.com/cb, https://netbox.example.com/oauth/complete/oidc"
+        );
+        assert_eq!(
+            item.converge,
+            [
+                cmd(
+                    "add-redirect-url",
+                    " https://netbox.example.com/oauth/complete/oidc/"
+                ),
+                cmd(
+                    "remove-redirect-url",
+                    " https://netbox.example.com/oauth/complete/oidc"
+                ),
+            ]
+        );
+        assert_eq!(
+            item.undo,
+            [
+                cmd(
+                    "remove-redirect-url",
+                    " https://netbox.example.com/oauth/complete/oidc/"
+                ),
+                cmd(
+                    "add-redirect-url",
+                    " https://netbox.example.com/oauth/complete/oidc"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn redirect_http_vs_https_trap() {
+        for (url, trap) in [
+            (
+                "http://netbox.example.com/oauth/complete/oidc/",
+                "(http vs https;",
+            ),
+            (
+                "http://netbox.example.com/oauth/complete/oidc",
+                "(http vs https and trailing slash;",
+            ),
+        ] {
+            let state = OAuthClientState {
+                redirect_urls: vec![url.into()],
+                ..converged()
+            };
+            let item = only(drift(&state, &plan()));
+            assert!(item.why.contains(trap), "{}", item.why);
+            assert!(item.why.contains("SOCIAL_AUTH_REDIRECT_IS_HTTPS"));
+            assert_eq!(
+                item.converge[1],
+                cmd("remove-redirect-url", &format!(" {url}"))
+            );
+            assert_eq!(item.undo[1], cmd("add-redirect-url", &format!(" {url}")));
+        }
+    }
+
+    #[test]
+    fn extra_redirect_urls_are_not_drift() {
+        let mut state = converged();
+        state
+            .redirect_urls
+            .push("https://elsewhere.example.com/cb".into());
+        assert!(drift(&state, &plan()).is_empty());
+    }
+
+    #[test]
+    fn landing_url_without_trailing_slash() {
+        let state = OAuthClientState {
+            landing_url: Some("https://netbox.example.com".into()),
+            ..converged()
+        };
+        let item = only(drift(&state, &plan()));
+        assert_eq!(item.attribute, "oauth2_rs_origin_landing");
+        assert_eq!(item.expected, "https://netbox.example.com/");
+        assert_eq!(
+            item.converge,
+            [cmd("set-landing-url", " https://netbox.example.com/")]
+        );
+        assert_eq!(
+            item.undo,
+            [cmd("set-landing-url", " https://netbox.example.com")]
+        );
+        let unset = OAuthClientState {
+            landing_url: None,
+            ..converged()
+        };
+        let item = only(drift(&unset, &plan()));
+        assert_eq!(item.actual, "(unset)");
+        assert!(item.undo.is_empty());
+    }
+
+    #[test]
+    fn scope_map_missing_scope() {
+        let mut state = converged();
+        state.scope_maps.insert(
+            "netbox_users@localhost".into(),
+            ["openid".to_string(), "profile".to_string()].into(),
+        );
+        let item = only(drift(&state, &plan()));
+        assert_eq!(item.attribute, "oauth2_rs_scope_map");
+        assert_eq!(
+            item.expected,
+            "netbox_users@localhost: {email, openid, profile}"
+        );
+        assert_eq!(item.actual, "netbox_users@localhost: {openid, profile}");
+        assert!(item.why.contains("lacks email"), "{}", item.why);
+        assert_eq!(
+            item.converge,
+            [cmd(
+                "update-scope-map",
+                " netbox_users openid profile email"
+            )]
+        );
+        assert_eq!(
+            item.undo,
+            [cmd("update-scope-map", " netbox_users openid profile")]
+        );
+    }
+
+    #[test]
+    fn scope_map_absent_or_extra() {
+        let mut state = converged();
+        state.scope_maps.clear();
+        state
+            .scope_maps
+            .insert("other@localhost".into(), ["openid".to_string()].into());
+        let item = only(drift(&state, &plan()));
+        assert_eq!(item.actual, "no scope map for netbox_users@localhost");
+        assert_eq!(
+            item.converge,
+            [cmd(
+                "update-scope-map",
+                " netbox_users openid profile email"
+            )]
+        );
+        assert_eq!(item.undo, [cmd("delete-scope-map", " netbox_users")]);
+
+        let mut extra = converged();
+        extra
+            .scope_maps
+            .get_mut("netbox_users@localhost")
+            .unwrap()
+            .insert("groups".into());
+        let item = only(drift(&extra, &plan()));
+        assert!(item.why.contains("never requests"), "{}", item.why);
+        assert_eq!(
+            item.undo,
+            [cmd(
+                "update-scope-map",
+                " netbox_users email groups openid profile"
+            )]
+        );
+    }
+
+    #[test]
+    fn plan_extra_scopes_must_be_mapped() {
+        let plan = plan_with(|d| d.kanidm.extra_scopes = vec!["groups".into()]);
+        let item = only(drift(&converged(), &plan));
+        assert!(item.why.contains("lacks groups"), "{}", item.why);
+        assert_eq!(
+            item.converge,
+            [cmd(
+                "update-scope-map",
+                " netbox_users openid profile email groups"
+            )]
+        );
+    }
+
+    #[test]
+    fn legacy_crypto_on() {
+        let state = OAuthClientState {
+            legacy_crypto: true,
+            ..converged()
+        };
+        let item = only(drift(&state, &plan()));
+        assert_eq!(item.attribute, "oauth2_jwt_legacy_crypto_enable");
+        assert_eq!(item.converge, [cmd("disable-legacy-crypto", "")]);
+        assert_eq!(item.undo, [cmd("warning-enable-legacy-crypto", "")]);
+    }
+
+    #[test]
+    fn short_usernames_both_ways() {
+        let state = OAuthClientState {
+            prefer_short_username: false,
+            ..converged()
+        };
+        let item = only(drift(&state, &plan()));
+        assert_eq!(item.attribute, "oauth2_prefer_short_username");
+        assert_eq!(item.converge, [cmd("prefer-short-username", "")]);
+        assert_eq!(item.undo, [cmd("prefer-spn-username", "")]);
+
+        let spn_plan = plan_with(|d| d.kanidm.short_usernames = false);
+        let item = only(drift(&converged(), &spn_plan));
+        assert_eq!(item.converge, [cmd("prefer-spn-username", "")]);
+        assert_eq!(item.undo, [cmd("prefer-short-username", "")]);
+    }
+
+    #[test]
+    fn consent_disabled_plan_against_prompting_client() {
+        let plan = plan_with(|d| d.kanidm.consent_prompt = false);
+        let item = only(drift(&converged(), &plan));
+        assert_eq!(item.converge, [cmd("disable-consent-prompt", "")]);
+        assert_eq!(item.undo, [cmd("enable-consent-prompt", "")]);
+    }
+
+    #[test]
+    fn strict_redirect_off() {
+        let state = OAuthClientState {
+            strict_redirect: false,
+            ..converged()
+        };
+        let item = only(drift(&state, &plan()));
+        assert_eq!(item.attribute, "oauth2_strict_redirect_uri");
+        assert_eq!(item.converge, [cmd("enable-strict-redirect-url", "")]);
+        assert_eq!(item.undo, [cmd("disable-strict-redirect-url", "")]);
+    }
+
+    #[test]
+    fn display_name_is_quoted() {
+        let state = OAuthClientState {
+            display_name: Some("Old 'NetBox'".into()),
+            ..converged()
+        };
+        let plan = plan_with(|d| d.kanidm.display_name = "NetBox DCIM".into());
+        let item = only(drift(&state, &plan));
+        assert_eq!(item.attribute, "displayname");
+        assert_eq!(item.converge, [cmd("set-displayname", " 'NetBox DCIM'")]);
+        assert_eq!(
+            item.undo,
+            [cmd("set-displayname", " 'Old '\\''NetBox'\\'''")]
+        );
+    }
+
+    #[test]
+    fn everything_differs_from_a_fresh_client() {
+        let state = parse_get_text("---\nname: netbox\n").unwrap().unwrap();
+        let attributes: Vec<&str> = drift(&state, &plan()).iter().map(|i| i.attribute).collect();
+        assert_eq!(
+            attributes,
+            [
+                "oauth2_rs_origin",
+                "oauth2_rs_origin_landing",
+                "oauth2_rs_scope_map",
+                "oauth2_prefer_short_username",
+                "oauth2_strict_redirect_uri",
+                "displayname"
+            ]
+        );
+    }
+
+    #[test]
+    fn words_are_quoted_only_when_needed() {
+        assert_eq!(word("idm_admin"), "idm_admin");
+        assert_eq!(word("https://a.example/x?y=1"), "'https://a.example/x?y=1'");
+        assert_eq!(word(""), "''");
+        assert_eq!(word("a b"), "'a b'");
+        assert_eq!(word("$(rm)"), "'$(rm)'");
+    }
+}
