@@ -2,6 +2,7 @@
 
 mod check;
 mod generate;
+mod inspect;
 
 pub use generate::load_plan;
 
@@ -46,6 +47,12 @@ pub enum Command {
         Exit codes: 0 all passed, 1 a check failed or warned, 2 usage or invalid plan, 3 a server could not be reached."
     )]
     Check(CheckArgs),
+    /// Show a Kanidm OAuth2 client from saved `kanidm system oauth2 get/list` output, and its drift from a plan
+    #[command(after_help = "Save the client first (text or JSON both work):\n  \
+        kanidm system oauth2 get netbox --name idm_admin > client.txt\n  \
+        kanidm system oauth2 list --name idm_admin -o json > clients.json\n\n\
+        Exit codes: 0 in sync (or no plan given), 1 drift or client missing, 2 usage or unreadable input.")]
+    Inspect(InspectArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -83,10 +90,26 @@ pub struct CheckArgs {
     pub json: bool,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// The client to show (default: the plan's client, or the only client in the input)
+    pub client: Option<String>,
+    /// Compare with this plan and print the commands that converge (and undo)
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Saved output of `kanidm system oauth2 get` or `list` (text or -o json), or - for stdin
+    #[arg(long, value_name = "FILE|-")]
+    pub from: Option<String>,
+    /// Print a JSON report on stdout instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
 pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Some(Command::Generate(args)) => generate::run(&args),
         Some(Command::Check(args)) => check::run(&args),
+        Some(Command::Inspect(args)) => inspect::run(&args),
         None => crate::runtime::run_wizard(),
     }
 }

@@ -1,0 +1,250 @@
+//! `nbsso inspect`: what a Kanidm OAuth2 client really is, and its drift from the plan, from the saved
+//! output of `kanidm system oauth2 get`/`list` (text or `-o json`) or the REST API's JSON. Read-only.
+
+use super::generate::print_plan_problems;
+use super::{InspectArgs, load_plan, print_json};
+use crate::exit;
+use crate::kanidm::{self, DriftItem, OAuthClientState};
+use crate::plan::Plan;
+use serde::Serialize;
+use std::io::Read;
+
+/// More than any real `list` output; anything larger is not what `kanidm` prints.
+const MAX_INPUT: u64 = 16 * 1024 * 1024;
+
+#[derive(Debug, Serialize)]
+struct InspectReport<'a> {
+    version: u32,
+    command: &'static str,
+    source: &'a str,
+    exit_code: u8,
+    /// Every client the input holds, by name.
+    clients: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client: Option<&'a OAuthClientState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    drift: Option<&'a [DriftItem]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// Reads the saved output, whichever of the CLI's or the API's forms it is in.
+pub fn parse_any(text: &str) -> Result<Vec<OAuthClientState>, kanidm::ParseError> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('[') {
+        kanidm::parse_list_json(text)
+    } else if trimmed.starts_with('{') || trimmed.trim_end() == "null" {
+        Ok(kanidm::parse_get_json(text)?.into_iter().collect())
+    } else {
+        kanidm::parse_list_text(text)
+    }
+}
+
+fn read_source(from: &str) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    let result = if from == "-" {
+        std::io::stdin().take(MAX_INPUT + 1).read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(from).and_then(|f| f.take(MAX_INPUT + 1).read_to_end(&mut bytes))
+    };
+    result.map_err(|e| format!("cannot read {from}: {e}"))?;
+    if bytes.len() as u64 > MAX_INPUT {
+        return Err(format!(
+            "{from} is larger than 16 MiB: not the output of kanidm system oauth2 get/list"
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        format!("{from} is not text: expected the output of kanidm system oauth2 get/list")
+    })
+}
+
+const WHO_CAN_SEE: &str = "only members of idm_oauth2_admins (such as idm_admin) can see OAuth2 clients; \
+    the `admin` account sees none and gets \"No matching entries\"";
+
+pub fn run(args: &InspectArgs) -> u8 {
+    let Some(from) = args.from.as_deref() else {
+        eprintln!(
+            "nbsso: give the saved output with --from FILE (or - for stdin): \
+             `kanidm system oauth2 get <client> --name idm_admin > client.txt`, or `... -o json`"
+        );
+        return exit::USAGE;
+    };
+    let plan: Option<Plan> = match &args.plan {
+        Some(path) => match load_plan(path) {
+            Ok((plan, _)) => Some(plan),
+            Err(problems) => {
+                print_plan_problems(path, &problems, "nothing was inspected");
+                return exit::USAGE;
+            }
+        },
+        None => None,
+    };
+    let text = match read_source(from) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("nbsso: {e}");
+            return exit::USAGE;
+        }
+    };
+    let clients = match parse_any(&text) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("nbsso: {from} is not the output of kanidm system oauth2 get/list: {e}");
+            return exit::USAGE;
+        }
+    };
+    let wanted = args
+        .client
+        .clone()
+        .or_else(|| plan.as_ref().map(|p| p.kanidm.client.clone()))
+        .or_else(|| (clients.len() == 1).then(|| clients[0].name.clone()));
+    let names: Vec<&str> = clients.iter().map(|c| c.name.as_str()).collect();
+    let mut report = InspectReport {
+        version: 1,
+        command: "inspect",
+        source: from,
+        exit_code: exit::OK,
+        clients: names.clone(),
+        client: None,
+        drift: None,
+        error: None,
+    };
+
+    let Some(wanted) = wanted else {
+        // A list without a client to look at: show the names.
+        if args.json {
+            print_json(&report);
+        } else if names.is_empty() {
+            println!("No OAuth2 client in {from}. If one exists, {WHO_CAN_SEE}.");
+        } else {
+            println!(
+                "{} OAuth2 client(s) in {from}: {}",
+                names.len(),
+                names.join(", ")
+            );
+            println!("Name one to inspect it: nbsso inspect <client> --from {from} [--plan FILE]");
+        }
+        return exit::OK;
+    };
+    let Some(client) = clients
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case(&wanted))
+    else {
+        let message =
+            format!("no OAuth2 client named {wanted} in {from}; if it exists, {WHO_CAN_SEE}");
+        report.exit_code = exit::FINDINGS;
+        report.error = Some(message.clone());
+        if args.json {
+            print_json(&report);
+        } else {
+            println!("✗ missing  {message}");
+            if let Some(plan) = &plan {
+                println!(
+                    "           fix: run kanidm-setup.sh for the plan (it creates {})",
+                    plan.kanidm.client
+                );
+            }
+        }
+        return exit::FINDINGS;
+    };
+    let drift = plan.as_ref().map(|p| kanidm::drift(client, p));
+    report.client = Some(client);
+    report.drift = drift.as_deref();
+    report.exit_code = if drift.as_ref().is_some_and(|d| !d.is_empty()) {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    };
+    let code = report.exit_code;
+    if args.json {
+        print_json(&report);
+    } else {
+        print!("{}", render_client(client));
+        if let Some(items) = &drift {
+            print!("{}", render_drift(items));
+        }
+    }
+    code
+}
+
+/// A client's attributes, grouped and readable.
+pub fn render_client(c: &OAuthClientState) -> String {
+    let on = |b: bool| if b { "yes" } else { "no" };
+    let mut out = format!("OAuth2 client {}", c.name);
+    if let Some(d) = &c.display_name {
+        out.push_str(&format!(" ({d})"));
+    }
+    out.push('\n');
+    out.push_str("  URLs\n");
+    for url in &c.redirect_urls {
+        out.push_str(&format!("    redirect        {url}\n"));
+    }
+    if c.redirect_urls.is_empty() {
+        out.push_str("    redirect        (none)\n");
+    }
+    out.push_str(&format!(
+        "    landing         {}\n",
+        c.landing_url.as_deref().unwrap_or("(none)")
+    ));
+    out.push_str("  Scopes\n");
+    for (group, scopes) in &c.scope_maps {
+        out.push_str(&format!(
+            "    {group:<15} {}\n",
+            scopes.iter().cloned().collect::<Vec<_>>().join(" ")
+        ));
+    }
+    if c.scope_maps.is_empty() {
+        out.push_str("    (no scope map: nobody can log in)\n");
+    }
+    for (group, scopes) in &c.sup_scope_maps {
+        out.push_str(&format!(
+            "    +{group:<14} {}\n",
+            scopes.iter().cloned().collect::<Vec<_>>().join(" ")
+        ));
+    }
+    out.push_str("  Security\n");
+    out.push_str(&format!("    PKCE enforced   {}\n", on(!c.pkce_disabled)));
+    out.push_str(&format!("    strict redirect {}\n", on(c.strict_redirect)));
+    out.push_str(&format!("    legacy crypto   {}\n", on(c.legacy_crypto)));
+    out.push_str(&format!(
+        "    basic secret    {}\n",
+        if c.basic_secret_present {
+            "set (hidden)"
+        } else {
+            "none"
+        }
+    ));
+    out.push_str("  Users\n");
+    out.push_str(&format!(
+        "    short names     {}\n",
+        on(c.prefer_short_username)
+    ));
+    out.push_str(&format!("    consent prompt  {}\n", on(c.consent_prompt)));
+    out
+}
+
+/// Drift rows with glyph and word, each with the commands that converge it and undo that.
+pub fn render_drift(items: &[DriftItem]) -> String {
+    if items.is_empty() {
+        return "✓ in sync  the client matches the plan\n".into();
+    }
+    let mut out = String::new();
+    for item in items {
+        out.push_str(&format!(
+            "✗ drift    {}: plan {}, Kanidm {}\n",
+            item.attribute, item.expected, item.actual
+        ));
+        out.push_str(&format!("           why: {}\n", item.why));
+        for cmd in &item.converge {
+            out.push_str(&format!("           converge: {cmd}\n"));
+        }
+        for cmd in &item.undo {
+            out.push_str(&format!("           undo:     {cmd}\n"));
+        }
+    }
+    out.push_str(&format!(
+        "{} attribute(s) differ from the plan\n",
+        items.len()
+    ));
+    out
+}
