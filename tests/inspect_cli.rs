@@ -1,9 +1,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! `nbsso inspect --from`: a client as the kanidm CLI printed it, its drift from the plan, and exit codes.
 
+mod support;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use support::idp::{CannedResponse, TestIdp};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -146,4 +149,123 @@ fn unreadable_input_and_usage_errors_exit_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--from FILE"));
     let out = inspect(&["--from", "/nonexistent/file"], None);
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// A Kanidm whose REST API serves the captured `GET /v1/oauth2/netbox` to the token `tok-idm-admin`,
+/// `null` for other clients, 403 for the token `tok-admin` and 401 for anything else.
+fn kanidm_api() -> TestIdp {
+    let body = std::fs::read(fixture("http/rest-v1-oauth2-netbox.json")).unwrap();
+    TestIdp::builder()
+        .intercept(move |req| {
+            if !req.path.starts_with("/v1/oauth2") {
+                return None;
+            }
+            Some(match req.header("authorization").unwrap_or_default() {
+                "Bearer tok-idm-admin" if req.path == "/v1/oauth2/netbox" => {
+                    CannedResponse::new(200)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                }
+                "Bearer tok-idm-admin" => CannedResponse::new(200).body("null"),
+                "Bearer tok-admin" => CannedResponse::new(403).body("\"accessdenied\""),
+                _ => CannedResponse::new(401).body("\"notauthenticated\""),
+            })
+        })
+        .start_blocking()
+}
+
+fn live(idp: &TestIdp, dir: &Path, args: &[&str], cache_tokens: &str) -> Output {
+    let cache = dir.join("kanidm_tokens");
+    std::fs::write(
+        &cache,
+        format!("{{\"instances\":{{\"\":{{\"tokens\":{{{cache_tokens}}}}}}}}}"),
+    )
+    .unwrap();
+    Command::new(env!("CARGO_BIN_EXE_nbsso"))
+        .arg("inspect")
+        .args(args)
+        .args(["--url", &idp.origin()])
+        .env("KANIDM_TOKEN_CACHE_PATH", &cache)
+        .env("KANIDM_CA_PATH", idp.ca_pem_path())
+        .env_remove("KANIDM_TOKEN")
+        .env_remove("KANIDM_NAME")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn live_from_the_rest_api_with_the_cli_login() {
+    let idp = kanidm_api();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan(dir.path(), "4.7.3", "");
+    let tokens = r#""idm_admin@localhost":"tok-idm-admin","admin@localhost":"tok-admin""#;
+    let out = live(
+        &idp,
+        dir.path(),
+        &["--plan", plan.to_str().unwrap(), "--name", "idm_admin"],
+        tokens,
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("✗ drift    oauth2_allow_insecure_client_disable_pkce"),
+        "{stdout}"
+    );
+    let seen = idp.requests_to("/v1/oauth2/netbox");
+    assert_eq!(
+        seen[0].header("authorization").as_deref(),
+        Some("Bearer tok-idm-admin")
+    );
+    assert!(
+        !stdout.contains("tok-idm-admin"),
+        "the token is never printed"
+    );
+
+    // Two cached logins and no --name: ask which.
+    let out = live(
+        &idp,
+        dir.path(),
+        &["--plan", plan.to_str().unwrap()],
+        tokens,
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("say which with --name"));
+}
+
+#[test]
+fn live_refusals_exit_3_and_a_missing_client_exits_1() {
+    let idp = kanidm_api();
+    let dir = tempfile::tempdir().unwrap();
+    let out = live(
+        &idp,
+        dir.path(),
+        &["netbox"],
+        r#""admin@localhost":"tok-admin""#,
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("Kanidm refused access (403): only members of idm_oauth2_admins")
+    );
+    let out = live(
+        &idp,
+        dir.path(),
+        &["netbox"],
+        r#""idm_admin@localhost":"expired""#,
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Kanidm refused the login token (401)"));
+    let out = live(
+        &idp,
+        dir.path(),
+        &["grafana"],
+        r#""idm_admin@localhost":"tok-idm-admin""#,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no OAuth2 client named grafana"));
 }

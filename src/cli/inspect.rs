@@ -3,11 +3,15 @@
 
 use super::generate::print_plan_problems;
 use super::{InspectArgs, load_plan, print_json};
+use crate::checks::http::{HttpClient, Trust};
 use crate::exit;
+use crate::kanidm::token::select_token;
 use crate::kanidm::{self, DriftItem, OAuthClientState};
 use crate::plan::Plan;
+use crate::secret::Secret;
 use serde::Serialize;
 use std::io::Read;
+use std::time::Duration;
 
 /// More than any real `list` output; anything larger is not what `kanidm` prints.
 const MAX_INPUT: u64 = 16 * 1024 * 1024;
@@ -40,6 +44,105 @@ pub fn parse_any(text: &str) -> Result<Vec<OAuthClientState>, kanidm::ParseError
     }
 }
 
+/// Reads the client (or every client) from Kanidm's REST API with the kanidm CLI's cached login.
+/// Errors carry the exit code: 2 for missing settings, 3 for an unreachable or refusing server.
+fn fetch_live(args: &InspectArgs, plan: Option<&Plan>) -> Result<(String, String), (u8, String)> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let origin = args
+        .url
+        .clone()
+        .or_else(|| plan.map(|p| p.kanidm.origin.clone()))
+        .or_else(|| env("KANIDM_URL"))
+        .ok_or((
+            exit::USAGE,
+            "say which Kanidm to read: --plan FILE, --url https://idm.example.com (or KANIDM_URL), \
+             or give saved output with --from FILE"
+                .to_string(),
+        ))?;
+    let origin = crate::plan::fields::kanidm_origin(&origin).map_err(|e| (exit::USAGE, e))?;
+    let ca = plan
+        .and_then(|p| p.ca_file.clone())
+        .or_else(|| env("KANIDM_CA_PATH").map(std::path::PathBuf::from));
+    let trust = match ca {
+        Some(path) => Trust::CaFile(path),
+        None => Trust::SystemRoots,
+    };
+    let token = match env("KANIDM_TOKEN") {
+        Some(token) => Secret::new(token),
+        None => {
+            let path = env("KANIDM_TOKEN_CACHE_PATH")
+                .map(std::path::PathBuf::from)
+                .or_else(|| {
+                    env("HOME").map(|h| std::path::Path::new(&h).join(".cache/kanidm_tokens"))
+                })
+                .ok_or((
+                    exit::USAGE,
+                    "HOME is not set: cannot find the kanidm token cache".to_string(),
+                ))?;
+            let cache = std::fs::read_to_string(&path).map_err(|e| {
+                (
+                    exit::UNREACHABLE,
+                    format!("cannot read the kanidm token cache {}: {e}; run `kanidm login --name idm_admin` first", path.display()),
+                )
+            })?;
+            let instance = args
+                .instance
+                .clone()
+                .or_else(|| env("KANIDM_INSTANCE"))
+                .unwrap_or_default();
+            let name = args.name.clone().or_else(|| env("KANIDM_NAME"));
+            select_token(&cache, &instance, name.as_deref())
+                .map_err(|e| (exit::UNREACHABLE, e.to_string()))?
+                .1
+        }
+    };
+    let client = args
+        .client
+        .clone()
+        .or_else(|| plan.map(|p| p.kanidm.client.clone()));
+    let url = match &client {
+        Some(c) => format!("{origin}/v1/oauth2/{c}"),
+        None => format!("{origin}/v1/oauth2"),
+    };
+    let deadline = Duration::from_secs(args.timeout.max(1));
+    let http = HttpClient::new(&trust, deadline).map_err(|e| (exit::USAGE, e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            (
+                exit::UNREACHABLE,
+                format!("cannot start the network runtime: {e}"),
+            )
+        })?;
+    let bearer = format!("Bearer {}", token.expose());
+    let answer = runtime
+        .block_on(
+            http.get(&url)
+                .header("authorization", &bearer)
+                .header("accept", "application/json")
+                .send(deadline),
+        )
+        .map_err(|e| (exit::UNREACHABLE, format!("cannot read {url}: {e}")))?;
+    match answer.status {
+        200 => Ok((answer.text(), url)),
+        401 => Err((
+            exit::UNREACHABLE,
+            format!(
+                "Kanidm refused the login token (401): it expired or is for another server; run `kanidm login --name idm_admin` again ({url})"
+            ),
+        )),
+        403 => Err((
+            exit::UNREACHABLE,
+            format!("Kanidm refused access (403): {WHO_CAN_SEE} ({url})"),
+        )),
+        status => Err((
+            exit::UNREACHABLE,
+            format!("Kanidm answered HTTP {status} for {url}"),
+        )),
+    }
+}
+
 fn read_source(from: &str) -> Result<String, String> {
     let mut bytes = Vec::new();
     let result = if from == "-" {
@@ -62,13 +165,6 @@ const WHO_CAN_SEE: &str = "only members of idm_oauth2_admins (such as idm_admin)
     the `admin` account sees none and gets \"No matching entries\"";
 
 pub fn run(args: &InspectArgs) -> u8 {
-    let Some(from) = args.from.as_deref() else {
-        eprintln!(
-            "nbsso: give the saved output with --from FILE (or - for stdin): \
-             `kanidm system oauth2 get <client> --name idm_admin > client.txt`, or `... -o json`"
-        );
-        return exit::USAGE;
-    };
     let plan: Option<Plan> = match &args.plan {
         Some(path) => match load_plan(path) {
             Ok((plan, _)) => Some(plan),
@@ -79,13 +175,23 @@ pub fn run(args: &InspectArgs) -> u8 {
         },
         None => None,
     };
-    let text = match read_source(from) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("nbsso: {e}");
-            return exit::USAGE;
-        }
+    let (text, from) = match args.from.as_deref() {
+        Some(from) => match read_source(from) {
+            Ok(t) => (t, from.to_string()),
+            Err(e) => {
+                eprintln!("nbsso: {e}");
+                return exit::USAGE;
+            }
+        },
+        None => match fetch_live(args, plan.as_ref()) {
+            Ok(fetched) => fetched,
+            Err((code, message)) => {
+                eprintln!("nbsso: {message}");
+                return code;
+            }
+        },
     };
+    let from = from.as_str();
     let clients = match parse_any(&text) {
         Ok(c) => c,
         Err(e) => {

@@ -51,7 +51,10 @@ pub enum Command {
     #[command(after_help = "Save the client first (text or JSON both work):\n  \
         kanidm system oauth2 get netbox --name idm_admin > client.txt\n  \
         kanidm system oauth2 list --name idm_admin -o json > clients.json\n\n\
-        Exit codes: 0 in sync (or no plan given), 1 drift or client missing, 2 usage or unreadable input.")]
+        Without --from the client is read from Kanidm's REST API (GET /v1/oauth2/<client>) with the token of\n\
+        `kanidm login` (~/.cache/kanidm_tokens, KANIDM_TOKEN_CACHE_PATH) or KANIDM_TOKEN.\n\n\
+        Exit codes: 0 in sync (or no plan given), 1 drift or client missing, 2 usage or unreadable input,\n\
+        3 Kanidm unreachable or refusing the login.")]
     Inspect(InspectArgs),
 }
 
@@ -97,9 +100,22 @@ pub struct InspectArgs {
     /// Compare with this plan and print the commands that converge (and undo)
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
-    /// Saved output of `kanidm system oauth2 get` or `list` (text or -o json), or - for stdin
+    /// Saved output of `kanidm system oauth2 get` or `list` (text or -o json), or - for stdin;
+    /// without it the client is read from Kanidm's REST API with the kanidm CLI's cached login
     #[arg(long, value_name = "FILE|-")]
     pub from: Option<String>,
+    /// Kanidm's URL (default: the plan's kanidm.origin, then KANIDM_URL)
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// The cached kanidm login to use (default: KANIDM_NAME, or the only one cached)
+    #[arg(long, short = 'D', value_name = "ACCOUNT")]
+    pub name: Option<String>,
+    /// The kanidm CLI instance whose login to use (default: KANIDM_INSTANCE)
+    #[arg(long, short = 'I', value_name = "NAME")]
+    pub instance: Option<String>,
+    /// Seconds the REST request may take
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub timeout: u64,
     /// Print a JSON report on stdout instead of text
     #[arg(long)]
     pub json: bool,

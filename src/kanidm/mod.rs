@@ -3,6 +3,7 @@
 
 pub mod client_state;
 pub mod drift;
+pub mod token;
 
 pub use client_state::{
     OAuthClientState, ParseError, parse_get_json, parse_get_text, parse_list_json, parse_list_text,
