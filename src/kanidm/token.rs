@@ -76,7 +76,7 @@ pub fn select_token(
             .iter()
             .next()
             .map(|(spn, token)| (spn.clone(), Secret::new(token.clone())))
-            .ok_or_else(|| TokenError::NoToken { for_instance }),
+            .ok_or(TokenError::NoToken { for_instance }),
         None => Err(TokenError::Ambiguous(cached())),
     }
 }
