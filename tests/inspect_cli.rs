@@ -218,7 +218,7 @@ fn live_from_the_rest_api_with_the_cli_login() {
     );
     let seen = idp.requests_to("/v1/oauth2/netbox");
     assert_eq!(
-        seen[0].header("authorization").as_deref(),
+        seen[0].header("authorization"),
         Some("Bearer tok-idm-admin")
     );
     assert!(
