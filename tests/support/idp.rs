@@ -30,7 +30,7 @@
 //! ```
 
 use std::convert::Infallible;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
@@ -38,7 +38,6 @@ use std::time::{Duration, SystemTime};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::Value;
 
 use super::https::HttpsClient;
@@ -225,7 +224,7 @@ impl TestIdp {
     }
 
     fn spawn(config: IdpConfig) -> TestIdp {
-        let (ca_pem, chain, key) = make_certs();
+        let (ca_pem, chain, key) = super::certs::ca_and_server_cert("nbsso test Kanidm CA");
         let dir = tempfile::TempDir::new().expect("IdP tempdir");
         let ca_pem_path = dir.path().join("kanidm-test-ca.pem");
         std::fs::write(&ca_pem_path, &ca_pem).expect("write CA PEM");
@@ -370,44 +369,6 @@ impl Drop for TestIdp {
             let _ = thread.join();
         }
     }
-}
-
-/// CA (self-signed, P-256) and a server cert for `127.0.0.1` + `localhost` issued by it.
-fn make_certs() -> (String, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-        KeyUsagePurpose, SanType,
-    };
-    let ca_key = KeyPair::generate().expect("CA key");
-    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-    ca.distinguished_name = rcgen::DistinguishedName::new();
-    ca.distinguished_name
-        .push(DnType::CommonName, "nbsso test Kanidm CA");
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca_cert = ca.self_signed(&ca_key).expect("CA cert");
-
-    let leaf_key = KeyPair::generate().expect("server key");
-    let mut leaf = CertificateParams::new(vec!["localhost".to_string()]).expect("leaf params");
-    leaf.subject_alt_names
-        .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
-    leaf.distinguished_name = rcgen::DistinguishedName::new();
-    leaf.distinguished_name
-        .push(DnType::CommonName, "localhost");
-    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    leaf.use_authority_key_identifier_extension = true;
-    let leaf_cert = leaf
-        .signed_by(&leaf_key, &ca_cert, &ca_key)
-        .expect("server cert");
-
-    let chain = vec![leaf_cert.der().clone(), ca_cert.der().clone()];
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-    (ca_cert.pem(), chain, key)
 }
 
 async fn serve(

@@ -7,6 +7,7 @@
 //! * [`python`]: the real social-auth-core in venvs, driven by `tests/python/`.
 #![allow(dead_code, unused_imports)]
 
+pub mod certs;
 pub mod hostile;
 pub mod https;
 pub mod idp;

@@ -58,7 +58,7 @@ use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use rand::Rng as _;
 use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::pki_types::{CertificateDer, ServerName};
 use sha2::Digest as _;
 
 /// The only backend this server knows (`social_core.backends.open_id_connect.OpenIdConnectAuth`).
@@ -470,7 +470,7 @@ impl TestNetbox {
 
     fn spawn(config: NetboxConfig, tls: bool) -> TestNetbox {
         let (acceptor, files) = if tls {
-            let (ca_pem, chain, key) = make_certs();
+            let (ca_pem, chain, key) = super::certs::ca_and_server_cert("nbsso test NetBox CA");
             let dir = tempfile::TempDir::new().expect("NetBox tempdir");
             let ca_pem_path = dir.path().join("netbox-test-ca.pem");
             std::fs::write(&ca_pem_path, &ca_pem).expect("write CA PEM");
@@ -1751,40 +1751,4 @@ fn parse_response(raw: &[u8]) -> Option<NbResponse> {
         headers,
         body,
     })
-}
-
-/// CA (self-signed) and a server certificate for `127.0.0.1` + `localhost` issued by it.
-fn make_certs() -> (String, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-        KeyUsagePurpose, SanType,
-    };
-    let ca_key = KeyPair::generate().expect("CA key");
-    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-    ca.distinguished_name = rcgen::DistinguishedName::new();
-    ca.distinguished_name
-        .push(DnType::CommonName, "nbsso test NetBox CA");
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca_cert = ca.self_signed(&ca_key).expect("CA cert");
-    let leaf_key = KeyPair::generate().expect("server key");
-    let mut leaf = CertificateParams::new(vec!["localhost".to_string()]).expect("leaf params");
-    leaf.subject_alt_names
-        .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
-    leaf.distinguished_name = rcgen::DistinguishedName::new();
-    leaf.distinguished_name
-        .push(DnType::CommonName, "localhost");
-    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    leaf.use_authority_key_identifier_extension = true;
-    let leaf_cert = leaf
-        .signed_by(&leaf_key, &ca_cert, &ca_key)
-        .expect("server cert");
-    let chain = vec![leaf_cert.der().clone(), ca_cert.der().clone()];
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-    (ca_cert.pem(), chain, key)
 }
