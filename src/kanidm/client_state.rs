@@ -12,6 +12,7 @@
 //! (JSON). The basic secret's value is never kept, only whether one is configured.
 
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -124,6 +125,10 @@ fn check_size(input: &str) -> Result<(), ParseError> {
 /// One attribute value and the line it came from (`None` for JSON).
 type Values = Vec<(String, Option<usize>)>;
 
+/// A client's attributes by name; names borrow from the input where they can, because thousands
+/// of clients repeat the same twenty names.
+type AttrMap<'a> = BTreeMap<Cow<'a, str>, Values>;
+
 /// Attribute name characters Kanidm uses (`oauth2_rs_origin`, `key_internal_data`, …).
 fn is_attribute_name(name: &str) -> bool {
     !name.is_empty()
@@ -133,10 +138,10 @@ fn is_attribute_name(name: &str) -> bool {
 }
 
 /// One client: the line of its `---`, and its `(line number, attribute, value)` lines.
-type Block = (usize, Vec<(usize, String, String)>);
+type Block<'a> = (usize, Vec<(usize, &'a str, String)>);
 
 /// Splits text output into `---` blocks.
-fn text_blocks(input: &str) -> Result<Vec<Block>, ParseError> {
+fn text_blocks(input: &str) -> Result<Vec<Block<'_>>, ParseError> {
     let mut blocks: Vec<Block> = Vec::new();
     for (index, raw) in input.split('\n').enumerate() {
         let number = index + 1;
@@ -178,16 +183,16 @@ fn text_blocks(input: &str) -> Result<Vec<Block>, ParseError> {
                 ),
             ));
         }
-        block.push((number, attribute.to_string(), value.to_string()));
+        block.push((number, attribute, value.to_string()));
     }
     Ok(blocks)
 }
 
-fn group_block(block: Vec<(usize, String, String)>) -> BTreeMap<String, Values> {
-    let mut attrs: BTreeMap<String, Values> = BTreeMap::new();
+fn group_block(block: Vec<(usize, &str, String)>) -> AttrMap<'_> {
+    let mut attrs = AttrMap::new();
     for (line, attribute, value) in block {
         attrs
-            .entry(attribute)
+            .entry(Cow::Borrowed(attribute))
             .or_default()
             .push((value, Some(line)));
     }
@@ -253,7 +258,7 @@ fn json_entry(value: &serde_json::Value, what: &str) -> Result<OAuthClientState,
         Some(serde_json::Value::Object(inner)) if object.len() == 1 => inner,
         _ => object,
     };
-    let mut map: BTreeMap<String, Values> = BTreeMap::new();
+    let mut map = AttrMap::new();
     for (attribute, values) in attrs {
         if !is_attribute_name(attribute) {
             return Err(ParseError::at(
@@ -280,7 +285,7 @@ fn json_entry(value: &serde_json::Value, what: &str) -> Result<OAuthClientState,
             };
             out.push((text.to_string(), None));
         }
-        map.insert(attribute.clone(), out);
+        map.insert(Cow::Borrowed(attribute.as_str()), out);
     }
     from_attrs(map, None).map_err(|e| ParseError::at(e.line, format!("{what}: {}", e.message)))
 }
@@ -320,44 +325,118 @@ pub fn parse_list_json(input: &str) -> Result<Vec<OAuthClientState>, ParseError>
         .collect()
 }
 
-/// Attribute name → values, as both JSON forms hold them.
-type JsonAttrs = BTreeMap<String, Vec<String>>;
-
-#[derive(serde::Deserialize)]
-struct Wrapped {
-    attrs: JsonAttrs,
-}
-
-/// A list in either JSON form, read straight into maps; `None` when it is not one of them.
+/// A list in either JSON form, read in one pass straight into attribute maps; `None` when it is
+/// not one of them (the checked path then says why).
 fn typed_list(input: &str) -> Option<Result<Vec<OAuthClientState>, ParseError>> {
-    let maps: Vec<JsonAttrs> =
-        serde_json::from_str::<Vec<JsonAttrs>>(input)
-            .ok()
-            .or_else(|| {
-                serde_json::from_str::<Vec<Wrapped>>(input)
-                    .ok()
-                    .map(|items| items.into_iter().map(|w| w.attrs).collect())
-            })?;
-    if maps.iter().any(|m| m.keys().any(|k| !is_attribute_name(k))) {
-        return None;
-    }
+    let clients: Vec<JsonClient<'_>> = serde_json::from_str(input).ok()?;
     Some(
-        maps.into_iter()
+        clients
+            .into_iter()
             .enumerate()
-            .map(|(i, attrs)| {
-                let map = attrs
-                    .into_iter()
-                    .map(|(k, v)| (k, v.into_iter().map(|s| (s, None)).collect()))
-                    .collect();
-                from_attrs(map, None)
+            .map(|(i, client)| {
+                from_attrs(client.0, None)
                     .map_err(|e| ParseError::at(e.line, format!("client {}: {}", i + 1, e.message)))
             })
             .collect(),
     )
 }
 
+/// One list entry: an attrs map, or a `{"attrs": {…}}` wrapper around one.
+struct JsonClient<'de>(AttrMap<'de>);
+
+/// An attribute name, borrowed from the input unless it holds escapes.
+struct JsonKey<'de>(Cow<'de, str>);
+
+/// An attribute's values, as the state builder takes them.
+struct JsonValues(Values);
+
+impl<'de> serde::Deserialize<'de> for JsonKey<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+            type Value = JsonKey<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an attribute name")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(JsonKey(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(JsonKey(Cow::Owned(v.to_string())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JsonValues {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ValuesVisitor;
+        impl<'de> serde::de::Visitor<'de> for ValuesVisitor {
+            type Value = JsonValues;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of strings")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(1));
+                while let Some(value) = seq.next_element::<String>()? {
+                    values.push((value, None));
+                }
+                Ok(JsonValues(values))
+            }
+        }
+        deserializer.deserialize_seq(ValuesVisitor)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JsonClient<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ClientVisitor;
+        impl<'de> serde::de::Visitor<'de> for ClientVisitor {
+            type Value = JsonClient<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a client's attributes")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                use serde::de::Error;
+                let mut attrs = AttrMap::new();
+                let mut first = true;
+                while let Some(JsonKey(key)) = map.next_key::<JsonKey<'de>>()? {
+                    if first && key == "attrs" {
+                        // REST wraps the map once; nothing may follow the wrapped map.
+                        let inner: JsonClient<'de> = map.next_value()?;
+                        if map.next_key::<JsonKey<'de>>()?.is_some() {
+                            return Err(A::Error::custom("`attrs` beside other keys"));
+                        }
+                        return Ok(inner);
+                    }
+                    first = false;
+                    if !is_attribute_name(&key) {
+                        return Err(A::Error::custom("not an attribute name"));
+                    }
+                    let JsonValues(values) = map.next_value()?;
+                    if attrs.insert(key, values).is_some() {
+                        return Err(A::Error::custom("an attribute appears twice"));
+                    }
+                }
+                Ok(JsonClient(attrs))
+            }
+        }
+        deserializer.deserialize_map(ClientVisitor)
+    }
+}
+
 /// The value of a single-valued attribute; a second value is an error.
-fn single(attrs: &mut BTreeMap<String, Values>, name: &str) -> Result<Option<String>, ParseError> {
+fn single(attrs: &mut AttrMap<'_>, name: &str) -> Result<Option<String>, ParseError> {
     let Some(mut values) = attrs.remove(name) else {
         return Ok(None);
     };
@@ -374,7 +453,7 @@ fn single(attrs: &mut BTreeMap<String, Values>, name: &str) -> Result<Option<Str
     Ok(values.pop().map(|(value, _)| value))
 }
 
-fn flag(attrs: &mut BTreeMap<String, Values>, name: &str) -> Result<Option<bool>, ParseError> {
+fn flag(attrs: &mut AttrMap<'_>, name: &str) -> Result<Option<bool>, ParseError> {
     let line = attrs
         .get(name)
         .and_then(|values| values.first())
@@ -437,7 +516,7 @@ fn parse_scope_set(text: &str) -> Result<BTreeSet<String>, String> {
 }
 
 fn scope_maps(
-    attrs: &mut BTreeMap<String, Values>,
+    attrs: &mut AttrMap<'_>,
     name: &str,
 ) -> Result<BTreeMap<String, BTreeSet<String>>, ParseError> {
     let mut maps = BTreeMap::new();
@@ -461,7 +540,7 @@ fn scope_maps(
 /// Builds the state from attribute values. `first_line` (the `---` of text output) locates
 /// whole-entry problems.
 fn from_attrs(
-    mut attrs: BTreeMap<String, Values>,
+    mut attrs: AttrMap<'_>,
     first_line: Option<usize>,
 ) -> Result<OAuthClientState, ParseError> {
     let Some(name) = single(&mut attrs, "name")? else {
@@ -470,7 +549,7 @@ fn from_attrs(
             "the client has no `name` attribute",
         ));
     };
-    let all = |attrs: &mut BTreeMap<String, Values>, key: &str| -> Vec<String> {
+    let all = |attrs: &mut AttrMap<'_>, key: &str| -> Vec<String> {
         attrs
             .remove(key)
             .unwrap_or_default()
@@ -499,7 +578,10 @@ fn from_attrs(
         classes: all(&mut attrs, "class"),
         other: attrs
             .into_iter()
-            .map(|(key, values)| (key, values.into_iter().map(|(v, _)| v).collect()))
+            .map(|(key, values)| {
+                let values = values.into_iter().map(|(v, _)| v).collect();
+                (key.into_owned(), values)
+            })
             .collect(),
     };
     Ok(state)
