@@ -30,6 +30,27 @@ pub enum Action {
     Copy,
     SavePlan,
     UseDetected,
+    /// Open the inspect view of the plan's Kanidm client (wizard).
+    Inspect,
+    /// Read the inspect view's source again.
+    Refresh,
+    /// Copy every converge command of the selected client.
+    CopyAll,
+    /// Back to the client list and its filter.
+    FocusList,
+    PagePrev,
+    PageNext,
+}
+
+/// The inspect view's panes, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InspectPane {
+    /// The client list; printable keys type into its filter.
+    List,
+    /// The selected client's drift rows and attributes.
+    Drift,
+    /// The converge and undo commands of the selected drift row.
+    Commands,
 }
 
 /// One key with its modifiers.
@@ -147,6 +168,11 @@ pub enum Context {
     QuitModal,
     Help,
     TooSmall,
+    /// The inspect view, on its own (`nbsso inspect`) or inside the wizard (`embedded`).
+    Inspect {
+        pane: InspectPane,
+        embedded: bool,
+    },
 }
 
 const HELP: Binding = bind(&[key(KeyCode::F(1))], Action::Help, "help", true);
@@ -184,6 +210,12 @@ static TEXT_FIELD: &[Binding] = &[
         &[key(KeyCode::F(2))],
         Action::UseDetected,
         "NetBox version: use the one the login page shows",
+        false,
+    ),
+    bind(
+        &[key(KeyCode::F(4))],
+        Action::Inspect,
+        "inspect the plan's Kanidm client (read-only)",
         false,
     ),
     HELP,
@@ -256,6 +288,12 @@ static CHECKS: &[Binding] = &[
     bind(&[ch('u')], Action::ScrollUp, "scroll the details up", false),
     NEXT,
     BACK_PAGE,
+    bind(
+        &[ch('i'), key(KeyCode::F(4))],
+        Action::Inspect,
+        "inspect",
+        true,
+    ),
     HELP_Q,
     QUIT_Q,
     FORCE_QUIT,
@@ -356,6 +394,150 @@ static TOO_SMALL: &[Binding] = &[
     FORCE_QUIT,
 ];
 
+const INSPECT_REFRESH: Binding = bind(
+    &[ch('r'), key(KeyCode::F(5))],
+    Action::Refresh,
+    "refresh",
+    true,
+);
+const INSPECT_COPY_ALL: Binding = bind(
+    &[ch('a')],
+    Action::CopyAll,
+    "copy every converge command of the client",
+    false,
+);
+const INSPECT_SCROLL_UP: Binding = bind(
+    &[ch('u'), key(KeyCode::PageUp)],
+    Action::ScrollUp,
+    "scroll the details up",
+    false,
+);
+const INSPECT_SCROLL_DOWN: Binding = bind(
+    &[ch('d'), key(KeyCode::PageDown)],
+    Action::ScrollDown,
+    "scroll the details",
+    false,
+);
+const INSPECT_FILTER: Binding = bind(
+    &[ch('/')],
+    Action::FocusList,
+    "back to the list and its filter",
+    false,
+);
+const INSPECT_TO_LIST: Binding = bind(
+    &[key(KeyCode::Esc)],
+    Action::Cancel,
+    "back to the list",
+    false,
+);
+const INSPECT_QUIT: Binding = bind(&[ch('q')], Action::Quit, "quit", true);
+const INSPECT_BACK: Binding = bind(&[ch('q')], Action::Quit, "back to the wizard", true);
+
+macro_rules! inspect_list {
+    ($esc_label:expr) => {
+        &[
+            bind(
+                &[key(KeyCode::Up), ctrl('p')],
+                Action::SelectPrev,
+                "previous client",
+                false,
+            ),
+            bind(
+                &[key(KeyCode::Down), ctrl('n')],
+                Action::SelectNext,
+                "select client",
+                true,
+            ),
+            bind(&[key(KeyCode::PageUp)], Action::PagePrev, "page up", false),
+            bind(
+                &[key(KeyCode::PageDown)],
+                Action::PageNext,
+                "page down",
+                false,
+            ),
+            bind(
+                &[key(KeyCode::Enter), key(KeyCode::Tab)],
+                Action::Next,
+                "drift & commands",
+                true,
+            ),
+            bind(
+                &[key(KeyCode::BackTab)],
+                Action::FocusPrev,
+                "commands pane",
+                false,
+            ),
+            bind(&[key(KeyCode::F(5))], Action::Refresh, "refresh", true),
+            HELP,
+            bind(&[key(KeyCode::Esc)], Action::Cancel, $esc_label, true),
+            FORCE_QUIT,
+        ]
+    };
+}
+
+macro_rules! inspect_pane {
+    ($select:expr, $copy:expr, $next:expr, $prev:expr, $quit:expr) => {
+        &[
+            bind(
+                &[key(KeyCode::Up), ch('k')],
+                Action::SelectPrev,
+                "previous",
+                false,
+            ),
+            bind(
+                &[key(KeyCode::Down), ch('j')],
+                Action::SelectNext,
+                $select,
+                true,
+            ),
+            bind(&[ch('c'), ch('y')], Action::Copy, $copy, true),
+            INSPECT_COPY_ALL,
+            bind(&[key(KeyCode::Tab)], Action::FocusNext, $next, true),
+            bind(&[key(KeyCode::BackTab)], Action::FocusPrev, $prev, false),
+            INSPECT_SCROLL_DOWN,
+            INSPECT_SCROLL_UP,
+            INSPECT_FILTER,
+            INSPECT_TO_LIST,
+            INSPECT_REFRESH,
+            HELP_Q,
+            $quit,
+            FORCE_QUIT,
+        ]
+    };
+}
+
+static INSPECT_LIST: &[Binding] = inspect_list!("clear the filter, then quit");
+static INSPECT_LIST_EMBEDDED: &[Binding] =
+    inspect_list!("clear the filter, then back to the wizard");
+static INSPECT_DRIFT: &[Binding] = inspect_pane!(
+    "select drift row",
+    "copy its converge commands",
+    "commands",
+    "list",
+    INSPECT_QUIT
+);
+static INSPECT_DRIFT_EMBEDDED: &[Binding] = inspect_pane!(
+    "select drift row",
+    "copy its converge commands",
+    "commands",
+    "list",
+    INSPECT_BACK
+);
+static INSPECT_COMMANDS: &[Binding] = inspect_pane!(
+    "select command",
+    "copy the command",
+    "list",
+    "drift",
+    INSPECT_QUIT
+);
+static INSPECT_COMMANDS_EMBEDDED: &[Binding] = inspect_pane!(
+    "select command",
+    "copy the command",
+    "list",
+    "drift",
+    INSPECT_BACK
+);
+
 /// The bindings that apply in a context, in help order.
 pub fn bindings(ctx: Context) -> &'static [Binding] {
     match ctx {
@@ -370,6 +552,14 @@ pub fn bindings(ctx: Context) -> &'static [Binding] {
         Context::QuitModal => QUIT_MODAL,
         Context::Help => HELP_TABLE,
         Context::TooSmall => TOO_SMALL,
+        Context::Inspect { pane, embedded } => match (pane, embedded) {
+            (InspectPane::List, false) => INSPECT_LIST,
+            (InspectPane::List, true) => INSPECT_LIST_EMBEDDED,
+            (InspectPane::Drift, false) => INSPECT_DRIFT,
+            (InspectPane::Drift, true) => INSPECT_DRIFT_EMBEDDED,
+            (InspectPane::Commands, false) => INSPECT_COMMANDS,
+            (InspectPane::Commands, true) => INSPECT_COMMANDS_EMBEDDED,
+        },
     }
 }
 
