@@ -431,7 +431,7 @@ const INSPECT_TO_LIST: Binding = bind(
     false,
 );
 const INSPECT_QUIT: Binding = bind(&[ch('q')], Action::Quit, "quit", true);
-const INSPECT_BACK: Binding = bind(&[ch('q')], Action::Quit, "back to the wizard", true);
+const INSPECT_BACK: Binding = bind(&[ch('q')], Action::Quit, "back to wizard", true);
 
 macro_rules! inspect_list {
     ($esc_label:expr) => {
@@ -445,7 +445,7 @@ macro_rules! inspect_list {
             bind(
                 &[key(KeyCode::Down), ctrl('n')],
                 Action::SelectNext,
-                "select client",
+                "select",
                 true,
             ),
             bind(&[key(KeyCode::PageUp)], Action::PagePrev, "page up", false),
@@ -458,7 +458,7 @@ macro_rules! inspect_list {
             bind(
                 &[key(KeyCode::Enter), key(KeyCode::Tab)],
                 Action::Next,
-                "drift & commands",
+                "details",
                 true,
             ),
             bind(
@@ -481,7 +481,7 @@ macro_rules! inspect_pane {
             bind(
                 &[key(KeyCode::Up), ch('k')],
                 Action::SelectPrev,
-                "previous",
+                "select above",
                 false,
             ),
             bind(
@@ -506,37 +506,16 @@ macro_rules! inspect_pane {
     };
 }
 
-static INSPECT_LIST: &[Binding] = inspect_list!("clear the filter, then quit");
-static INSPECT_LIST_EMBEDDED: &[Binding] =
-    inspect_list!("clear the filter, then back to the wizard");
-static INSPECT_DRIFT: &[Binding] = inspect_pane!(
-    "select drift row",
-    "copy its converge commands",
-    "commands",
-    "list",
-    INSPECT_QUIT
-);
-static INSPECT_DRIFT_EMBEDDED: &[Binding] = inspect_pane!(
-    "select drift row",
-    "copy its converge commands",
-    "commands",
-    "list",
-    INSPECT_BACK
-);
-static INSPECT_COMMANDS: &[Binding] = inspect_pane!(
-    "select command",
-    "copy the command",
-    "list",
-    "drift",
-    INSPECT_QUIT
-);
-static INSPECT_COMMANDS_EMBEDDED: &[Binding] = inspect_pane!(
-    "select command",
-    "copy the command",
-    "list",
-    "drift",
-    INSPECT_BACK
-);
+static INSPECT_LIST: &[Binding] = inspect_list!("clear filter / quit");
+static INSPECT_LIST_EMBEDDED: &[Binding] = inspect_list!("clear filter / back to wizard");
+static INSPECT_DRIFT: &[Binding] =
+    inspect_pane!("select", "copy commands", "commands", "list", INSPECT_QUIT);
+static INSPECT_DRIFT_EMBEDDED: &[Binding] =
+    inspect_pane!("select", "copy commands", "commands", "list", INSPECT_BACK);
+static INSPECT_COMMANDS: &[Binding] =
+    inspect_pane!("select", "copy command", "list", "drift", INSPECT_QUIT);
+static INSPECT_COMMANDS_EMBEDDED: &[Binding] =
+    inspect_pane!("select", "copy command", "list", "drift", INSPECT_BACK);
 
 /// The bindings that apply in a context, in help order.
 pub fn bindings(ctx: Context) -> &'static [Binding] {

@@ -396,6 +396,7 @@ impl Inspect {
                         self.drift_selected.saturating_sub(1)
                     };
                     self.command_selected = 0;
+                    self.detail_scroll = 0;
                 }
             }
             (InspectPane::Commands, Action::SelectPrev | Action::SelectNext) => {

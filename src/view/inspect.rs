@@ -385,20 +385,21 @@ fn render_details(i: &Inspect, t: &Theme, frame: &mut Frame, area: Rect) {
                     **a != "oauth2_consent_prompt_enable" || plan.kanidm.caps.consent_prompt_toggle
                 })
                 .count();
-            lines.push(Line::from(if i.drift.is_empty() {
-                vec![
-                    Span::styled("Drift from the plan  ", t.label()),
-                    Span::styled("✓ in sync", t.ok()),
-                ]
+            let summary = if i.drift.is_empty() {
+                Span::styled("✓ in sync with the plan", t.ok())
             } else {
-                vec![
-                    Span::styled("Drift from the plan  ", t.label()),
-                    Span::styled(
-                        format!("✗ {} of {compared} attributes differ", i.drift.len()),
-                        t.fail(),
+                Span::styled(
+                    fit(
+                        &format!("✗ {} of {compared} attributes differ", i.drift.len()),
+                        width.saturating_sub(7),
                     ),
-                ]
-            }));
+                    t.fail(),
+                )
+            };
+            lines.push(Line::from(vec![
+                Span::styled("Drift  ", t.label()),
+                summary,
+            ]));
             for (n, item) in i.drift.iter().enumerate() {
                 let selected = n == i.drift_selected;
                 if selected {
@@ -426,16 +427,27 @@ fn render_details(i: &Inspect, t: &Theme, frame: &mut Frame, area: Rect) {
                 }
                 lines.push(Line::from(spans));
             }
-            for a in COMPARED {
-                if i.drift.iter().any(|d| d.attribute == a)
-                    || (a == "oauth2_consent_prompt_enable"
-                        && !plan.kanidm.caps.consent_prompt_toggle)
-                {
-                    continue;
-                }
+            let ok: Vec<&str> = COMPARED
+                .into_iter()
+                .filter(|a| {
+                    !i.drift.iter().any(|d| d.attribute == *a)
+                        && (*a != "oauth2_consent_prompt_enable"
+                            || plan.kanidm.caps.consent_prompt_toggle)
+                })
+                .map(attribute_label)
+                .collect();
+            for (k, part) in wrap_words(&ok.join(", "), width.saturating_sub(11))
+                .into_iter()
+                .enumerate()
+            {
+                let head = if k == 0 {
+                    "  ✓ ok     "
+                } else {
+                    "           "
+                };
                 lines.push(Line::from(vec![
-                    Span::styled("  ✓ ok     ", t.ok()),
-                    Span::styled(attribute_label(a), t.dim()),
+                    Span::styled(head, t.ok()),
+                    Span::styled(part, t.dim()),
                 ]));
             }
         }
@@ -444,9 +456,8 @@ fn render_details(i: &Inspect, t: &Theme, frame: &mut Frame, area: Rect) {
     lines.extend(attribute_lines(c, t));
     let height = usize::from(inner.height).max(1);
     let mut scroll = usize::from(i.detail_scroll);
-    if focused && selected_line < scroll {
-        scroll = selected_line;
-    } else if focused && selected_line >= scroll + height {
+    // Drift rows sit at the top; a selection below the view scrolls to it.
+    if focused && selected_line >= scroll + height {
         scroll = selected_line + 1 - height;
     }
     frame.render_widget(
@@ -455,15 +466,6 @@ fn render_details(i: &Inspect, t: &Theme, frame: &mut Frame, area: Rect) {
             .scroll((u16::try_from(scroll).unwrap_or(0), 0)),
         inner,
     );
-}
-
-/// Hard-wraps a command at `width` columns (commands must be read whole, never cut).
-fn wrap_chars(text: &str, width: usize) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
-    chars
-        .chunks(width.max(8))
-        .map(|c| c.iter().collect())
-        .collect()
 }
 
 fn render_commands(i: &Inspect, t: &Theme, frame: &mut Frame, area: Rect) {
@@ -500,7 +502,7 @@ fn render_commands(i: &Inspect, t: &Theme, frame: &mut Frame, area: Rect) {
         let selected = focused && n == i.command_selected;
         let start = lines.len();
         let marker = if selected { "▸ " } else { "  " };
-        for (k, part) in wrap_chars(command, width.saturating_sub(11))
+        for (k, part) in wrap_words(command, width.saturating_sub(11))
             .into_iter()
             .enumerate()
         {
@@ -519,6 +521,10 @@ fn render_commands(i: &Inspect, t: &Theme, frame: &mut Frame, area: Rect) {
             selected_span = (start, lines.len());
         }
     }
+    lines.push(Line::from(vec![
+        Span::styled("  differs  ", t.dim()),
+        Span::raw(format!("plan {} · Kanidm {}", item.expected, item.actual)),
+    ]));
     for (k, part) in wrap_words(&item.why, width.saturating_sub(11))
         .into_iter()
         .enumerate()
@@ -540,12 +546,20 @@ fn render_commands(i: &Inspect, t: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
 }
 
-/// Word-wraps prose at `width` columns.
+/// Word-wraps text at `width` columns; a word longer than a line is cut into pieces (commands must
+/// be read whole, never cut off).
 fn wrap_words(text: &str, width: usize) -> Vec<String> {
     let width = width.max(8);
     let mut out = Vec::new();
     let mut line = String::new();
-    for word in text.split_whitespace() {
+    let words = text.split_whitespace().flat_map(|word| {
+        let chars: Vec<char> = word.chars().collect();
+        chars
+            .chunks(width)
+            .map(|c| c.iter().collect::<String>())
+            .collect::<Vec<_>>()
+    });
+    for word in words {
         let used = line.chars().count();
         if used > 0 && used + 1 + word.chars().count() > width {
             out.push(std::mem::take(&mut line));
@@ -553,7 +567,7 @@ fn wrap_words(text: &str, width: usize) -> Vec<String> {
         if !line.is_empty() {
             line.push(' ');
         }
-        line.push_str(word);
+        line.push_str(&word);
     }
     if !line.is_empty() {
         out.push(line);
@@ -564,9 +578,9 @@ fn wrap_words(text: &str, width: usize) -> Vec<String> {
 /// What replaces the panes while there is no list: reading, empty, not allowed, unreachable.
 fn render_state(i: &Inspect, t: &Theme, frame: &mut Frame, area: Rect, load: &Load) {
     let again = if i.source.rereadable() {
-        "then press F5 to read again."
+        "Then press F5 to read again."
     } else {
-        "then run nbsso inspect again."
+        "Then run nbsso inspect again."
     };
     let (title, style, mut lines) = match load {
         Load::Loading => (
@@ -580,19 +594,30 @@ fn render_state(i: &Inspect, t: &Theme, frame: &mut Frame, area: Rect, load: &Lo
         Load::Empty => {
             let from = i.from.clone().unwrap_or_else(|| i.source.label());
             let how = match &i.source {
-                Source::Live(_) => format!("Log in as such an account (kanidm login -D idm_admin), {again}"),
-                _ => "Save the list again as such an account: kanidm system oauth2 list --name idm_admin -o json > clients.json".to_string(),
+                Source::Live(_) => vec![
+                    Line::raw("Log in as such an account:"),
+                    Line::styled("  kanidm login -D idm_admin", t.key()),
+                    Line::raw(again),
+                ],
+                _ => vec![
+                    Line::raw("Save the list again as such an account:"),
+                    Line::styled(
+                        "  kanidm system oauth2 list --name idm_admin -o json > clients.json",
+                        t.key(),
+                    ),
+                ],
             };
             (
                 " No OAuth2 clients ",
                 t.warn(),
                 vec![
-                    Line::styled("No OAuth2 clients", t.warn()),
-                    Line::raw(format!("{from} holds no OAuth2 client.")),
+                    Line::styled(format!("{from} holds no OAuth2 client."), t.warn()),
                     Line::raw(""),
                     Line::raw(format!("If there should be some: {WHO_CAN_SEE}.")),
-                    Line::raw(how),
-                ],
+                ]
+                .into_iter()
+                .chain(how)
+                .collect(),
             )
         }
         Load::NotAllowed(message) => (
@@ -605,9 +630,9 @@ fn render_state(i: &Inspect, t: &Theme, frame: &mut Frame, area: Rect, load: &Lo
                 ),
                 Line::raw(message.clone()),
                 Line::raw(""),
-                Line::raw(format!(
-                    "Log in as an account in idm_oauth2_admins, such as idm_admin: kanidm login -D idm_admin, {again}"
-                )),
+                Line::raw("Log in as an account in idm_oauth2_admins, such as idm_admin:"),
+                Line::styled("  kanidm login -D idm_admin", t.key()),
+                Line::raw(again),
             ],
         ),
         Load::Unreachable(message) => (
@@ -618,7 +643,7 @@ fn render_state(i: &Inspect, t: &Theme, frame: &mut Frame, area: Rect, load: &Lo
                 Line::raw(message.clone()),
                 Line::raw(""),
                 Line::raw(format!(
-                    "Check the URL and the CA file (the plan's kanidm.origin and tls.ca_file, or KANIDM_URL and KANIDM_CA_PATH), {again}"
+                    "Check the URL and the CA file (the plan's kanidm.origin and tls.ca_file, or KANIDM_URL and KANIDM_CA_PATH). {again}"
                 )),
             ],
         ),
