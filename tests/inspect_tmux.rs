@@ -1,0 +1,108 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The inspect view end to end: the built `nbsso` in a private tmux server (100×30), as an admin
+//! uses it: open, filter, select, read the drift, copy a command (OSC 52, taken by tmux with
+//! `set-clipboard on`), quit. Skipped, with the reason printed, when tmux is missing.
+//! `NBSSO_BIN` overrides the binary (e.g. the release build).
+
+#[path = "support/inspect.rs"]
+mod inspect;
+#[path = "support/tmux.rs"]
+mod tmux;
+
+use std::path::Path;
+use tmux::Tmux;
+
+#[test]
+fn open_filter_select_read_the_drift_copy_a_command_and_quit() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("clients.json"), inspect::clients_json()).unwrap();
+    let plan = Path::new(env!("CARGO_MANIFEST_DIR")).join(inspect::PLAN);
+    let Some(t) = Tmux::start(
+        "inspect",
+        dir.path(),
+        &[
+            "inspect",
+            "--from",
+            "clients.json",
+            "--plan",
+            plan.to_str().unwrap(),
+        ],
+        100,
+        30,
+    ) else {
+        return;
+    };
+    // Programs in the pane may set the clipboard (OSC 52 → a tmux paste buffer).
+    t.run(&["set-option", "-s", "set-clipboard", "on"]);
+    let screen = t.wait_for("5 of 5 clients");
+    assert!(
+        screen.contains("▸ netbox    ✗ 2 drift"),
+        "the plan's client first: {screen}"
+    );
+    assert!(screen.contains("✓ in sync"), "{screen}");
+
+    // Filter as you type: a redirect host.
+    t.text("grafana.example");
+    let screen = t.wait_for("1 of 5 clients");
+    assert!(screen.contains("▸ grafana"), "{screen}");
+    assert!(!screen.contains("gitea"), "{screen}");
+    // A new filter, then select in the filtered list.
+    t.keys(&["C-u"]);
+    t.text("NETB");
+    t.wait_for("2 of 5 clients");
+    t.keys(&["Down"]);
+    t.wait_for("✓ netbox-dr is in sync with the plan");
+    t.keys(&["Up"]);
+    let screen = t.wait_for("✗ netbox drifts from the plan in 2 attribute(s)");
+    assert!(screen.contains("✗ drift  PKCE"), "{screen}");
+    assert!(screen.contains("✗ drift  consent prompt"), "{screen}");
+
+    // Into the drift, then the commands of the PKCE row; copy the converge command.
+    t.keys(&["Enter"]);
+    t.wait_for("c copy commands");
+    t.keys(&["Tab"]);
+    let screen = t.wait_for("c copy command ");
+    assert!(
+        screen.contains("converge kanidm system oauth2 enable-pkce --name idm_admin -- netbox"),
+        "{screen}"
+    );
+    assert!(screen.contains("why"), "{screen}");
+    t.keys(&["c"]);
+    t.wait_for("Copied kanidm system oauth2 enable-pkce --name idm_admin -- netbox");
+    let clipboard = t.wait_until_clipboard();
+    assert_eq!(
+        clipboard,
+        "kanidm system oauth2 enable-pkce --name idm_admin -- netbox"
+    );
+
+    // q quits; the exit code says the plan's client drifts; the terminal is restored.
+    t.keys(&["q"]);
+    let screen = t.wait_exit();
+    assert!(screen.contains("EXIT=1"), "{screen}");
+    assert!(
+        screen.lines().any(|l| l.trim() == "icanon"),
+        "raw mode is off again: {screen}"
+    );
+    assert!(
+        !screen.contains("Filter ›"),
+        "the alternate screen was left: {screen}"
+    );
+}
+
+trait Clipboard {
+    fn wait_until_clipboard(&self) -> String;
+}
+
+impl Clipboard for Tmux {
+    /// The clipboard once something is on it.
+    fn wait_until_clipboard(&self) -> String {
+        let start = std::time::Instant::now();
+        loop {
+            let text = self.clipboard();
+            if !text.is_empty() || start.elapsed() > tmux::WAIT {
+                return text;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
