@@ -201,6 +201,13 @@ const FOCUS_PREV: Binding = bind(
     false,
 );
 
+const INSPECT_F4: Binding = bind(
+    &[key(KeyCode::F(4))],
+    Action::Inspect,
+    "inspect the plan's Kanidm client (read-only)",
+    false,
+);
+
 static TEXT_FIELD: &[Binding] = &[
     NEXT,
     BACK,
@@ -212,12 +219,7 @@ static TEXT_FIELD: &[Binding] = &[
         "NetBox version: use the one the login page shows",
         false,
     ),
-    bind(
-        &[key(KeyCode::F(4))],
-        Action::Inspect,
-        "inspect the plan's Kanidm client (read-only)",
-        false,
-    ),
+    INSPECT_F4,
     HELP,
     QUIT_ESC,
     FORCE_QUIT,
@@ -240,6 +242,7 @@ static CHOICE: &[Binding] = &[
     BACK_PAGE,
     FOCUS_NEXT,
     FOCUS_PREV,
+    INSPECT_F4,
     HELP_Q,
     QUIT_Q,
     FORCE_QUIT,
@@ -263,6 +266,7 @@ static TOGGLE: &[Binding] = &[
     BACK_PAGE,
     FOCUS_NEXT,
     FOCUS_PREV,
+    INSPECT_F4,
     HELP_Q,
     QUIT_Q,
     FORCE_QUIT,

@@ -80,6 +80,7 @@ fn live() -> Source {
         ca_file: None,
         name: Some("admin".into()),
         instance: None,
+        token_cache: None,
         timeout: Duration::from_secs(10),
     })
 }

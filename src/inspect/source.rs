@@ -64,6 +64,9 @@ pub struct Live {
     pub name: Option<String>,
     /// The kanidm CLI instance (`--instance`, `KANIDM_INSTANCE`).
     pub instance: Option<String>,
+    /// The kanidm CLI's token cache; `None`: `KANIDM_TOKEN_CACHE_PATH`, else
+    /// `~/.cache/kanidm_tokens`. `KANIDM_TOKEN`, when set, is used instead of any cache.
+    pub token_cache: Option<PathBuf>,
     pub timeout: Duration,
 }
 
@@ -90,6 +93,7 @@ impl Live {
                 .or_else(|| env("KANIDM_CA_PATH").map(PathBuf::from)),
             name: name.or_else(|| env("KANIDM_NAME")),
             instance: instance.or_else(|| env("KANIDM_INSTANCE")),
+            token_cache: None,
             timeout,
         }
     }
@@ -108,8 +112,10 @@ impl Live {
         if let Some(token) = env("KANIDM_TOKEN") {
             return Ok(Secret::new(token));
         }
-        let path = env("KANIDM_TOKEN_CACHE_PATH")
-            .map(PathBuf::from)
+        let path = self
+            .token_cache
+            .clone()
+            .or_else(|| env("KANIDM_TOKEN_CACHE_PATH").map(PathBuf::from))
             .or_else(|| env("HOME").map(|h| Path::new(&h).join(".cache/kanidm_tokens")))
             .ok_or_else(|| {
                 LoadError::new(

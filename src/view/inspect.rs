@@ -521,10 +521,17 @@ fn render_commands(i: &Inspect, t: &Theme, frame: &mut Frame, area: Rect) {
             selected_span = (start, lines.len());
         }
     }
-    lines.push(Line::from(vec![
-        Span::styled("  differs  ", t.dim()),
-        Span::raw(format!("plan {} · Kanidm {}", item.expected, item.actual)),
-    ]));
+    let differs = format!("plan {} · Kanidm {}", item.expected, item.actual);
+    for (k, part) in wrap_words(&differs, width.saturating_sub(11))
+        .into_iter()
+        .enumerate()
+    {
+        let head = if k == 0 { "  differs  " } else { "           " };
+        lines.push(Line::from(vec![
+            Span::styled(head, t.dim()),
+            Span::raw(part),
+        ]));
+    }
     for (k, part) in wrap_words(&item.why, width.saturating_sub(11))
         .into_iter()
         .enumerate()
