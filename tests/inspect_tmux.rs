@@ -53,7 +53,7 @@ fn open_filter_select_read_the_drift_copy_a_command_and_quit() {
     t.keys(&["Down"]);
     t.wait_for("✓ netbox-dr is in sync with the plan");
     t.keys(&["Up"]);
-    let screen = t.wait_for("✗ netbox drifts from the plan in 2 attribute(s)");
+    let screen = t.wait_for("✗ netbox drifts from the plan in 2 attribute(s) · Enter");
     assert!(screen.contains("✗ drift  PKCE"), "{screen}");
     assert!(screen.contains("✗ drift  consent prompt"), "{screen}");
 

@@ -684,11 +684,16 @@ fn status_line(i: &Inspect, t: &Theme) -> Paragraph<'static> {
     if let Some(notice) = &i.notice {
         return Paragraph::new(Line::styled(format!(" {notice}"), t.warn()));
     }
+    let next = match i.pane {
+        InspectPane::List => "Enter for the commands",
+        InspectPane::Drift => "c copies converge commands",
+        InspectPane::Commands => "c copies the command",
+    };
     let text = match (&i.load, i.selected_row()) {
         (Load::Loaded, Some(row)) => match row.drift {
             Some(0) => format!(" ✓ {} is in sync with the plan", row.state.name),
             Some(n) => format!(
-                " ✗ {} drifts from the plan in {n} attribute(s): Tab to the commands, c copies",
+                " ✗ {} drifts from the plan in {n} attribute(s) · {next}",
                 row.state.name
             ),
             None => format!(" {}: no plan to compare with", row.state.name),
