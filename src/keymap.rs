@@ -2,6 +2,8 @@
 //! F1 help overlay are both generated from these tables, and `KeyCode` matching lives only here (and
 //! in the text-field adapter, which hands unbound keys to tui-input).
 
+mod inspect;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// What a key means, independent of which key it is.
@@ -398,129 +400,6 @@ static TOO_SMALL: &[Binding] = &[
     FORCE_QUIT,
 ];
 
-const INSPECT_REFRESH: Binding = bind(
-    &[ch('r'), key(KeyCode::F(5))],
-    Action::Refresh,
-    "refresh",
-    true,
-);
-const INSPECT_COPY_ALL: Binding = bind(
-    &[ch('a')],
-    Action::CopyAll,
-    "copy every converge command of the client",
-    false,
-);
-const INSPECT_SCROLL_UP: Binding = bind(
-    &[ch('u'), key(KeyCode::PageUp)],
-    Action::ScrollUp,
-    "scroll the details up",
-    false,
-);
-const INSPECT_SCROLL_DOWN: Binding = bind(
-    &[ch('d'), key(KeyCode::PageDown)],
-    Action::ScrollDown,
-    "scroll the details",
-    false,
-);
-const INSPECT_FILTER: Binding = bind(
-    &[ch('/')],
-    Action::FocusList,
-    "back to the list and its filter",
-    false,
-);
-const INSPECT_TO_LIST: Binding = bind(
-    &[key(KeyCode::Esc)],
-    Action::Cancel,
-    "back to the list",
-    false,
-);
-const INSPECT_QUIT: Binding = bind(&[ch('q')], Action::Quit, "quit", true);
-const INSPECT_BACK: Binding = bind(&[ch('q')], Action::Quit, "back to wizard", true);
-
-macro_rules! inspect_list {
-    ($esc_label:expr) => {
-        &[
-            bind(
-                &[key(KeyCode::Up), ctrl('p')],
-                Action::SelectPrev,
-                "previous client",
-                false,
-            ),
-            bind(
-                &[key(KeyCode::Down), ctrl('n')],
-                Action::SelectNext,
-                "select",
-                true,
-            ),
-            bind(&[key(KeyCode::PageUp)], Action::PagePrev, "page up", false),
-            bind(
-                &[key(KeyCode::PageDown)],
-                Action::PageNext,
-                "page down",
-                false,
-            ),
-            bind(
-                &[key(KeyCode::Enter), key(KeyCode::Tab)],
-                Action::Next,
-                "details",
-                true,
-            ),
-            bind(
-                &[key(KeyCode::BackTab)],
-                Action::FocusPrev,
-                "commands pane",
-                false,
-            ),
-            bind(&[key(KeyCode::F(5))], Action::Refresh, "refresh", true),
-            HELP,
-            bind(&[key(KeyCode::Esc)], Action::Cancel, $esc_label, true),
-            FORCE_QUIT,
-        ]
-    };
-}
-
-macro_rules! inspect_pane {
-    ($select:expr, $copy:expr, $next:expr, $prev:expr, $quit:expr) => {
-        &[
-            bind(
-                &[key(KeyCode::Up), ch('k')],
-                Action::SelectPrev,
-                "select above",
-                false,
-            ),
-            bind(
-                &[key(KeyCode::Down), ch('j')],
-                Action::SelectNext,
-                $select,
-                true,
-            ),
-            bind(&[ch('c'), ch('y')], Action::Copy, $copy, true),
-            INSPECT_COPY_ALL,
-            bind(&[key(KeyCode::Tab)], Action::FocusNext, $next, true),
-            bind(&[key(KeyCode::BackTab)], Action::FocusPrev, $prev, false),
-            INSPECT_SCROLL_DOWN,
-            INSPECT_SCROLL_UP,
-            INSPECT_FILTER,
-            INSPECT_TO_LIST,
-            INSPECT_REFRESH,
-            HELP_Q,
-            $quit,
-            FORCE_QUIT,
-        ]
-    };
-}
-
-static INSPECT_LIST: &[Binding] = inspect_list!("clear filter / quit");
-static INSPECT_LIST_EMBEDDED: &[Binding] = inspect_list!("clear filter / back to wizard");
-static INSPECT_DRIFT: &[Binding] =
-    inspect_pane!("select", "copy commands", "commands", "list", INSPECT_QUIT);
-static INSPECT_DRIFT_EMBEDDED: &[Binding] =
-    inspect_pane!("select", "copy commands", "commands", "list", INSPECT_BACK);
-static INSPECT_COMMANDS: &[Binding] =
-    inspect_pane!("select", "copy command", "list", "drift", INSPECT_QUIT);
-static INSPECT_COMMANDS_EMBEDDED: &[Binding] =
-    inspect_pane!("select", "copy command", "list", "drift", INSPECT_BACK);
-
 /// The bindings that apply in a context, in help order.
 pub fn bindings(ctx: Context) -> &'static [Binding] {
     match ctx {
@@ -536,12 +415,12 @@ pub fn bindings(ctx: Context) -> &'static [Binding] {
         Context::Help => HELP_TABLE,
         Context::TooSmall => TOO_SMALL,
         Context::Inspect { pane, embedded } => match (pane, embedded) {
-            (InspectPane::List, false) => INSPECT_LIST,
-            (InspectPane::List, true) => INSPECT_LIST_EMBEDDED,
-            (InspectPane::Drift, false) => INSPECT_DRIFT,
-            (InspectPane::Drift, true) => INSPECT_DRIFT_EMBEDDED,
-            (InspectPane::Commands, false) => INSPECT_COMMANDS,
-            (InspectPane::Commands, true) => INSPECT_COMMANDS_EMBEDDED,
+            (InspectPane::List, false) => inspect::LIST,
+            (InspectPane::List, true) => inspect::LIST_EMBEDDED,
+            (InspectPane::Drift, false) => inspect::DRIFT,
+            (InspectPane::Drift, true) => inspect::DRIFT_EMBEDDED,
+            (InspectPane::Commands, false) => inspect::COMMANDS,
+            (InspectPane::Commands, true) => inspect::COMMANDS_EMBEDDED,
         },
     }
 }
@@ -642,9 +521,73 @@ mod tests {
         }
     }
 
+    const INSPECT: [Context; 6] = [
+        Context::Inspect {
+            pane: InspectPane::List,
+            embedded: false,
+        },
+        Context::Inspect {
+            pane: InspectPane::List,
+            embedded: true,
+        },
+        Context::Inspect {
+            pane: InspectPane::Drift,
+            embedded: false,
+        },
+        Context::Inspect {
+            pane: InspectPane::Drift,
+            embedded: true,
+        },
+        Context::Inspect {
+            pane: InspectPane::Commands,
+            embedded: false,
+        },
+        Context::Inspect {
+            pane: InspectPane::Commands,
+            embedded: true,
+        },
+    ];
+
+    #[test]
+    fn printable_keys_type_into_the_inspect_filter() {
+        for ctx in &INSPECT[..2] {
+            for c in ['q', '?', 'r', 'c', 'y', 'a', 'j', 'k', '/', ' ', 'd', 'u'] {
+                assert_eq!(
+                    resolve(*ctx, &ev(KeyCode::Char(c), KeyModifiers::NONE)),
+                    None,
+                    "{c}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_inspect_pane_has_help_refresh_quit_and_tab() {
+        for ctx in INSPECT {
+            for (code, action) in [
+                (KeyCode::F(1), Action::Help),
+                (KeyCode::F(5), Action::Refresh),
+                (KeyCode::Tab, Action::FocusNext),
+            ] {
+                assert_eq!(
+                    resolve(ctx, &ev(code, KeyModifiers::NONE)),
+                    Some(action),
+                    "{ctx:?} {code:?}"
+                );
+            }
+            assert_eq!(
+                resolve(ctx, &ev(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+                Some(Action::ForceQuit)
+            );
+        }
+    }
+
     #[test]
     fn footer_is_a_subset_of_help() {
-        for ctx in [Context::TextField, Context::Review, Context::Done] {
+        for ctx in [Context::TextField, Context::Review, Context::Done]
+            .into_iter()
+            .chain(INSPECT)
+        {
             let help = help(ctx);
             for (key, label) in footer(ctx) {
                 assert!(

@@ -334,3 +334,33 @@ fn help_lists_the_inspect_keys() {
     key(&mut m, KeyCode::Esc);
     assert!(!m.help);
 }
+
+#[test]
+fn hostile_values_from_the_server_stay_text() {
+    let plan = plan();
+    let (mut m, _) = opened(Source::File("clients.json".into()), Some(plan.clone()));
+    let g = generation(&m);
+    let mut list: Vec<serde_json::Value> = serde_json::from_str(&clients_json()).unwrap();
+    list[0]["displayname"] = serde_json::json!(["Evil\u{1b}]52;c;cm0gLXJmIH4=\u{7}\u{1b}[2J name"]);
+    list[0]["oauth2_rs_origin"] = serde_json::json!(["https://evil.example/\u{1b}[31mred"]);
+    update(
+        &mut m,
+        loaded(g, &serde_json::to_string(&list).unwrap(), Some(&plan)),
+    );
+    key(&mut m, KeyCode::Up);
+    key(&mut m, KeyCode::Up);
+    assert_eq!(selected_name(&m), "gitea");
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+        update(&mut m, Msg::Resize(w, h));
+        terminal.draw(|f| nbsso::view::render(&m, f)).unwrap();
+        for cell in terminal.backend().buffer().content() {
+            assert!(
+                !cell.symbol().chars().any(char::is_control),
+                "a control character reached the screen: {:?}",
+                cell.symbol()
+            );
+        }
+    }
+}

@@ -80,6 +80,13 @@ fn run_view(args: &InspectArgs, plan: Option<Plan>) -> u8 {
         Some(path) => Source::File(path.into()),
         None => Source::Live(live_settings(args, plan.as_ref())),
     };
+    if let Source::Live(Live { origin: None, .. }) = source {
+        eprintln!(
+            "nbsso: say which Kanidm to read: --plan FILE, --url https://idm.example.com (or KANIDM_URL), \
+             or give saved output with --from FILE"
+        );
+        return exit::USAGE;
+    }
     let label = args.plan.as_ref().map(|p| p.display().to_string());
     crate::runtime::run_inspect(source, plan.map(Arc::new), label, args.client.clone())
 }

@@ -4,14 +4,16 @@
 //! putting a command on the clipboard. The same component runs on its own (`nbsso inspect`) and
 //! inside the wizard.
 
+mod rows;
 pub mod source;
 
 use crate::app::Effect;
 use crate::exit;
-use crate::kanidm::{DriftItem, OAuthClientState, drift};
+use crate::kanidm::{DriftItem, drift};
 use crate::keymap::{Action, Context, InspectPane};
 use crate::plan::Plan;
 use crossterm::event::{Event, KeyEvent};
+pub use rows::{Loaded, Row, prepare};
 pub use source::{FailKind, Live, LoadError, Source};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,52 +33,6 @@ pub enum Load {
     Unreachable(String),
     /// Missing settings, unreadable input.
     Error(String),
-}
-
-/// One client of the list, with what the list and the filter need worked out once, at load.
-#[derive(Debug, Clone)]
-pub struct Row {
-    pub state: OAuthClientState,
-    /// Name, display name and redirect URL hosts, lowercased: what the filter matches.
-    haystack: String,
-    /// How many attributes drift from the plan; `None` without a plan.
-    pub drift: Option<usize>,
-}
-
-/// Works out the rows of a freshly read list (runs off the event loop: drift for every client).
-pub fn prepare(clients: Vec<OAuthClientState>, plan: Option<&Plan>) -> Vec<Row> {
-    clients
-        .into_iter()
-        .map(|state| {
-            let mut haystack = state.name.to_lowercase();
-            if let Some(d) = &state.display_name {
-                haystack.push('\n');
-                haystack.push_str(&d.to_lowercase());
-            }
-            for url in state.redirect_urls.iter().chain(state.landing_url.iter()) {
-                if let Some(host) = url::Url::parse(url)
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_lowercase))
-                {
-                    haystack.push('\n');
-                    haystack.push_str(&host);
-                }
-            }
-            let drift = plan.map(|p| drift(&state, p).len());
-            Row {
-                state,
-                haystack,
-                drift,
-            }
-        })
-        .collect()
-}
-
-/// A finished read: the prepared rows and where they came from (a URL, a file, standard input).
-#[derive(Debug, Clone)]
-pub struct Loaded {
-    pub rows: Vec<Row>,
-    pub from: String,
 }
 
 /// The messages the component handles besides keys.
