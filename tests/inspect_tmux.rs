@@ -89,6 +89,54 @@ fn open_filter_select_read_the_drift_copy_a_command_and_quit() {
     );
 }
 
+fn start(name: &str, extra: &[&str]) -> Option<(Tmux, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("clients.json"), inspect::clients_json()).unwrap();
+    let plan = Path::new(env!("CARGO_MANIFEST_DIR")).join(inspect::PLAN);
+    let mut args = vec![
+        "inspect",
+        "--from",
+        "clients.json",
+        "--plan",
+        plan.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    Tmux::start(name, dir.path(), &args, 100, 30).map(|t| (t, dir))
+}
+
+#[test]
+fn plain_prints_the_report_on_a_terminal() {
+    let Some((t, _dir)) = start("plain", &["--plain"]) else {
+        return;
+    };
+    let screen = t.wait_exit();
+    assert!(screen.contains("OAuth2 client netbox (NetBox)"), "{screen}");
+    assert!(
+        screen.contains("✗ drift    oauth2_allow_insecure_client_disable_pkce"),
+        "{screen}"
+    );
+    assert!(screen.contains("EXIT=1"), "{screen}");
+    assert!(!screen.contains("Filter ›"), "{screen}");
+}
+
+#[test]
+fn the_terminal_is_restored_after_sigterm() {
+    let Some((t, _dir)) = start("sigterm", &[]) else {
+        return;
+    };
+    t.wait_for("5 of 5 clients");
+    let pid = t.nbsso_pid();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let screen = t.wait_exit();
+    assert!(screen.contains("EXIT=143"), "{screen}");
+    assert!(screen.lines().any(|l| l.trim() == "icanon"), "{screen}");
+    assert!(!screen.contains("Filter ›"), "{screen}");
+}
+
 trait Clipboard {
     fn wait_until_clipboard(&self) -> String;
 }

@@ -112,6 +112,18 @@ impl Tmux {
         })
     }
 
+    /// The pid of nbsso: the child of the pane's shell.
+    pub fn nbsso_pid(&self) -> String {
+        let shell = self.run(&["display-message", "-p", "-t", "e2e", "#{pane_pid}"]);
+        let shell = String::from_utf8_lossy(&shell.stdout).trim().to_string();
+        let out = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap()
+            .to_string()
+    }
+
     /// The newest tmux paste buffer (what an OSC 52 copy put there, with `set-clipboard on`).
     pub fn clipboard(&self) -> String {
         String::from_utf8_lossy(&self.run(&["show-buffer"]).stdout).into()
