@@ -115,6 +115,10 @@ fn the_rest_list_with_the_cached_login_then_refresh() {
     perform(&mut m, effects);
     assert_eq!(idp.requests_to("/v1/oauth2").len(), 2);
     assert_eq!(inspect(&m).load, Load::Loaded);
+    assert_eq!(
+        inspect(&m).notice.clone().unwrap(),
+        format!("Read 1 client(s) again from {}/v1/oauth2", idp.origin())
+    );
 }
 
 #[test]
@@ -208,7 +212,10 @@ fn the_wizard_opens_the_view_on_the_plans_kanidm_and_esc_returns() {
     insta::assert_snapshot!("inspect_in_the_wizard_80x24", screen);
     // Esc on an empty filter goes back to the Checks screen, nothing else changed.
     let effects = key(&mut m, KeyCode::Esc);
-    assert!(effects.is_empty(), "{effects:?}");
+    assert!(
+        matches!(&effects[..], [Effect::CancelLoadClients]),
+        "{effects:?}"
+    );
     assert!(m.inspect.is_none());
     assert_eq!(m.step, Step::Checks);
     let screen = render(&mut m, 80, 24);

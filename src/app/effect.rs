@@ -50,6 +50,8 @@ pub enum Effect {
         source: crate::inspect::Source,
         plan: Option<Arc<Plan>>,
     },
+    /// Stop the inspect view's read in flight (the view was closed).
+    CancelLoadClients,
     /// Put a non-secret value on the clipboard (OSC 52).
     Copy(String),
     Quit,

@@ -176,7 +176,7 @@ fn close_inspect(model: &mut Model) -> Vec<Effect> {
     }
     model.inspect = None;
     model.notice = Some("Back from the inspect view; nothing was changed in Kanidm.".into());
-    Vec::new()
+    vec![Effect::CancelLoadClients]
 }
 
 /// Opens the inspect view on the plan's Kanidm, read live with the cached kanidm login.

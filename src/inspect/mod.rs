@@ -179,6 +179,7 @@ impl Inspect {
             return; // an older read finished after a newer one started
         }
         let previous = self.selected_row().map(|r| r.state.name.clone());
+        let refreshed = self.load != Load::Loading;
         // Indices into the old rows mean nothing in the new ones.
         self.selected = None;
         match result {
@@ -214,6 +215,14 @@ impl Inspect {
         }
         if self.rows.is_empty() {
             self.pane = InspectPane::List;
+        }
+        if refreshed {
+            self.notice = Some(match (&self.load, &self.from) {
+                (Load::Loaded | Load::Empty, Some(from)) => {
+                    format!("Read {} client(s) again from {from}", self.rows.len())
+                }
+                _ => "Read again: see the message above".to_string(),
+            });
         }
     }
 

@@ -106,6 +106,11 @@ impl Executor {
                     let _ = tx.send(Msg::Inspect(InspectMsg::Loaded { generation, result }));
                 }));
             }
+            Effect::CancelLoadClients => {
+                if let Some(load) = self.inspect_load.take() {
+                    load.abort();
+                }
+            }
             Effect::Copy(text) => {
                 if self.osc52 {
                     let mut out = std::io::stdout();
