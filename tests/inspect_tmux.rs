@@ -6,6 +6,7 @@
 
 #[path = "support/inspect.rs"]
 mod inspect;
+mod support;
 #[path = "support/tmux.rs"]
 mod tmux;
 
@@ -135,6 +136,88 @@ fn the_terminal_is_restored_after_sigterm() {
     assert!(screen.contains("EXIT=143"), "{screen}");
     assert!(screen.lines().any(|l| l.trim() == "icanon"), "{screen}");
     assert!(!screen.contains("Filter ›"), "{screen}");
+}
+
+/// The wizard's Checks screen opens the view on the plan's Kanidm, read live with the cached login of
+/// the plan's admin account, and Esc comes back.
+#[test]
+fn the_wizard_inspects_the_plans_kanidm_live_and_comes_back() {
+    use support::idp::{CannedResponse, TestIdp};
+    let body = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/kanidm/http/rest-v1-oauth2-list.json"),
+    )
+    .unwrap();
+    let idp = TestIdp::builder()
+        .intercept(move |req| {
+            (req.path == "/v1/oauth2").then(|| {
+                match req.header("authorization").unwrap_or_default() {
+                    "Bearer tok-idm-admin" => CannedResponse::new(200)
+                        .header("content-type", "application/json")
+                        .body(body.clone()),
+                    _ => CannedResponse::new(401).body("\"notauthenticated\""),
+                }
+            })
+        })
+        .start_blocking();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("kanidm_tokens");
+    std::fs::write(
+        &cache,
+        r#"{"instances":{"":{"tokens":{"idm_admin@localhost":"tok-idm-admin"}}}}"#,
+    )
+    .unwrap();
+    let Some(t) = Tmux::start_with(
+        "wizard",
+        dir.path(),
+        &[
+            ("KANIDM_TOKEN_CACHE_PATH", cache.to_str().unwrap()),
+            ("KANIDM_NAME", ""),
+        ],
+        &[],
+        100,
+        30,
+    ) else {
+        return;
+    };
+    t.wait_for("Press Enter to begin");
+    t.keys(&["Enter", "Up", "Up", "Enter"]);
+    t.wait_for("Kanidm URL");
+    t.text(&idp.origin());
+    t.keys(&["Tab"]);
+    t.text(&idp.ca_pem_path().display().to_string());
+    for _ in 0..5 {
+        t.keys(&["Tab"]);
+    }
+    t.text("alice");
+    t.keys(&["Enter"]);
+    t.wait_for("BASE_PATH");
+    t.text("https://127.0.0.2:9");
+    t.keys(&["Enter"]);
+    t.wait_for("REDIRECT_IS_HTTPS");
+    t.keys(&["Enter"]);
+    t.wait_for("Checks: the live servers");
+    t.keys(&["i"]);
+    let screen = t.wait_for("1 of 1 clients");
+    assert!(
+        screen.contains(&format!("{}/v1/oauth2", idp.origin())),
+        "{screen}"
+    );
+    assert!(screen.contains("· plan: the"), "{screen}");
+    // The plan's NetBox is elsewhere: the redirect URL drifts, with the command to add it.
+    assert!(screen.contains("✗ drift  redirect URL"), "{screen}");
+    assert!(
+        screen.contains("kanidm system oauth2 add-redirect-url --name idm_admin -- netbox"),
+        "{screen}"
+    );
+    assert!(screen.contains("back to wizard"), "{screen}");
+    t.keys(&["Escape"]);
+    let screen = t.wait_for("Back from the inspect view");
+    assert!(screen.contains("Checks: the live servers"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_for("Quit nbsso?");
+    t.keys(&["d"]);
+    assert!(t.wait_exit().contains("EXIT=0"));
 }
 
 trait Clipboard {

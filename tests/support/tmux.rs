@@ -29,12 +29,26 @@ impl Tmux {
     /// Runs `nbsso <args>` in `dir` in a `width`×`height` pane; `None` (with the reason printed)
     /// when tmux is not installed.
     pub fn start(name: &str, dir: &Path, args: &[&str], width: u16, height: u16) -> Option<Self> {
+        Self::start_with(name, dir, &[], args, width, height)
+    }
+
+    /// As [`Self::start`], with `env` set for nbsso.
+    pub fn start_with(
+        name: &str,
+        dir: &Path,
+        env: &[(&str, &str)],
+        args: &[&str],
+        width: u16,
+        height: u16,
+    ) -> Option<Self> {
         if Command::new("tmux").arg("-V").output().is_err() {
             eprintln!("skipped: tmux is not installed");
             return None;
         }
         let socket = format!("nbsso-e2e-{}-{name}", std::process::id());
-        let command: Vec<String> = std::iter::once(nbsso_bin().display().to_string())
+        let command: Vec<String> = std::iter::once("env".to_string())
+            .chain(env.iter().map(|(k, v)| format!("{k}={v}")))
+            .chain(std::iter::once(nbsso_bin().display().to_string()))
             .chain(args.iter().map(|a| a.to_string()))
             .map(|w| sh_word(&w))
             .collect();
