@@ -304,6 +304,13 @@ fn exit_codes_follow_the_report() {
         loaded(g, &serde_json::to_string(&list).unwrap(), Some(&plan)),
     );
     assert_eq!(inspect(&m).exit_code(), 1, "the plan's client is missing");
+    let notice = inspect(&m).notice.clone().unwrap();
+    assert!(
+        notice.starts_with(
+            "✗ missing: no OAuth2 client named netbox here; if it exists, only members of idm_oauth2_admins"
+        ),
+        "{notice}"
+    );
 }
 
 #[test]

@@ -216,6 +216,19 @@ impl Inspect {
         if self.rows.is_empty() {
             self.pane = InspectPane::List;
         }
+        if !refreshed
+            && self.load == Load::Loaded
+            && let Some(wanted) = &self.wanted
+            && !self
+                .rows
+                .iter()
+                .any(|r| r.state.name.eq_ignore_ascii_case(wanted))
+        {
+            self.notice = Some(format!(
+                "✗ missing: no OAuth2 client named {wanted} here; if it exists, {}",
+                source::WHO_CAN_SEE
+            ));
+        }
         if refreshed {
             self.notice = Some(match (&self.load, &self.from) {
                 (Load::Loaded | Load::Empty, Some(from)) => {
