@@ -322,6 +322,17 @@ fn the_secret_is_never_shown() {
     let screen = render(&mut m, 120, 40);
     assert!(screen.contains("set (never shown)"), "{screen}");
     assert!(!screen.contains("hidden"), "{screen}");
+    // The attributes nbsso has no words for are shown verbatim, below.
+    for _ in 0..3 {
+        key(&mut m, KeyCode::Char('d'));
+    }
+    let screen = render(&mut m, 120, 40);
+    assert!(screen.contains("Other"), "{screen}");
+    assert!(
+        screen.contains("key_internal_data: 371b019fc66c: valid jws_es256 0"),
+        "{screen}"
+    );
+    assert!(!screen.contains("hidden"), "{screen}");
 }
 
 #[test]

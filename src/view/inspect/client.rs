@@ -112,6 +112,24 @@ fn attribute_lines(c: &OAuthClientState, t: &Theme) -> Vec<Line<'static>> {
         .into(),
         t,
     ));
+    // Whatever else Kanidm holds (refresh token expiry, localhost redirects, key IDs), verbatim;
+    // nothing named like a secret, whatever a future release calls it.
+    let other: Vec<_> = c
+        .other
+        .iter()
+        .filter(|(name, _)| !name.contains("secret"))
+        .collect();
+    if !other.is_empty() {
+        lines.push(Line::styled("Other", t.label()));
+    }
+    for (name, values) in other {
+        for value in values {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {name}: "), t.dim()),
+                Span::raw(value.clone()),
+            ]));
+        }
+    }
     lines
 }
 
