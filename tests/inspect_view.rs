@@ -382,3 +382,29 @@ fn hostile_values_from_the_server_stay_text() {
         }
     }
 }
+
+#[test]
+fn help_overlay_of_the_drift_pane() {
+    let mut m = loaded_model();
+    key(&mut m, KeyCode::Enter);
+    key(&mut m, KeyCode::F(1));
+    snap("inspect_help_drift", &mut m);
+}
+
+#[test]
+fn the_cursor_stands_in_the_filter_while_the_list_has_focus() {
+    let mut m = loaded_model();
+    type_text(&mut m, "graf");
+    update(&mut m, Msg::Resize(80, 24));
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| nbsso::view::render(&m, f)).unwrap();
+    // " Filter › " is 10 columns; four characters typed.
+    terminal
+        .backend_mut()
+        .assert_cursor_position(ratatui::layout::Position::new(14, 1));
+    key(&mut m, KeyCode::Left);
+    terminal.draw(|f| nbsso::view::render(&m, f)).unwrap();
+    terminal
+        .backend_mut()
+        .assert_cursor_position(ratatui::layout::Position::new(13, 1));
+}

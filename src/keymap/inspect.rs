@@ -67,11 +67,16 @@ macro_rules! inspect_list {
                 false,
             ),
             bind(&[key(KeyCode::Enter)], Action::Next, "details", true),
-            bind(&[key(KeyCode::Tab)], Action::FocusNext, "drift pane", false),
+            bind(
+                &[key(KeyCode::Tab)],
+                Action::FocusNext,
+                "to the drift rows",
+                false,
+            ),
             bind(
                 &[key(KeyCode::BackTab)],
                 Action::FocusPrev,
-                "commands pane",
+                "to the commands",
                 false,
             ),
             bind(&[key(KeyCode::F(5))], Action::Refresh, "refresh", true),
@@ -115,11 +120,31 @@ macro_rules! inspect_pane {
 
 pub(super) static LIST: &[Binding] = inspect_list!("clear filter / quit");
 pub(super) static LIST_EMBEDDED: &[Binding] = inspect_list!("clear filter / back to wizard");
-pub(super) static DRIFT: &[Binding] =
-    inspect_pane!("select", "copy commands", "commands", "list", INSPECT_QUIT);
-pub(super) static DRIFT_EMBEDDED: &[Binding] =
-    inspect_pane!("select", "copy commands", "commands", "list", INSPECT_BACK);
-pub(super) static COMMANDS: &[Binding] =
-    inspect_pane!("select", "copy command", "list", "drift", INSPECT_QUIT);
-pub(super) static COMMANDS_EMBEDDED: &[Binding] =
-    inspect_pane!("select", "copy command", "list", "drift", INSPECT_BACK);
+pub(super) static DRIFT: &[Binding] = inspect_pane!(
+    "select",
+    "copy commands",
+    "to commands",
+    "to the list",
+    INSPECT_QUIT
+);
+pub(super) static DRIFT_EMBEDDED: &[Binding] = inspect_pane!(
+    "select",
+    "copy commands",
+    "to commands",
+    "to the list",
+    INSPECT_BACK
+);
+pub(super) static COMMANDS: &[Binding] = inspect_pane!(
+    "select",
+    "copy command",
+    "to the list",
+    "to drift rows",
+    INSPECT_QUIT
+);
+pub(super) static COMMANDS_EMBEDDED: &[Binding] = inspect_pane!(
+    "select",
+    "copy command",
+    "to the list",
+    "to drift rows",
+    INSPECT_BACK
+);
