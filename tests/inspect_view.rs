@@ -408,3 +408,47 @@ fn the_cursor_stands_in_the_filter_while_the_list_has_focus() {
         .backend_mut()
         .assert_cursor_position(ratatui::layout::Position::new(13, 1));
 }
+
+#[test]
+fn a_long_list_scrolls_with_the_selection_and_draws_only_what_fits() {
+    let plan = plan();
+    let (mut m, _) = opened(Source::File("clients.json".into()), Some(plan.clone()));
+    let g = generation(&m);
+    let base: Vec<serde_json::Value> = serde_json::from_str(&clients_json()).unwrap();
+    let list: Vec<serde_json::Value> = (0..40)
+        .map(|i| {
+            let mut c = base[i % base.len()].clone();
+            c["name"] = serde_json::json!([format!("app{i:02}")]);
+            c
+        })
+        .collect();
+    update(
+        &mut m,
+        loaded(g, &serde_json::to_string(&list).unwrap(), Some(&plan)),
+    );
+    update(&mut m, Msg::Resize(80, 24));
+    let rows = inspect(&m).list_rows;
+    assert_eq!(rows, nbsso::view::inspect::list_rows((80, 24)));
+    key(&mut m, KeyCode::PageDown);
+    key(&mut m, KeyCode::PageDown);
+    key(&mut m, KeyCode::Down);
+    let pos = inspect(&m).position().unwrap();
+    assert_eq!(pos, 2 * rows + 1);
+    let offset = inspect(&m).list_offset;
+    assert!(
+        offset <= pos && pos < offset + rows,
+        "{offset} {pos} {rows}"
+    );
+    let screen = render(&mut m, 80, 24);
+    assert!(screen.contains(&format!("▸ app{pos:02}")), "{screen}");
+    assert!(
+        !screen.contains("app00 "),
+        "scrolled past the top: {screen}"
+    );
+    // Back up to the top: the list follows.
+    for _ in 0..3 {
+        key(&mut m, KeyCode::PageUp);
+    }
+    assert_eq!(inspect(&m).list_offset, 0);
+    assert!(render(&mut m, 80, 24).contains("▸ app00"));
+}
