@@ -53,9 +53,10 @@ pub enum Command {
         kanidm system oauth2 list --name idm_admin -o json > clients.json\n\n\
         Without --from the client is read from Kanidm's REST API (GET /v1/oauth2/<client>) with the token of\n\
         `kanidm login` (~/.cache/kanidm_tokens, KANIDM_TOKEN_CACHE_PATH) or KANIDM_TOKEN.\n\n\
-        On a terminal an interactive, read-only view opens: every client (GET /v1/oauth2), a filter as you type,\n\
-        the selected client's drift and the commands that converge it (c copies one). --plain or --json print\n\
-        the report instead; so does any run whose output is not a terminal. F1 in the view lists its keys.\n\n\
+        On a terminal a read-only view opens: every client (GET /v1/oauth2), filtered as you type,\n\
+        the selected client's drift and the commands that converge it (c copies one; F1 lists keys).\n\
+        --plain or --json print the report; so does any run whose output is not a terminal.\n\
+        The view exits with the codes below, for the client it selected first.\n\n\
         Exit codes: 0 in sync (or no plan given), 1 drift or client missing, 2 usage or unreadable input,\n\
         3 Kanidm unreachable or refusing the login.")]
     Inspect(InspectArgs),
