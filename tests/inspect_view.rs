@@ -452,3 +452,37 @@ fn a_long_list_scrolls_with_the_selection_and_draws_only_what_fits() {
     assert_eq!(inspect(&m).list_offset, 0);
     assert!(render(&mut m, 80, 24).contains("▸ app00"));
 }
+
+#[test]
+fn wide_characters_keep_the_columns_and_one_line_per_drift_row() {
+    let plan = plan();
+    let (mut m, _) = opened(Source::File("clients.json".into()), Some(plan.clone()));
+    let g = generation(&m);
+    let mut list: Vec<serde_json::Value> = serde_json::from_str(&clients_json()).unwrap();
+    for c in &mut list {
+        c["displayname"] = serde_json::json!(["ネットボックス本番環境のログイン画面"]);
+    }
+    update(
+        &mut m,
+        loaded(g, &serde_json::to_string(&list).unwrap(), Some(&plan)),
+    );
+    key(&mut m, KeyCode::Enter);
+    update(&mut m, Msg::Resize(80, 24));
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| nbsso::view::render(&m, f)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let cell = |x: u16, y: u16| buffer[(x, y)].symbol().to_string();
+    // The list's right border and the client pane's left one, on every row of the panes.
+    for y in 3..14 {
+        assert_eq!(cell(31, y), "│", "row {y}");
+        assert_eq!(cell(32, y), "│", "row {y}");
+    }
+    // Drift: the heading, three rows (display name among them), then the ✓ ok line.
+    let drift = inspect(&m).drift.len();
+    assert_eq!(drift, 3, "{:?}", inspect(&m).drift);
+    let row = |y: u16| (33..79).map(|x| cell(x, y)).collect::<String>();
+    for y in 4..4 + 3 {
+        assert!(row(y).contains("✗ drift"), "row {y}: {}", row(y));
+    }
+    assert!(row(7).contains("✓ ok"), "{}", row(7));
+}

@@ -11,6 +11,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 fn on(b: bool) -> &'static str {
     if b { "on" } else { "off" }
@@ -344,15 +345,22 @@ fn wrap_words(text: &str, width: usize) -> Vec<String> {
     let mut out = Vec::new();
     let mut line = String::new();
     let words = text.split_whitespace().flat_map(|word| {
-        let chars: Vec<char> = word.chars().collect();
-        chars
-            .chunks(width)
-            .map(|c| c.iter().collect::<String>())
-            .collect::<Vec<_>>()
+        // Pieces of at most `width` columns (wide characters count two).
+        let mut pieces = vec![String::new()];
+        for c in word.chars() {
+            let last = pieces.last().map_or(0, |p| p.width());
+            if last + c.width().unwrap_or(0) > width {
+                pieces.push(String::new());
+            }
+            if let Some(piece) = pieces.last_mut() {
+                piece.push(c);
+            }
+        }
+        pieces
     });
     for word in words {
-        let used = line.chars().count();
-        if used > 0 && used + 1 + word.chars().count() > width {
+        let used = line.width();
+        if used > 0 && used + 1 + word.width() > width {
             out.push(std::mem::take(&mut line));
         }
         if !line.is_empty() {

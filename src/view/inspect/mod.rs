@@ -15,6 +15,7 @@ use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use state::render_state;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Width of the drift column of the list (`✗ 12 drift`).
 const DRIFT_COL: usize = 11;
@@ -22,11 +23,11 @@ const DRIFT_COL: usize = 11;
 pub(super) const LABEL: usize = 16;
 
 fn commands_height(height: u16) -> u16 {
-    (height.saturating_sub(4) * 2 / 5).clamp(7, 10)
+    (height.saturating_sub(4).saturating_mul(2) / 5).clamp(7, 10)
 }
 
 fn list_width(width: u16) -> u16 {
-    (width * 2 / 5).clamp(30, 56)
+    (width.saturating_mul(2) / 5).clamp(30, 56)
 }
 
 /// How many list rows are visible at a terminal size (the update keeps the selection in them).
@@ -63,18 +64,30 @@ pub(super) const COMPARED: [&str; 9] = [
     "displayname",
 ];
 
-/// Cuts `text` to `width` columns with an ellipsis.
+/// Cuts `text` to `width` terminal columns with an ellipsis (wide characters count two).
 pub(super) fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
+    if text.width() <= width {
         return text.to_string();
     }
-    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
     out.push('…');
     out
 }
 
+/// `text` cut or padded to exactly `width` terminal columns.
 pub(super) fn pad(text: &str, width: usize) -> String {
-    format!("{:<width$}", fit(text, width))
+    let text = fit(text, width);
+    let fill = width.saturating_sub(text.width());
+    format!("{text}{}", " ".repeat(fill))
 }
 
 /// Draws everything but the footer; returns where the cursor goes (the filter, when it has focus).
@@ -129,8 +142,8 @@ fn filter_line(i: &Inspect, t: &Theme, frame: &mut Frame, area: Rect) -> Option<
         Load::Loaded => format!("{} of {} clients ", i.filtered.len(), i.rows.len()),
         _ => String::new(),
     };
-    let label_w = u16::try_from(label.chars().count()).unwrap_or(10);
-    let count_w = u16::try_from(count.chars().count()).unwrap_or(0);
+    let label_w = u16::try_from(label.width()).unwrap_or(10);
+    let count_w = u16::try_from(count.width()).unwrap_or(0);
     let input_w = area.width.saturating_sub(label_w + count_w + 1).max(1);
     let scroll = i.filter.visual_scroll(usize::from(input_w));
     let value: String = i.filter.value().chars().skip(scroll).collect();
@@ -214,7 +227,7 @@ fn render_list(i: &Inspect, t: &Theme, frame: &mut Frame, area: Rect) {
     let longest = visible
         .iter()
         .filter_map(|&r| i.rows.get(r))
-        .map(|r| r.state.name.chars().count())
+        .map(|r| r.state.name.width())
         .max()
         .unwrap_or(8);
     let name_w = longest.clamp(8, width.saturating_sub(2 + DRIFT_COL + 1).max(8));
