@@ -1,4 +1,4 @@
-//! Helpers for the inspect view's tests: a small list of clients in the `kanidm system oauth2 list
+//! Shared by the inspect view's tests: a small list of clients in the `kanidm system oauth2 list
 //! -o json` shape (capture 18j as the template), the example plan, a loaded view, rendering.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
