@@ -2,6 +2,8 @@
 //! F1 help overlay are both generated from these tables, and `KeyCode` matching lives only here (and
 //! in the text-field adapter, which hands unbound keys to tui-input).
 
+mod inspect;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// What a key means, independent of which key it is.
@@ -30,6 +32,27 @@ pub enum Action {
     Copy,
     SavePlan,
     UseDetected,
+    /// Open the inspect view of the plan's Kanidm client (wizard).
+    Inspect,
+    /// Read the inspect view's source again.
+    Refresh,
+    /// Copy every converge command of the selected client.
+    CopyAll,
+    /// Back to the client list and its filter.
+    FocusList,
+    PagePrev,
+    PageNext,
+}
+
+/// The inspect view's panes, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InspectPane {
+    /// The client list; printable keys type into its filter.
+    List,
+    /// The selected client's drift rows and attributes.
+    Drift,
+    /// The converge and undo commands of the selected drift row.
+    Commands,
 }
 
 /// One key with its modifiers.
@@ -147,6 +170,11 @@ pub enum Context {
     QuitModal,
     Help,
     TooSmall,
+    /// The inspect view, on its own (`nbsso inspect`) or inside the wizard (`embedded`).
+    Inspect {
+        pane: InspectPane,
+        embedded: bool,
+    },
 }
 
 const HELP: Binding = bind(&[key(KeyCode::F(1))], Action::Help, "help", true);
@@ -175,6 +203,13 @@ const FOCUS_PREV: Binding = bind(
     false,
 );
 
+const INSPECT_F4: Binding = bind(
+    &[key(KeyCode::F(4))],
+    Action::Inspect,
+    "inspect the plan's Kanidm client (read-only)",
+    false,
+);
+
 static TEXT_FIELD: &[Binding] = &[
     NEXT,
     BACK,
@@ -186,6 +221,7 @@ static TEXT_FIELD: &[Binding] = &[
         "NetBox version: use the one the login page shows",
         false,
     ),
+    INSPECT_F4,
     HELP,
     QUIT_ESC,
     FORCE_QUIT,
@@ -208,6 +244,7 @@ static CHOICE: &[Binding] = &[
     BACK_PAGE,
     FOCUS_NEXT,
     FOCUS_PREV,
+    INSPECT_F4,
     HELP_Q,
     QUIT_Q,
     FORCE_QUIT,
@@ -231,6 +268,7 @@ static TOGGLE: &[Binding] = &[
     BACK_PAGE,
     FOCUS_NEXT,
     FOCUS_PREV,
+    INSPECT_F4,
     HELP_Q,
     QUIT_Q,
     FORCE_QUIT,
@@ -256,6 +294,12 @@ static CHECKS: &[Binding] = &[
     bind(&[ch('u')], Action::ScrollUp, "scroll the details up", false),
     NEXT,
     BACK_PAGE,
+    bind(
+        &[ch('i'), key(KeyCode::F(4))],
+        Action::Inspect,
+        "inspect",
+        true,
+    ),
     HELP_Q,
     QUIT_Q,
     FORCE_QUIT,
@@ -370,6 +414,14 @@ pub fn bindings(ctx: Context) -> &'static [Binding] {
         Context::QuitModal => QUIT_MODAL,
         Context::Help => HELP_TABLE,
         Context::TooSmall => TOO_SMALL,
+        Context::Inspect { pane, embedded } => match (pane, embedded) {
+            (InspectPane::List, false) => inspect::LIST,
+            (InspectPane::List, true) => inspect::LIST_EMBEDDED,
+            (InspectPane::Drift, false) => inspect::DRIFT,
+            (InspectPane::Drift, true) => inspect::DRIFT_EMBEDDED,
+            (InspectPane::Commands, false) => inspect::COMMANDS,
+            (InspectPane::Commands, true) => inspect::COMMANDS_EMBEDDED,
+        },
     }
 }
 
@@ -469,9 +521,73 @@ mod tests {
         }
     }
 
+    const INSPECT: [Context; 6] = [
+        Context::Inspect {
+            pane: InspectPane::List,
+            embedded: false,
+        },
+        Context::Inspect {
+            pane: InspectPane::List,
+            embedded: true,
+        },
+        Context::Inspect {
+            pane: InspectPane::Drift,
+            embedded: false,
+        },
+        Context::Inspect {
+            pane: InspectPane::Drift,
+            embedded: true,
+        },
+        Context::Inspect {
+            pane: InspectPane::Commands,
+            embedded: false,
+        },
+        Context::Inspect {
+            pane: InspectPane::Commands,
+            embedded: true,
+        },
+    ];
+
+    #[test]
+    fn printable_keys_type_into_the_inspect_filter() {
+        for ctx in &INSPECT[..2] {
+            for c in ['q', '?', 'r', 'c', 'y', 'a', 'j', 'k', '/', ' ', 'd', 'u'] {
+                assert_eq!(
+                    resolve(*ctx, &ev(KeyCode::Char(c), KeyModifiers::NONE)),
+                    None,
+                    "{c}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_inspect_pane_has_help_refresh_quit_and_tab() {
+        for ctx in INSPECT {
+            for (code, action) in [
+                (KeyCode::F(1), Action::Help),
+                (KeyCode::F(5), Action::Refresh),
+                (KeyCode::Tab, Action::FocusNext),
+            ] {
+                assert_eq!(
+                    resolve(ctx, &ev(code, KeyModifiers::NONE)),
+                    Some(action),
+                    "{ctx:?} {code:?}"
+                );
+            }
+            assert_eq!(
+                resolve(ctx, &ev(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+                Some(Action::ForceQuit)
+            );
+        }
+    }
+
     #[test]
     fn footer_is_a_subset_of_help() {
-        for ctx in [Context::TextField, Context::Review, Context::Done] {
+        for ctx in [Context::TextField, Context::Review, Context::Done]
+            .into_iter()
+            .chain(INSPECT)
+        {
             let help = help(ctx);
             for (key, label) in footer(ctx) {
                 assert!(

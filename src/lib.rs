@@ -6,6 +6,7 @@ pub mod checks;
 pub mod cli;
 pub mod exit;
 pub mod generate;
+pub mod inspect;
 pub mod kanidm;
 pub mod keymap;
 pub mod plan;

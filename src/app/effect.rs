@@ -43,6 +43,15 @@ pub enum Effect {
         path: PathBuf,
         toml: String,
     },
+    /// Read the inspect view's clients (REST, file or the saved standard input), parse them and
+    /// work out their drift from `plan`; answers `Msg::Inspect(InspectMsg::Loaded{generation,..})`.
+    LoadClients {
+        generation: u64,
+        source: crate::inspect::Source,
+        plan: Option<Arc<Plan>>,
+    },
+    /// Stop the inspect view's read in flight (the view was closed).
+    CancelLoadClients,
     /// Put a non-secret value on the clipboard (OSC 52).
     Copy(String),
     Quit,

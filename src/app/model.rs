@@ -170,6 +170,10 @@ pub struct Model {
     pub plan_path: PathBuf,
     /// Quit after the plan is saved.
     pub quit_after_save: bool,
+    /// The inspect view, when open: it takes the screen and the keys.
+    pub inspect: Option<crate::inspect::Inspect>,
+    /// `nbsso inspect` on its own: closing the view quits.
+    pub inspect_only: bool,
 }
 
 impl Model {
@@ -201,6 +205,8 @@ impl Model {
             theme: config.theme,
             plan_path: config.plan_path,
             quit_after_save: false,
+            inspect: None,
+            inspect_only: false,
         };
         model.load_inputs();
         model.revalidate();
@@ -370,6 +376,16 @@ impl Model {
     /// Answers would be lost by quitting now.
     pub fn dirty(&self) -> bool {
         self.draft != self.baseline
+    }
+
+    /// `nbsso inspect` on its own: a model whose only screen is the inspect view (the caller runs
+    /// the effect [`crate::inspect::Inspect::open`] returned, to read the clients).
+    pub fn inspect_only(config: Config, mut inspect: crate::inspect::Inspect) -> Self {
+        let mut model = Self::new(config);
+        inspect.resize(crate::view::inspect::list_rows(model.size));
+        model.inspect = Some(inspect);
+        model.inspect_only = true;
+        model
     }
 
     /// The tick runs only while this is true.

@@ -24,4 +24,6 @@ pub enum Msg {
     Written(Result<Vec<WrittenFile>, String>),
     /// The plan was saved (or not).
     PlanSaved(Result<PathBuf, String>),
+    /// The inspect view's clients were read (or not).
+    Inspect(crate::inspect::InspectMsg),
 }

@@ -26,6 +26,15 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Paste(text) => on_paste(model, &text),
         Msg::Resize(w, h) => {
             model.size = (w, h);
+            if let Some(inspect) = model.inspect.as_mut() {
+                inspect.resize(crate::view::inspect::list_rows((w, h)));
+            }
+            Vec::new()
+        }
+        Msg::Inspect(msg) => {
+            if let Some(inspect) = model.inspect.as_mut() {
+                inspect.on_msg(msg);
+            }
             Vec::new()
         }
         Msg::Tick => {
@@ -89,6 +98,9 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
 
 /// The keymap context under any overlay: decides the help's content too.
 pub fn base_context(model: &Model) -> Context {
+    if let Some(inspect) = &model.inspect {
+        return inspect.context();
+    }
     match model.step {
         Step::Welcome | Step::Source | Step::Kanidm | Step::NetBox | Step::Options => {
             match model.focused() {
@@ -120,6 +132,9 @@ pub fn context(model: &Model) -> Context {
 
 fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     let ctx = context(model);
+    if let Context::Inspect { .. } = ctx {
+        return inspect_key(model, ctx, key);
+    }
     if let Some(action) = keymap::resolve(ctx, &key) {
         model.notice = None;
         return on_action(model, ctx, action);
@@ -136,7 +151,73 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     Vec::new()
 }
 
+/// Keys while the inspect view is open: help and quit-now stay the wizard's; everything else is
+/// the view's, and an unbound key types into its filter.
+fn inspect_key(model: &mut Model, ctx: Context, key: KeyEvent) -> Vec<Effect> {
+    let action = keymap::resolve(ctx, &key);
+    if let Some(action @ (Action::Help | Action::ForceQuit)) = action {
+        return on_action(model, ctx, action);
+    }
+    let Some(inspect) = model.inspect.as_mut() else {
+        return Vec::new();
+    };
+    let Some(action) = action else {
+        return inspect.on_text_key(key);
+    };
+    match inspect.on_action(action) {
+        crate::inspect::Reply::Stay(effects) => effects,
+        crate::inspect::Reply::Close => close_inspect(model),
+    }
+}
+
+fn close_inspect(model: &mut Model) -> Vec<Effect> {
+    if model.inspect_only {
+        return vec![Effect::Quit];
+    }
+    model.inspect = None;
+    model.notice = Some("Back from the inspect view; nothing was changed in Kanidm.".into());
+    vec![Effect::CancelLoadClients]
+}
+
+/// Opens the inspect view on the plan's Kanidm, read live with the cached kanidm login.
+fn open_inspect(model: &mut Model) -> Vec<Effect> {
+    use crate::inspect::{Inspect, Live, Source};
+    let (plan, label) = match (&model.plan, model.checkable()) {
+        (Some(plan), _) => (Some(plan.clone()), Some("the wizard's answers".to_string())),
+        (None, Some((plan, Some(only)))) if only.contains(&CheckId::KanidmTls) => {
+            (Some(plan), None)
+        }
+        _ => {
+            model.notice = Some(
+                "The inspect view needs valid Kanidm answers first (URL, client, admin account)."
+                    .into(),
+            );
+            return Vec::new();
+        }
+    };
+    let Some(for_live) = plan.clone() else {
+        return Vec::new();
+    };
+    // Drift needs the whole plan; with only the Kanidm answers valid, the clients are shown alone.
+    let drift_plan = if label.is_some() { plan } else { None };
+    let (mut inspect, read) = Inspect::open(
+        Source::Live(Live::for_plan(&for_live)),
+        drift_plan,
+        label,
+        Some(for_live.kanidm.client.clone()),
+        true,
+    );
+    inspect.resize(crate::view::inspect::list_rows(model.size));
+    model.inspect = Some(inspect);
+    model.notice = None;
+    vec![read]
+}
+
 fn on_paste(model: &mut Model, text: &str) -> Vec<Effect> {
+    if let Some(inspect) = model.inspect.as_mut() {
+        inspect.on_paste(text);
+        return Vec::new();
+    }
     if context(model) != Context::TextField {
         return Vec::new();
     }
@@ -277,6 +358,12 @@ fn on_action(model: &mut Model, ctx: Context, action: Action) -> Vec<Effect> {
         }
         Action::SavePlan => vec![save_plan(model)],
         Action::UseDetected => use_detected_release(model),
+        Action::Inspect => open_inspect(model),
+        Action::Refresh
+        | Action::CopyAll
+        | Action::FocusList
+        | Action::PagePrev
+        | Action::PageNext => Vec::new(),
         Action::Next => nav::next(model),
         Action::Back => nav::back(model),
         Action::FocusNext | Action::FocusPrev => {

@@ -3,18 +3,13 @@
 
 use super::generate::print_plan_problems;
 use super::{InspectArgs, load_plan, print_json};
-use crate::checks::http::{HttpClient, Trust};
 use crate::exit;
-use crate::kanidm::token::select_token;
+use crate::inspect::source::{self, Live, Source, WHO_CAN_SEE, parse_any};
 use crate::kanidm::{self, DriftItem, OAuthClientState};
 use crate::plan::Plan;
-use crate::secret::Secret;
 use serde::Serialize;
-use std::io::Read;
+use std::sync::Arc;
 use std::time::Duration;
-
-/// More than any real `list` output; anything larger is not what `kanidm` prints.
-const MAX_INPUT: u64 = 16 * 1024 * 1024;
 
 #[derive(Debug, Serialize)]
 struct InspectReport<'a> {
@@ -32,137 +27,69 @@ struct InspectReport<'a> {
     error: Option<String>,
 }
 
-/// Reads the saved output, whichever of the CLI's or the API's forms it is in.
-pub fn parse_any(text: &str) -> Result<Vec<OAuthClientState>, kanidm::ParseError> {
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('[') {
-        kanidm::parse_list_json(text)
-    } else if trimmed.starts_with('{') || trimmed.trim_end() == "null" {
-        Ok(kanidm::parse_get_json(text)?.into_iter().collect())
-    } else {
-        kanidm::parse_list_text(text)
-    }
-}
-
 /// Reads the client (or every client) from Kanidm's REST API with the kanidm CLI's cached login.
 /// Errors carry the exit code: 2 for missing settings, 3 for an unreachable or refusing server.
 fn fetch_live(args: &InspectArgs, plan: Option<&Plan>) -> Result<(String, String), (u8, String)> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let origin = args
-        .url
-        .clone()
-        .or_else(|| plan.map(|p| p.kanidm.origin.clone()))
-        .or_else(|| env("KANIDM_URL"))
-        .ok_or((
-            exit::USAGE,
-            "say which Kanidm to read: --plan FILE, --url https://idm.example.com (or KANIDM_URL), \
-             or give saved output with --from FILE"
-                .to_string(),
-        ))?;
-    let origin = crate::plan::fields::kanidm_origin(&origin).map_err(|e| (exit::USAGE, e))?;
-    let ca = plan
-        .and_then(|p| p.ca_file.clone())
-        .or_else(|| env("KANIDM_CA_PATH").map(std::path::PathBuf::from));
-    let trust = match ca {
-        Some(path) => Trust::CaFile(path),
-        None => Trust::SystemRoots,
-    };
-    let token = match env("KANIDM_TOKEN") {
-        Some(token) => Secret::new(token),
-        None => {
-            let path = env("KANIDM_TOKEN_CACHE_PATH")
-                .map(std::path::PathBuf::from)
-                .or_else(|| {
-                    env("HOME").map(|h| std::path::Path::new(&h).join(".cache/kanidm_tokens"))
-                })
-                .ok_or((
-                    exit::USAGE,
-                    "HOME is not set: cannot find the kanidm token cache".to_string(),
-                ))?;
-            let cache = std::fs::read_to_string(&path).map_err(|e| {
-                (
-                    exit::UNREACHABLE,
-                    format!("cannot read the kanidm token cache {}: {e}; run `kanidm login --name idm_admin` first", path.display()),
-                )
-            })?;
-            let instance = args
-                .instance
-                .clone()
-                .or_else(|| env("KANIDM_INSTANCE"))
-                .unwrap_or_default();
-            let name = args.name.clone().or_else(|| env("KANIDM_NAME"));
-            select_token(&cache, &instance, name.as_deref())
-                .map_err(|e| (exit::UNREACHABLE, e.to_string()))?
-                .1
-        }
-    };
     let client = args
         .client
         .clone()
         .or_else(|| plan.map(|p| p.kanidm.client.clone()));
-    let url = match &client {
-        Some(c) => format!("{origin}/v1/oauth2/{c}"),
-        None => format!("{origin}/v1/oauth2"),
-    };
-    let deadline = Duration::from_secs(args.timeout.max(1));
-    let http = HttpClient::new(&trust, deadline).map_err(|e| (exit::USAGE, e.to_string()))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            (
-                exit::UNREACHABLE,
-                format!("cannot start the network runtime: {e}"),
-            )
-        })?;
-    let bearer = format!("Bearer {}", token.expose());
-    let answer = runtime
-        .block_on(
-            http.get(&url)
-                .header("authorization", &bearer)
-                .header("accept", "application/json")
-                .send(deadline),
-        )
-        .map_err(|e| (exit::UNREACHABLE, format!("cannot read {url}: {e}")))?;
-    match answer.status {
-        200 => Ok((answer.text(), url)),
-        401 => Err((
-            exit::UNREACHABLE,
-            format!(
-                "Kanidm refused the login token (401): it expired or is for another server; run `kanidm login --name idm_admin` again ({url})"
-            ),
-        )),
-        403 => Err((
-            exit::UNREACHABLE,
-            format!("Kanidm refused access (403): {WHO_CAN_SEE} ({url})"),
-        )),
-        status => Err((
-            exit::UNREACHABLE,
-            format!("Kanidm answered HTTP {status} for {url}"),
-        )),
-    }
+    live_settings(args, plan)
+        .fetch_blocking(client.as_deref())
+        .map_err(|e| (e.exit_code(), e.message))
+}
+
+fn live_settings(args: &InspectArgs, plan: Option<&Plan>) -> Live {
+    Live::new(
+        args.url.clone(),
+        args.name.clone(),
+        args.instance.clone(),
+        Duration::from_secs(args.timeout.max(1)),
+        plan,
+    )
 }
 
 fn read_source(from: &str) -> Result<String, String> {
-    let mut bytes = Vec::new();
     let result = if from == "-" {
-        std::io::stdin().take(MAX_INPUT + 1).read_to_end(&mut bytes)
+        source::read_stdin()
     } else {
-        std::fs::File::open(from).and_then(|f| f.take(MAX_INPUT + 1).read_to_end(&mut bytes))
+        source::read_file(std::path::Path::new(from))
     };
-    result.map_err(|e| format!("cannot read {from}: {e}"))?;
-    if bytes.len() as u64 > MAX_INPUT {
-        return Err(format!(
-            "{from} is larger than 16 MiB: not the output of kanidm system oauth2 get/list"
-        ));
-    }
-    String::from_utf8(bytes).map_err(|_| {
-        format!("{from} is not text: expected the output of kanidm system oauth2 get/list")
-    })
+    result.map_err(|e| e.message)
 }
 
-const WHO_CAN_SEE: &str = "only members of idm_oauth2_admins (such as idm_admin) can see OAuth2 clients; \
-    the `admin` account sees none and gets \"No matching entries\"";
+/// The interactive view: when both ends are a terminal (or the input is piped in with `--from -`
+/// and the output is a terminal), unless `--json` or `--plain` asks for a report.
+fn wants_view(args: &InspectArgs) -> bool {
+    use std::io::IsTerminal;
+    !args.json
+        && !args.plain
+        && std::io::stdout().is_terminal()
+        && (std::io::stdin().is_terminal() || args.from.as_deref() == Some("-"))
+}
+
+fn run_view(args: &InspectArgs, plan: Option<Plan>) -> u8 {
+    let source = match args.from.as_deref() {
+        Some("-") => match source::read_stdin() {
+            Ok(text) => Source::Stdin(text.into()),
+            Err(e) => {
+                eprintln!("nbsso: {}", e.message);
+                return exit::USAGE;
+            }
+        },
+        Some(path) => Source::File(path.into()),
+        None => Source::Live(live_settings(args, plan.as_ref())),
+    };
+    if let Source::Live(Live { origin: None, .. }) = source {
+        eprintln!(
+            "nbsso: say which Kanidm to read: --plan FILE, --url https://idm.example.com (or KANIDM_URL), \
+             or give saved output with --from FILE"
+        );
+        return exit::USAGE;
+    }
+    let label = args.plan.as_ref().map(|p| p.display().to_string());
+    crate::runtime::run_inspect(source, plan.map(Arc::new), label, args.client.clone())
+}
 
 pub fn run(args: &InspectArgs) -> u8 {
     let plan: Option<Plan> = match &args.plan {
@@ -175,6 +102,9 @@ pub fn run(args: &InspectArgs) -> u8 {
         },
         None => None,
     };
+    if wants_view(args) {
+        return run_view(args, plan);
+    }
     let (text, from) = match args.from.as_deref() {
         Some(from) => match read_source(from) {
             Ok(t) => (t, from.to_string()),

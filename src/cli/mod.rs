@@ -53,6 +53,10 @@ pub enum Command {
         kanidm system oauth2 list --name idm_admin -o json > clients.json\n\n\
         Without --from the client is read from Kanidm's REST API (GET /v1/oauth2/<client>) with the token of\n\
         `kanidm login` (~/.cache/kanidm_tokens, KANIDM_TOKEN_CACHE_PATH) or KANIDM_TOKEN.\n\n\
+        On a terminal a read-only view opens: every client (GET /v1/oauth2), filtered as you type,\n\
+        the selected client's drift and the commands that converge it (c copies one; F1 lists keys).\n\
+        --plain or --json print the report; so does any run whose output is not a terminal.\n\
+        The view exits with the codes below, for the client it selected first.\n\n\
         Exit codes: 0 in sync (or no plan given), 1 drift or client missing, 2 usage or unreadable input,\n\
         3 Kanidm unreachable or refusing the login.")]
     Inspect(InspectArgs),
@@ -119,6 +123,9 @@ pub struct InspectArgs {
     /// Print a JSON report on stdout instead of text
     #[arg(long)]
     pub json: bool,
+    /// Print the text report even on a terminal (where the interactive view opens by default)
+    #[arg(long, conflicts_with = "json")]
+    pub plain: bool,
 }
 
 pub fn run(cli: Cli) -> u8 {

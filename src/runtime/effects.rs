@@ -6,8 +6,11 @@ use crate::app::{Effect, Msg};
 use crate::checks::{self, CheckEvent, RunHandle};
 use crate::generate::writer;
 use crate::generate::{FileKind, GeneratedFile};
+use crate::inspect::{self, FailKind, InspectMsg, LoadError, Loaded, Source};
+use crate::plan::Plan;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
@@ -19,6 +22,8 @@ pub struct Executor {
     checks: Option<RunHandle>,
     /// The pending debounce timer; a newer one replaces it.
     debounce: Option<JoinHandle<()>>,
+    /// The inspect view's read in flight; a newer read replaces it.
+    inspect_load: Option<JoinHandle<()>>,
     /// Write OSC 52 to the terminal (off in tests).
     pub osc52: bool,
 }
@@ -35,6 +40,7 @@ impl Executor {
             options,
             checks: None,
             debounce: None,
+            inspect_load: None,
             osc52: false,
         }
     }
@@ -86,6 +92,25 @@ impl Executor {
                     let _ = tx.send(Msg::PlanSaved(save_plan(&path, toml)));
                 });
             }
+            Effect::LoadClients {
+                generation,
+                source,
+                plan,
+            } => {
+                if let Some(old) = self.inspect_load.take() {
+                    old.abort();
+                }
+                let tx = self.tx.clone();
+                self.inspect_load = Some(tokio::spawn(async move {
+                    let result = load_clients(source, plan).await;
+                    let _ = tx.send(Msg::Inspect(InspectMsg::Loaded { generation, result }));
+                }));
+            }
+            Effect::CancelLoadClients => {
+                if let Some(load) = self.inspect_load.take() {
+                    load.abort();
+                }
+            }
             Effect::Copy(text) => {
                 if self.osc52 {
                     let mut out = std::io::stdout();
@@ -103,7 +128,25 @@ impl Executor {
         if let Some(d) = self.debounce.take() {
             d.abort();
         }
+        if let Some(load) = self.inspect_load.take() {
+            load.abort();
+        }
     }
+}
+
+/// Reads and parses the clients, then works out every client's drift on the blocking pool (5,000
+/// clients take milliseconds, which the loop must not spend).
+async fn load_clients(source: Source, plan: Option<Arc<Plan>>) -> Result<Loaded, LoadError> {
+    let (clients, from) = source.read().await?;
+    tokio::task::spawn_blocking(move || Loaded {
+        rows: inspect::prepare(clients, plan.as_deref()),
+        from,
+    })
+    .await
+    .map_err(|e| LoadError {
+        kind: FailKind::Invalid,
+        message: format!("the clients could not be compared with the plan: {e}"),
+    })
 }
 
 /// Saves the plan through the writer, so an older plan file is backed up, not lost.

@@ -59,10 +59,27 @@ async fn tick(interval: &mut Option<Interval>) {
 pub async fn run_loop<B, S>(
     terminal: &mut Terminal<B>,
     model: &mut Model,
+    events: S,
+    stop: mpsc::UnboundedReceiver<i32>,
+    options: checks::Options,
+    osc52: bool,
+) -> io::Result<Outcome>
+where
+    B: Backend,
+    S: Stream<Item = io::Result<Event>> + Unpin,
+{
+    run_loop_with(terminal, model, events, stop, options, osc52, Vec::new()).await
+}
+
+/// [`run_loop`], starting with `initial` effects (the inspect view's first read).
+pub async fn run_loop_with<B, S>(
+    terminal: &mut Terminal<B>,
+    model: &mut Model,
     mut events: S,
     mut stop: mpsc::UnboundedReceiver<i32>,
     options: checks::Options,
     osc52: bool,
+    initial: Vec<Effect>,
 ) -> io::Result<Outcome>
 where
     B: Backend,
@@ -72,6 +89,9 @@ where
     let (check_tx, mut check_rx) = mpsc::unbounded_channel::<CheckEvent>();
     let mut executor = Executor::new(tx, check_tx, options);
     executor.osc52 = osc52;
+    for effect in initial {
+        executor.run(effect);
+    }
     let mut ticker: Option<Interval> = None;
     draw(terminal, model)?;
     let outcome = loop {
@@ -121,6 +141,9 @@ where
 fn draw<B: Backend>(terminal: &mut Terminal<B>, model: &mut Model) -> io::Result<()> {
     if let Ok(size) = terminal.size() {
         model.size = (size.width, size.height);
+        if let Some(inspect) = model.inspect.as_mut() {
+            inspect.resize(view::inspect::list_rows(model.size));
+        }
     }
     terminal
         .draw(|frame| view::render(model, frame))
@@ -163,6 +186,42 @@ pub fn run_wizard() -> u8 {
         );
         return exit::USAGE;
     }
+    run_tui(wizard, |()| exit::OK)
+}
+
+/// `nbsso inspect` on a terminal: the inspect view on its own. The exit code has the report's
+/// meaning for the state the view ends in (see [`crate::inspect::Inspect::exit_code`]).
+pub fn run_inspect(
+    source: crate::inspect::Source,
+    plan: Option<std::sync::Arc<crate::plan::Plan>>,
+    plan_label: Option<String>,
+    client: Option<String>,
+) -> u8 {
+    let (inspect, read) = crate::inspect::Inspect::open(source, plan, plan_label, client, false);
+    let model = Model::inspect_only(
+        Config {
+            theme: Theme::from_env(),
+            ..Config::default()
+        },
+        inspect,
+    );
+    run_tui(
+        move || inspect_view(model, read),
+        |model: Model| {
+            model
+                .inspect
+                .as_ref()
+                .map_or(exit::UNREACHABLE, crate::inspect::Inspect::exit_code)
+        },
+    )
+}
+
+/// Runs a terminal UI on a runtime of its own; `finish` turns a normal end into the exit code.
+fn run_tui<F, Fut, T>(ui: F, finish: impl FnOnce(T) -> u8) -> u8
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = io::Result<(Outcome, T)>>,
+{
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -174,12 +233,12 @@ pub fn run_wizard() -> u8 {
             return exit::USAGE;
         }
     };
-    let result = runtime.block_on(wizard());
+    let result = runtime.block_on(ui());
     // Stop the blocking pool's stragglers without waiting for network timeouts.
     runtime.shutdown_timeout(Duration::from_millis(100));
     match result {
-        Ok(Outcome::Quit | Outcome::InputClosed) => exit::OK,
-        Ok(Outcome::Signal(n)) => u8::try_from(128 + n).unwrap_or(1),
+        Ok((Outcome::Quit | Outcome::InputClosed, value)) => finish(value),
+        Ok((Outcome::Signal(n), _)) => u8::try_from(128 + n).unwrap_or(1),
         Err(e) => {
             eprintln!("nbsso: the terminal failed: {e}");
             exit::FINDINGS
@@ -187,9 +246,10 @@ pub fn run_wizard() -> u8 {
     }
 }
 
-async fn wizard() -> io::Result<Outcome> {
+/// SIGTERM, SIGHUP and SIGINT as a message to the loop, which then returns (and the guard restores
+/// the terminal).
+fn stop_signals() -> io::Result<mpsc::UnboundedReceiver<i32>> {
     use tokio::signal::unix::{SignalKind, signal};
-    let (resume, problem) = find_resume();
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
     let mut int = signal(SignalKind::interrupt())?;
@@ -203,6 +263,32 @@ async fn wizard() -> io::Result<Outcome> {
         };
         let _ = stop_tx.send(n);
     });
+    Ok(stop_rx)
+}
+
+async fn inspect_view(mut model: Model, read: Effect) -> io::Result<(Outcome, Model)> {
+    let stop_rx = stop_signals()?;
+    let (_guard, mut terminal) = terminal::TerminalGuard::enter()?;
+    let outcome = run_loop_with(
+        &mut terminal,
+        &mut model,
+        EventStream::new(),
+        stop_rx,
+        checks::Options::default(),
+        true,
+        vec![read],
+    )
+    .await?;
+    Ok((outcome, model))
+}
+
+async fn wizard() -> io::Result<(Outcome, ())> {
+    wizard_view().await.map(|o| (o, ()))
+}
+
+async fn wizard_view() -> io::Result<Outcome> {
+    let (resume, problem) = find_resume();
+    let stop_rx = stop_signals()?;
     let (_guard, mut terminal) = terminal::TerminalGuard::enter()?;
     let size = terminal
         .size()

@@ -5,6 +5,7 @@
 mod checks;
 mod done;
 mod form;
+pub mod inspect;
 mod overlay;
 mod review;
 mod step_bar;
@@ -41,6 +42,19 @@ pub fn render(model: &Model, frame: &mut Frame) {
     let area = frame.area();
     if model.too_small() {
         too_small(model, frame, area);
+        return;
+    }
+    if let Some(i) = &model.inspect {
+        let [main, footer] = area.layout(&Layout::vertical([
+            Constraint::Fill(1),
+            Constraint::Length(1),
+        ]));
+        let cursor = inspect::render(i, &model.theme, frame, main);
+        frame.render_widget(
+            footer_line(model, keymap::footer(context(model)), footer.width),
+            footer,
+        );
+        overlays(model, frame, area, cursor);
         return;
     }
     let [header, bar, _rule, body, status, footer] = area.layout(&Layout::vertical([
@@ -88,8 +102,19 @@ pub fn render(model: &Model, frame: &mut Frame) {
         footer_line(model, keymap::footer(context(model)), footer.width),
         footer,
     );
+    overlays(model, frame, area, cursor);
+}
+
+/// Help or the quit question on top; otherwise the cursor where the screen wants it.
+fn overlays(
+    model: &Model,
+    frame: &mut Frame,
+    area: Rect,
+    cursor: Option<ratatui::layout::Position>,
+) {
+    let ctx = base_context(model);
     if model.help {
-        overlay::help(model, frame, area, keymap::help(base_context(model)));
+        overlay::help(model, frame, area, keymap::help(ctx), ctx);
     } else if model.modal.is_some() {
         overlay::quit(model, frame, area);
     } else if let Some(position) = cursor {

@@ -8,7 +8,13 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-pub fn help(model: &Model, frame: &mut Frame, area: Rect, entries: Vec<(String, &'static str)>) {
+pub fn help(
+    model: &Model,
+    frame: &mut Frame,
+    area: Rect,
+    entries: Vec<(String, &'static str)>,
+    ctx: Context,
+) {
     let t = &model.theme;
     let mut lines = vec![Line::styled("Keys on this screen", t.label())];
     for (keys, label) in entries {
@@ -18,16 +24,29 @@ pub fn help(model: &Model, frame: &mut Frame, area: Rect, entries: Vec<(String, 
         ]));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled("In text fields", t.label()));
-    lines.push(Line::raw(
-        "  Every answer is checked as you type; the message is under the field.",
-    ));
-    lines.push(Line::raw(
-        "  ←/→ Home/End ^A ^E ^W ^U ^K edit as in a shell.",
-    ));
-    lines.push(Line::raw(
-        "  Next refuses to leave a screen with an invalid answer; Back always works.",
-    ));
+    if let Context::Inspect { .. } = ctx {
+        lines.push(Line::styled("The inspect view (read-only)", t.label()));
+        lines.push(Line::raw(
+            "  In the list, typing filters by name, display name or redirect URL host.",
+        ));
+        lines.push(Line::raw(
+            "  ✗ drift rows: Tab to the commands; c copies one through OSC 52.",
+        ));
+        lines.push(Line::raw(
+            "  Nothing is changed in Kanidm: run the copied commands yourself.",
+        ));
+    } else {
+        lines.push(Line::styled("In text fields", t.label()));
+        lines.push(Line::raw(
+            "  Every answer is checked as you type; the message is under the field.",
+        ));
+        lines.push(Line::raw(
+            "  ←/→ Home/End ^A ^E ^W ^U ^K edit as in a shell.",
+        ));
+        lines.push(Line::raw(
+            "  Next refuses to leave a screen with an invalid answer; Back always works.",
+        ));
+    }
     let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
     let popup = area.centered(
         Constraint::Length(78.min(area.width)),
