@@ -5,135 +5,14 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+#[path = "support/tmux.rs"]
+mod tmux;
 
-const WAIT: Duration = Duration::from_secs(20);
+use std::process::Command;
+use tmux::Tmux;
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    /// Starts `nbsso` in `dir`; after it exits the pane prints its exit code and the terminal mode.
-    fn start(name: &str, dir: &Path) -> Option<Self> {
-        Self::start_with(name, dir, "")
-    }
-
-    /// As [`Self::start`], with `env` (e.g. `VAR=1`) set for `nbsso`.
-    fn start_with(name: &str, dir: &Path, env: &str) -> Option<Self> {
-        if Command::new("tmux").arg("-V").output().is_err() {
-            eprintln!("skipped: tmux is not installed");
-            return None;
-        }
-        let bin = std::env::var_os("NBSSO_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_nbsso")));
-        let socket = format!("nbsso-e2e-{}-{name}", std::process::id());
-        let script = format!(
-            "env {env} '{}'; echo EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-*icanon'; sleep 60",
-            bin.display()
-        );
-        let t = Self { socket };
-        let out = t.run(&[
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            "e2e",
-            "-x",
-            "100",
-            "-y",
-            "30",
-            "-c",
-            dir.to_str().unwrap(),
-            "sh",
-            "-c",
-            &script,
-        ]);
-        assert!(out.status.success(), "{out:?}");
-        Some(t)
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .env_remove("TMUX")
-            .output()
-            .unwrap()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            self.run(&["send-keys", "-t", "e2e", k]);
-        }
-    }
-
-    fn text(&self, text: &str) {
-        self.run(&["send-keys", "-t", "e2e", "-l", text]);
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "e2e"]).stdout).into()
-    }
-
-    /// Polls the pane until `text` shows, or fails with the last screen.
-    fn wait_for(&self, text: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < WAIT,
-                "{text:?} did not appear within {WAIT:?}:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Polls the pane until `ok` holds for it.
-    fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if ok(&screen) {
-                return screen;
-            }
-            assert!(start.elapsed() < WAIT, "{what} within {WAIT:?}:\n{screen}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Waits until nbsso exited and the shell printed its exit code and the terminal mode.
-    fn wait_exit(&self) -> String {
-        self.wait_until("nbsso exits", |s| {
-            s.contains("EXIT=") && s.lines().any(|l| l.trim().ends_with("icanon"))
-        })
-    }
-
-    /// The pid of `nbsso`: the child of the pane's shell.
-    fn nbsso_pid(&self) -> String {
-        let shell = self.run(&["display-message", "-p", "-t", "e2e", "#{pane_pid}"]);
-        let shell = String::from_utf8_lossy(&shell.stdout).trim().to_string();
-        let out = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .next()
-            .unwrap()
-            .to_string()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.run(&["kill-server"]);
-    }
-}
+/// The journeys' terminal size.
+const SIZE: (u16, u16) = (100, 30);
 
 /// Types the answers of a Keycloak migration and goes to the Review.
 fn answer_keycloak(t: &Tmux) {
@@ -162,7 +41,7 @@ fn answer_keycloak(t: &Tmux) {
 #[test]
 fn first_time_keycloak_migration_writes_the_files() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(t) = Tmux::start("happy", dir.path()) else {
+    let Some(t) = Tmux::start("happy", dir.path(), &[], SIZE.0, SIZE.1) else {
         return;
     };
     answer_keycloak(&t);
@@ -209,7 +88,7 @@ fn first_time_keycloak_migration_writes_the_files() {
 #[test]
 fn a_typo_shows_inline_then_back_and_fix() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(t) = Tmux::start("typo", dir.path()) else {
+    let Some(t) = Tmux::start("typo", dir.path(), &[], SIZE.0, SIZE.1) else {
         return;
     };
     t.wait_for("Press Enter to begin");
@@ -244,7 +123,7 @@ fn an_overwrite_is_confirmed_and_keeps_a_backup() {
     let out = dir.path().join("nbsso-out");
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("netbox-sso.py"), "# hand-written\n").unwrap();
-    let Some(t) = Tmux::start("overwrite", dir.path()) else {
+    let Some(t) = Tmux::start("overwrite", dir.path(), &[], SIZE.0, SIZE.1) else {
         return;
     };
     answer_keycloak(&t);
@@ -273,7 +152,7 @@ fn an_overwrite_is_confirmed_and_keeps_a_backup() {
 fn the_terminal_is_restored_after_sigterm_and_sighup() {
     for (signal, code) in [("TERM", 143), ("HUP", 129)] {
         let dir = tempfile::tempdir().unwrap();
-        let Some(t) = Tmux::start(&format!("sig{signal}"), dir.path()) else {
+        let Some(t) = Tmux::start(&format!("sig{signal}"), dir.path(), &[], SIZE.0, SIZE.1) else {
             return;
         };
         t.wait_for("Press Enter to begin");
@@ -302,8 +181,14 @@ fn the_terminal_is_restored_after_sigterm_and_sighup() {
 #[test]
 fn the_terminal_is_restored_after_a_panic() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(t) = Tmux::start_with("panic", dir.path(), "NBSSO_INJECT_PANIC=1 RUST_BACKTRACE=0")
-    else {
+    let Some(t) = Tmux::start_with(
+        "panic",
+        dir.path(),
+        &[("NBSSO_INJECT_PANIC", "1"), ("RUST_BACKTRACE", "0")],
+        &[],
+        SIZE.0,
+        SIZE.1,
+    ) else {
         return;
     };
     t.wait_for("Press Enter to begin");
@@ -346,7 +231,7 @@ fn a_kanidm_clock_ahead_shows_the_clock_check_failing_with_its_fix() {
         }
     });
     let dir = tempfile::tempdir().unwrap();
-    let Some(t) = Tmux::start("clock", dir.path()) else {
+    let Some(t) = Tmux::start("clock", dir.path(), &[], SIZE.0, SIZE.1) else {
         return;
     };
     t.wait_for("Press Enter to begin");
