@@ -53,6 +53,8 @@ pub enum InspectPane {
     Drift,
     /// The converge and undo commands of the selected drift row.
     Commands,
+    /// No client list to work on (reading, empty, refused, unreachable): only refresh, help and quit.
+    Status,
 }
 
 /// One key with its modifiers.
@@ -421,6 +423,8 @@ pub fn bindings(ctx: Context) -> &'static [Binding] {
             (InspectPane::Drift, true) => inspect::DRIFT_EMBEDDED,
             (InspectPane::Commands, false) => inspect::COMMANDS,
             (InspectPane::Commands, true) => inspect::COMMANDS_EMBEDDED,
+            (InspectPane::Status, false) => inspect::STATUS,
+            (InspectPane::Status, true) => inspect::STATUS_EMBEDDED,
         },
     }
 }
@@ -578,6 +582,29 @@ mod tests {
             assert_eq!(
                 resolve(ctx, &ev(KeyCode::Char('c'), KeyModifiers::CONTROL)),
                 Some(Action::ForceQuit)
+            );
+        }
+    }
+
+    #[test]
+    fn without_a_list_the_inspect_view_offers_only_refresh_help_and_quit() {
+        for embedded in [false, true] {
+            let ctx = Context::Inspect {
+                pane: InspectPane::Status,
+                embedded,
+            };
+            let labels: Vec<&str> = footer(ctx).into_iter().map(|(_, l)| l).collect();
+            let quit = if embedded { "back to wizard" } else { "quit" };
+            assert_eq!(labels, ["refresh", "help", quit]);
+            for code in [KeyCode::Esc, KeyCode::Char('q')] {
+                assert_eq!(
+                    resolve(ctx, &ev(code, KeyModifiers::NONE)),
+                    Some(Action::Quit)
+                );
+            }
+            assert_eq!(
+                resolve(ctx, &ev(KeyCode::F(5), KeyModifiers::NONE)),
+                Some(Action::Refresh)
             );
         }
     }

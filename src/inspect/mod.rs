@@ -136,8 +136,13 @@ impl Inspect {
 
     /// The keymap context for the focused pane.
     pub fn context(&self) -> Context {
+        let pane = if self.load == Load::Loaded {
+            self.pane
+        } else {
+            InspectPane::Status
+        };
         Context::Inspect {
-            pane: self.pane,
+            pane,
             embedded: self.embedded,
         }
     }
@@ -412,7 +417,7 @@ impl Inspect {
         self.pane = match (self.pane, forward) {
             (List, true) | (Commands, false) => Drift,
             (Drift, true) | (List, false) => Commands,
-            (Commands, true) | (Drift, false) => List,
+            (Commands, true) | (Drift, false) | (InspectPane::Status, _) => List,
         };
     }
 

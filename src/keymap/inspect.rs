@@ -42,6 +42,14 @@ const INSPECT_TO_LIST: Binding = bind(
     false,
 );
 const INSPECT_QUIT: Binding = bind(&[ch('q')], Action::Quit, "quit", true);
+const INSPECT_STATUS_QUIT: Binding =
+    bind(&[ch('q'), key(KeyCode::Esc)], Action::Quit, "quit", true);
+const INSPECT_STATUS_BACK: Binding = bind(
+    &[ch('q'), key(KeyCode::Esc)],
+    Action::Quit,
+    "back to wizard",
+    true,
+);
 const INSPECT_BACK: Binding = bind(&[ch('q')], Action::Quit, "back to wizard", true);
 
 macro_rules! inspect_list {
@@ -148,3 +156,8 @@ pub(super) static COMMANDS_EMBEDDED: &[Binding] = inspect_pane!(
     "to drift rows",
     INSPECT_BACK
 );
+
+/// While there is no list to select from (reading, empty, refused, unreachable).
+pub(super) static STATUS: &[Binding] = &[INSPECT_REFRESH, HELP_Q, INSPECT_STATUS_QUIT, FORCE_QUIT];
+pub(super) static STATUS_EMBEDDED: &[Binding] =
+    &[INSPECT_REFRESH, HELP_Q, INSPECT_STATUS_BACK, FORCE_QUIT];

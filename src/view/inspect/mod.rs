@@ -267,7 +267,7 @@ fn status_line(i: &Inspect, t: &Theme) -> Paragraph<'static> {
         return Paragraph::new(Line::styled(format!(" {notice}"), t.warn()));
     }
     let next = match i.pane {
-        InspectPane::List => "Enter for the commands",
+        InspectPane::List | InspectPane::Status => "Enter for the commands",
         InspectPane::Drift => "c copies converge commands",
         InspectPane::Commands => "c copies the command",
     };
