@@ -276,10 +276,8 @@ impl RealNetBox {
         self.timings
             .push(("PostgreSQL initdb + start".into(), t.elapsed()));
         let t = Instant::now();
-        self.psql(
-            "postgres",
-            "CREATE USER netbox WITH PASSWORD 'netbox'; CREATE DATABASE netbox OWNER netbox;",
-        );
+        self.psql("postgres", "CREATE USER netbox WITH PASSWORD 'netbox'");
+        self.psql("postgres", "CREATE DATABASE netbox OWNER netbox");
         run(
             Command::new(self.prepared.pg_bin.join("pg_restore"))
                 .arg("-h")
@@ -662,18 +660,21 @@ impl LoginDriver {
     pub fn new(netbox: &str, ca_pem: &str) -> LoginDriver {
         let cert = reqwest::Certificate::from_pem(ca_pem.as_bytes())
             .unwrap_or_else(|e| panic!("CA PEM: {e}"));
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .tls_built_in_root_certs(false)
-            .add_root_certificate(cert)
-            .no_proxy()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap_or_else(|e| panic!("HTTP client: {e}"));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap_or_else(|e| panic!("runtime: {e}"));
+        let client = {
+            let _inside = runtime.enter();
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .tls_built_in_root_certs(false)
+                .add_root_certificate(cert)
+                .no_proxy()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap_or_else(|e| panic!("HTTP client: {e}"))
+        };
         LoginDriver {
             netbox: netbox.trim_end_matches('/').to_string(),
             public: None,
@@ -739,9 +740,10 @@ impl LoginDriver {
         if let Some(form) = form {
             req = req.form(form);
         }
+        // send() starts the timeout timer, so it must run inside the runtime.
         let resp = self
             .runtime
-            .block_on(req.send())
+            .block_on(async { req.send().await })
             .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
@@ -768,7 +770,7 @@ impl LoginDriver {
             });
         let body = self
             .runtime
-            .block_on(resp.text())
+            .block_on(async { resp.text().await })
             .unwrap_or_else(|e| panic!("{method} {url} body: {e}"));
         (status, location, headers, body)
     }
