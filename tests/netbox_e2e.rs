@@ -32,7 +32,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 use support::idp::{TestIdp, TestUser};
-use support::netbox_real::{ENV_VARS, Login, LoginDriver, LoginEnd, Prepared, RealNetBox};
+use support::netbox_real::{
+    BEGIN_ALERT, ENV_VARS, Login, LoginDriver, LoginEnd, Prepared, RealNetBox,
+};
 
 const SECRET: &str = "kanidmbasicsecret0123456789abcdefghijklmnopqrstu";
 const PUBLIC: &str = "https://netbox.example.com";
@@ -487,9 +489,47 @@ fn pkce_off_while_kanidm_enforces_it(w: &mut World) {
     );
 }
 
+fn endpoint_with_a_trailing_slash_cannot_begin(w: &mut World) {
+    let issuer = w.plan.issuer();
+    // The endpoint copied with a trailing slash, as from a browser's address bar.
+    let line = format!("SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = '{issuer}'\n");
+    assert!(w.settings.contains(&line), "{}", w.settings);
+    let settings = w.settings.replacen(
+        &line,
+        &format!("SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = '{issuer}/'\n"),
+        1,
+    );
+    w.reset_idp();
+    w.serve(&settings, false);
+    let run = w.nbsso_check("endpoint with /");
+    assert_eq!(run.code, 1);
+    assert_eq!(run.status("redirect"), "fail");
+    assert!(
+        run.summary("redirect")
+            .contains("HTTP 500): a trailing slash on SOCIAL_AUTH_OIDC_OIDC_ENDPOINT"),
+        "{}",
+        run.summary("redirect")
+    );
+    let login = w.login("endpoint with /");
+    assert_eq!(
+        login.end,
+        LoginEnd::BeginFailed(format!("{BEGIN_ALERT} (HTTP 500)")),
+        "\n{login}"
+    );
+    // Even with DEBUG off, NetBox's 500 page names the exception.
+    let begin = login.hops.last().unwrap();
+    let shown = begin.shown.as_deref().unwrap_or_default();
+    assert!(
+        shown.contains(&format!(
+            "404 Client Error: Not Found for url: {issuer}//.well-known/openid-configuration"
+        )),
+        "{shown}"
+    );
+}
+
 type Case = (&'static str, fn(&mut World));
 
-const CASES: [Case; 8] = [
+const CASES: [Case; 9] = [
     (
         "generated_settings_pass_netbox_check",
         generated_settings_pass_netbox_check,
@@ -515,6 +555,10 @@ const CASES: [Case; 8] = [
     (
         "pkce_off_while_kanidm_enforces_it",
         pkce_off_while_kanidm_enforces_it,
+    ),
+    (
+        "endpoint_with_a_trailing_slash_cannot_begin",
+        endpoint_with_a_trailing_slash_cannot_begin,
     ),
 ];
 

@@ -938,6 +938,9 @@ fn strip_tags(html: &str) -> String {
         }
     }
     out.replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
         .replace("&quot;", "\"")
         .replace("&amp;", "&")
         .split_whitespace()
@@ -952,14 +955,22 @@ fn kanidm_error(body: &str) -> Option<String> {
     Some(text.split(" ").take(3).collect::<Vec<_>>().join(" "))
 }
 
-/// The `<title>` of an error page, or its first line (Django's DEBUG page puts the exception there).
+/// The `<title>` of an error page (Django's DEBUG page puts the exception there), and for NetBox's own
+/// 500 page the exception it prints.
 pub fn error_title(body: &str) -> String {
-    if let (Some(a), Some(b)) = (body.find("<title>"), body.find("</title>")) {
-        if a < b {
-            return strip_tags(&body[a + 7..b]);
+    let title = match (body.find("<title>"), body.find("</title>")) {
+        (Some(a), Some(b)) if a < b => strip_tags(&body[a + 7..b]),
+        _ => body.lines().next().unwrap_or_default().trim().to_string(),
+    };
+    let marker = "<pre class=\"block\">";
+    match body.find(marker) {
+        Some(i) => {
+            let pre = &body[i + marker.len()..];
+            let end = pre.find("Python version").unwrap_or(pre.len().min(400));
+            format!("{title}: {}", strip_tags(&pre[..end]))
         }
+        None => title,
     }
-    body.lines().next().unwrap_or_default().trim().to_string()
 }
 
 /// The username on NetBox's profile page.
