@@ -820,7 +820,8 @@ impl LoginDriver {
                 button: None,
             };
         };
-        let token = parsed.csrf_token.clone().unwrap_or_default();
+        // The page's script (sso.ts) posts the form's own fields, asking for JSON.
+        let fields = form_fields(&page, &button.target);
         let begin = format!("{origin}{}", button.target);
         let (status, location, _, body) = self.request(
             "POST",
@@ -829,9 +830,13 @@ impl LoginDriver {
                 ("accept", "application/json".to_string()),
                 ("referer", login_url.clone()),
                 ("origin", origin.clone()),
-                ("x-requested-with", "XMLHttpRequest".to_string()),
             ],
-            Some(&[("csrfmiddlewaretoken", token.as_str())]),
+            Some(
+                &fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect::<Vec<_>>(),
+            ),
         );
         let authorize = serde_json::from_str::<serde_json::Value>(&body)
             .ok()
@@ -889,6 +894,28 @@ impl LoginDriver {
             button: Some(button.label),
         }
     }
+}
+
+/// The `name`/`value` pairs of the inputs in the form whose action is `action`.
+fn form_fields(page: &str, action: &str) -> Vec<(String, String)> {
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let key = format!("{name}=\"");
+        let start = tag.find(&key)? + key.len();
+        let end = tag[start..].find('"')? + start;
+        Some(tag[start..end].replace("&amp;", "&"))
+    };
+    let Some(start) = page.find(&format!("action=\"{action}\"")) else {
+        return Vec::new();
+    };
+    let form = &page[start..];
+    let form = &form[..form.find("</form>").unwrap_or(form.len())];
+    form.split("<input")
+        .skip(1)
+        .filter_map(|rest| {
+            let tag = &rest[..rest.find('>')?];
+            Some((attr(tag, "name")?, attr(tag, "value").unwrap_or_default()))
+        })
+        .collect()
 }
 
 /// What a page shows a user, briefly.
