@@ -48,7 +48,7 @@ const IAT: &str = "The token is not yet valid (iat)";
 struct World {
     nb: RealNetBox,
     idp: TestIdp,
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
     plan: Plan,
     plan_path: PathBuf,
     /// The generated netbox-sso.py.
@@ -87,7 +87,7 @@ impl World {
         World {
             nb,
             idp,
-            dir,
+            _dir: dir,
             plan,
             plan_path,
             settings,
@@ -230,13 +230,13 @@ impl CheckRun {
 /// The last `module.SomeError: message` line of a Python traceback in the server log.
 fn last_exception(log: &str) -> Option<String> {
     log.lines()
+        .rev()
         .filter(|l| !l.starts_with(' ') && !l.starts_with("Traceback"))
-        .filter(|l| {
+        .find(|l| {
             l.split_once(": ").is_some_and(|(name, _)| {
                 !name.contains(' ') && (name.ends_with("Error") || name.ends_with("Exception"))
             })
         })
-        .last()
         .map(str::to_string)
 }
 
@@ -703,8 +703,7 @@ fn main() -> ExitCode {
                 .display()
         );
     }
-    // Stop NetBox, Redis and PostgreSQL before reporting.
-    let _ = world.dir.path();
+    // Stop NetBox, Redis and PostgreSQL before the closing line.
     drop(world);
     let passed = selected.len() - failed.len();
     println!(

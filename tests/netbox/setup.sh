@@ -54,10 +54,12 @@ mkdir -p "$key"
 if [[ ! -f $key/venv/.complete ]]; then
   say "NetBox $NETBOX_VERSION into a Python $py_version venv at $key/venv (about 90 s, once)"
   rm -rf "$key/venv"
+  start=$(date +%s)
   "$python" -m venv "$key/venv" || fail "$python -m venv failed"
   "$key/venv/bin/pip" install --quiet --disable-pip-version-check "netbox==$NETBOX_VERSION" >&2 \
     || fail "pip install netbox==$NETBOX_VERSION failed (needs PyPI and libpq-dev)"
   touch "$key/venv/.complete"
+  say "installed in $(($(date +%s) - start)) s"
 fi
 "$key/venv/bin/python" -c 'import netbox' 2>/dev/null || fail "the venv at $key/venv is broken: remove it and run again"
 
