@@ -775,7 +775,7 @@ impl LoginDriver {
         (status, location, headers, body)
     }
 
-    /// GET `url`, then follow redirects (GET) while they stay within `max` hops.
+    /// GET `start`, then follow redirects with GET (at most 10 hops).
     fn follow(&mut self, start: String, hops: &mut Vec<Hop>) -> (String, u16, String) {
         let mut url = start;
         for _ in 0..10 {
