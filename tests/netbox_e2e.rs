@@ -269,14 +269,21 @@ fn nbsso_check_passes_and_reads_the_login_style_and_redirect_uri(w: &mut World) 
         "kanidm-tls",
         "discovery",
         "jwks",
-        "clock",
         "netbox-login",
         "redirect",
         "authorise",
     ] {
         assert_eq!(run.status(id), "pass", "{id}: {:#}", run.check(id));
     }
-    assert_eq!(run.code, 0);
+    // Both servers read this machine's clock. On a loaded machine slow answers can widen the error bar
+    // up to the 1 % notice ("may fail"), which is a warning, never a failure.
+    let clock = run.status("clock");
+    assert!(
+        clock == "pass" || (clock == "warn" && run.summary("clock").contains("may fail")),
+        "{:#}",
+        run.check("clock")
+    );
+    assert_eq!(run.code, if clock == "pass" { 0 } else { 1 });
     assert_eq!(
         run.check("netbox-login")["detected"]["range"],
         "4.7.1 or later"
