@@ -6,6 +6,10 @@
 //! first). So a login fails whenever `floor(netbox_now) < floor(kanidm_now_at_issue)`: a NetBox that is
 //! behind Kanidm by more than the token-exchange latency fails some logins, by one second or more every
 //! login. NetBox ahead of Kanidm is fine up to `ID_TOKEN_MAX_AGE` (600 s, then `Incorrect id_token: iat`).
+//! When Kanidm's `iat` is also more than `JWT_LEEWAY` (social-core's default 1 s) ahead of NetBox's clock,
+//! PyJWT's own check fails first, so the message is then `The token is not yet valid (iat)` (measured on
+//! the real NetBox 4.7.3 with the IdP 1.5 s ahead: either message, depending on where in NetBox's
+//! second the token arrives).
 //!
 //! Both servers only show their clocks through `Date` headers, which have one-second resolution. The
 //! measurement is htpdate's bisection: each answer says the server's clock read `D` whole seconds at
@@ -29,6 +33,10 @@ pub const DEFAULT_MAX_REQUESTS: usize = 8;
 /// Time from Kanidm stamping `iat` to NetBox checking `nbf` in a typical deployment (token request
 /// answered, JSON parsed, signature checked). A NetBox lagging by less than this never fails.
 pub const TOKEN_EXCHANGE_S: f64 = 0.020;
+
+/// social-core's `JWT_LEEWAY` default, which the generated settings keep: PyJWT refuses a token whose
+/// `iat` is more than this ahead of NetBox's clock.
+pub const JWT_LEEWAY_S: f64 = 1.0;
 
 /// social-core's `ID_TOKEN_MAX_AGE`: a token older than this (by NetBox's clock) is refused.
 pub const ID_TOKEN_MAX_AGE_S: f64 = 600.0;
@@ -496,6 +504,12 @@ fn failing_share(lag_s: f64) -> f64 {
     (lag_s - TOKEN_EXCHANGE_S).clamp(0.0, 1.0)
 }
 
+/// The share of logins that PyJWT already refuses (`The token is not yet valid (iat)`), before
+/// social-core's own nbf check: `iat` is more than [`JWT_LEEWAY_S`] ahead when NetBox checks it.
+fn pyjwt_share(lag_s: f64) -> f64 {
+    (lag_s - TOKEN_EXCHANGE_S - JWT_LEEWAY_S).clamp(0.0, 1.0)
+}
+
 /// Which host's time sync to fix, judged against this machine's clock (the third opinion).
 fn culprit(kanidm: &ClockEstimate, netbox: &ClockEstimate) -> String {
     let (k, n) = (kanidm.offset_s, netbox.offset_s);
@@ -528,7 +542,7 @@ fn time_sync_fix(kanidm: &ClockEstimate, netbox: &ClockEstimate) -> String {
         "Fix the time sync on {}: run chrony (`apt install chrony`, then `chronyc tracking`) or \
          systemd-timesyncd (`timedatectl set-ntp true`, then `timedatectl timesync-status`), and allow \
          outgoing UDP port 123 to the NTP servers. Raising the JWT leeway (SOCIAL_AUTH_OIDC_JWT_LEEWAY) \
-         does not help: Kanidm always sends nbf (= iat), and social-core checks nbf and iat itself, \
+         does not help: Kanidm always sends nbf (= iat), and social-core checks nbf itself, \
          without any leeway. Only synchronised clocks fix this.",
         culprit(kanidm, netbox)
     )
@@ -552,7 +566,12 @@ pub fn evaluate(kanidm: &ClockEstimate, netbox: &ClockEstimate) -> Finding {
         failing_share(lag + err),
     );
     let ahead = -lag;
-    let nbf = "\"Incorrect id_token: nbf\"";
+    // Beyond the leeway PyJWT refuses some tokens first, with its own message.
+    let nbf = if pyjwt_share(lag + err) > 0.0 {
+        "\"Incorrect id_token: nbf\" or \"The token is not yet valid (iat)\""
+    } else {
+        "\"Incorrect id_token: nbf\""
+    };
     let iat = "\"Incorrect id_token: iat\"";
     let finding = if low >= 1.0 {
         Finding::fail(format!("{headline}: every login fails with {nbf}"))
@@ -897,7 +916,7 @@ mod tests {
         assert_eq!(f.status, Status::Fail);
         assert_eq!(
             f.summary,
-            "NetBox is 1.843 s ± 0.006 s behind Kanidm: every login fails with \"Incorrect id_token: nbf\""
+            "NetBox is 1.843 s ± 0.006 s behind Kanidm: every login fails with \"Incorrect id_token: nbf\" or \"The token is not yet valid (iat)\""
         );
         check_fix(&f);
         assert!(

@@ -369,7 +369,14 @@ async fn run_check(
                 return dependency_failed(CheckId::Discovery);
             };
             match jwks::fetch(kanidm, &doc.jwks_uri, deadline).await {
-                Ok(captured) => (jwks::evaluate(plan, &captured), Artifact::Nothing),
+                Ok(captured) => {
+                    let configuration = plan.netbox.configuration.as_ref().map(|path| {
+                        std::fs::read_to_string(path)
+                            .map_err(|e| format!("{}: {e}", path.display()))
+                    });
+                    let allowed = jwks::allowed_algorithms(configuration);
+                    (jwks::evaluate(plan, &captured, &allowed), Artifact::Nothing)
+                }
                 Err(e) => (fetch_failure("JWKS", &e), Artifact::Nothing),
             }
         }
