@@ -180,18 +180,7 @@ fn the_wizard_inspects_the_plans_kanidm_live_and_comes_back() {
     ) else {
         return;
     };
-    t.wait_for("Press Enter to begin");
-    t.keys(&["Enter", "Up", "Up", "Enter"]);
-    t.wait_for("Kanidm URL");
-    t.text(&idp.origin());
-    t.keys(&["Tab"]);
-    t.text(&idp.ca_pem_path().display().to_string());
-    for _ in 0..5 {
-        t.keys(&["Tab"]);
-    }
-    t.text("alice");
-    t.keys(&["Enter"]);
-    t.wait_for("BASE_PATH");
+    t.answer_first_setup_kanidm(&idp.origin(), &idp.ca_pem_path(), "alice");
     t.text("https://127.0.0.2:9");
     t.keys(&["Enter"]);
     t.wait_for("REDIRECT_IS_HTTPS");

@@ -234,18 +234,7 @@ fn a_kanidm_clock_ahead_shows_the_clock_check_failing_with_its_fix() {
     let Some(t) = Tmux::start("clock", dir.path(), &[], SIZE.0, SIZE.1) else {
         return;
     };
-    t.wait_for("Press Enter to begin");
-    t.keys(&["Enter", "Up", "Up", "Enter"]);
-    t.wait_for("Kanidm URL");
-    t.text(&idp.origin());
-    t.keys(&["Tab"]);
-    t.text(&idp.ca_pem_path().display().to_string());
-    for _ in 0..5 {
-        t.keys(&["Tab"]);
-    }
-    t.text("alice");
-    t.keys(&["Enter"]);
-    t.wait_for("BASE_PATH");
+    t.answer_first_setup_kanidm(&idp.origin(), &idp.ca_pem_path(), "alice");
     t.text(&netbox.origin());
     // The checks start in the background while the user is still on the NetBox screen.
     t.wait_until("the checks start", |s| {

@@ -138,6 +138,23 @@ impl Tmux {
             .to_string()
     }
 
+    /// Answers the wizard as a first setup up to the NetBox screen: Kanidm at `origin` trusted
+    /// through `ca`, with `member` in the group; returns once the NetBox URL field shows.
+    pub fn answer_first_setup_kanidm(&self, origin: &str, ca: &Path, member: &str) {
+        self.wait_for("Press Enter to begin");
+        self.keys(&["Enter", "Up", "Up", "Enter"]);
+        self.wait_for("Kanidm URL");
+        self.text(origin);
+        self.keys(&["Tab"]);
+        self.text(&ca.display().to_string());
+        for _ in 0..5 {
+            self.keys(&["Tab"]);
+        }
+        self.text(member);
+        self.keys(&["Enter"]);
+        self.wait_for("BASE_PATH");
+    }
+
     /// The newest tmux paste buffer (what an OSC 52 copy put there, with `set-clipboard on`).
     pub fn clipboard(&self) -> String {
         String::from_utf8_lossy(&self.run(&["show-buffer"]).stdout).into()
