@@ -180,7 +180,7 @@ fn the_wizard_inspects_the_plans_kanidm_live_and_comes_back() {
     ) else {
         return;
     };
-    t.answer_first_setup_kanidm(&idp.origin(), &idp.ca_pem_path(), "alice");
+    t.answer_first_setup_kanidm(&idp.origin(), idp.ca_pem_path(), "alice");
     t.text("https://127.0.0.2:9");
     t.keys(&["Enter"]);
     t.wait_for("REDIRECT_IS_HTTPS");

@@ -234,7 +234,7 @@ fn a_kanidm_clock_ahead_shows_the_clock_check_failing_with_its_fix() {
     let Some(t) = Tmux::start("clock", dir.path(), &[], SIZE.0, SIZE.1) else {
         return;
     };
-    t.answer_first_setup_kanidm(&idp.origin(), &idp.ca_pem_path(), "alice");
+    t.answer_first_setup_kanidm(&idp.origin(), idp.ca_pem_path(), "alice");
     t.text(&netbox.origin());
     // The checks start in the background while the user is still on the NetBox screen.
     t.wait_until("the checks start", |s| {
