@@ -342,6 +342,19 @@ fn display_name_drift(state: &OAuthClientState, plan: &Plan) -> Option<DriftItem
     })
 }
 
+/// The attributes [`drift`] compares, in its order (what a view lists as "ok" when they match).
+pub const COMPARED_ATTRIBUTES: [&str; 9] = [
+    "oauth2_rs_origin",
+    "oauth2_rs_origin_landing",
+    "oauth2_rs_scope_map",
+    "oauth2_allow_insecure_client_disable_pkce",
+    "oauth2_jwt_legacy_crypto_enable",
+    "oauth2_prefer_short_username",
+    "oauth2_consent_prompt_enable",
+    "oauth2_strict_redirect_uri",
+    "displayname",
+];
+
 /// Every attribute of `state` that differs from `plan`, in a fixed order: redirect URL, landing URL,
 /// scope map, PKCE, legacy crypto, short usernames, consent prompt (only when the plan's Kanidm
 /// version can toggle it), strict redirect, display name. Empty when the client matches the plan.
@@ -758,6 +771,24 @@ mod tests {
             item.undo,
             [cmd("set-displayname", " 'Old '\\''NetBox'\\'''")]
         );
+    }
+
+    #[test]
+    fn drift_reports_only_compared_attributes_in_their_order() {
+        let state = parse_get_text("---\nname: netbox\noauth2_allow_insecure_client_disable_pkce: true\noauth2_jwt_legacy_crypto_enable: true\n")
+            .unwrap()
+            .unwrap();
+        let positions: Vec<usize> = drift(&state, &plan())
+            .iter()
+            .map(|i| {
+                COMPARED_ATTRIBUTES
+                    .iter()
+                    .position(|a| *a == i.attribute)
+                    .unwrap_or_else(|| panic!("{} is not in COMPARED_ATTRIBUTES", i.attribute))
+            })
+            .collect();
+        assert!(positions.len() >= 7, "{positions:?}");
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
     }
 
     #[test]

@@ -8,4 +8,4 @@ pub mod token;
 pub use client_state::{
     OAuthClientState, ParseError, parse_get_json, parse_get_text, parse_list_json, parse_list_text,
 };
-pub use drift::{DriftItem, drift};
+pub use drift::{COMPARED_ATTRIBUTES, DriftItem, drift};

@@ -69,13 +69,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
             Span::raw(super::form::fit(&summary, rows.width.saturating_sub(45))),
         ];
         if selected {
-            spans = spans
-                .into_iter()
-                .map(|s| {
-                    let style = s.style.patch(t.selected());
-                    s.style(style)
-                })
-                .collect();
+            spans = super::selected_spans(spans, t);
         }
         lines.push(Line::from(spans));
     }

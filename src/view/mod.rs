@@ -225,3 +225,17 @@ fn too_small(model: &Model, frame: &mut Frame, area: Rect) {
         middle,
     );
 }
+
+/// A row's spans with the selection style laid over each span's own.
+pub(crate) fn selected_spans<'a>(
+    spans: Vec<ratatui::text::Span<'a>>,
+    t: &crate::theme::Theme,
+) -> Vec<ratatui::text::Span<'a>> {
+    spans
+        .into_iter()
+        .map(|s| {
+            let style = s.style.patch(t.selected());
+            s.style(style)
+        })
+        .collect()
+}

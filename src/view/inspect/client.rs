@@ -1,8 +1,9 @@
 //! The inspect view's client pane (drift rows first, then the attributes grouped) and commands
 //! pane (converge and undo commands of the selected drift row, what differs and why).
 
-use super::{COMPARED, LABEL, attribute_label, fit, pane_block};
+use super::{LABEL, attribute_label, fit, pane_block};
 use crate::inspect::Inspect;
+use crate::kanidm::COMPARED_ATTRIBUTES as COMPARED;
 use crate::kanidm::OAuthClientState;
 use crate::keymap::InspectPane;
 use crate::theme::Theme;
@@ -202,13 +203,7 @@ pub(super) fn render_details(i: &Inspect, t: &Theme, frame: &mut Frame, area: Re
                     Span::raw(fit(&text, width.saturating_sub(11))),
                 ];
                 if selected && focused {
-                    spans = spans
-                        .into_iter()
-                        .map(|s| {
-                            let style = s.style.patch(t.selected());
-                            s.style(style)
-                        })
-                        .collect();
+                    spans = crate::view::selected_spans(spans, t);
                 }
                 lines.push(Line::from(spans));
             }

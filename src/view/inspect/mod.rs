@@ -52,18 +52,6 @@ pub fn attribute_label(attribute: &str) -> &'static str {
     }
 }
 
-pub(super) const COMPARED: [&str; 9] = [
-    "oauth2_rs_origin",
-    "oauth2_rs_origin_landing",
-    "oauth2_rs_scope_map",
-    "oauth2_allow_insecure_client_disable_pkce",
-    "oauth2_jwt_legacy_crypto_enable",
-    "oauth2_prefer_short_username",
-    "oauth2_consent_prompt_enable",
-    "oauth2_strict_redirect_uri",
-    "displayname",
-];
-
 /// Cuts `text` to `width` terminal columns with an ellipsis (wide characters count two).
 pub(super) fn fit(text: &str, width: usize) -> String {
     if text.width() <= width {
