@@ -25,10 +25,10 @@
 mod support;
 
 use nbsso::generate;
-use nbsso::plan::{Plan, PlanDraft, validate};
+use nbsso::plan::{Plan, validate};
 use serde_json::Value;
 use std::panic::AssertUnwindSafe;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 use support::idp::{TestIdp, TestUser};
@@ -70,16 +70,15 @@ impl World {
             .user(TestUser::alice())
             .start_blocking();
         let dir = tempfile::tempdir().unwrap();
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/keycloak-netbox-4.7.3.toml");
-        let mut draft = PlanDraft::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut draft = support::plans::example_draft_for_idp(
+            "keycloak-netbox-4.7.3.toml",
+            idp.origin(),
+            idp.ca_pem_path(),
+            dir.path(),
+            SECRET,
+        );
         draft.netbox.url = nb.url();
         draft.netbox.configuration = nb.configuration_path().display().to_string();
-        draft.kanidm.origin = idp.origin();
-        draft.tls.ca_file = idp.ca_pem_path().display().to_string();
-        let secret_file = dir.path().join("kanidm-oidc-secret");
-        std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
-        draft.netbox.secret_file = secret_file.display().to_string();
         let (plan, _) = validate(&draft).unwrap();
         let plan_path = dir.path().join("plan.toml");
         std::fs::write(&plan_path, draft.to_toml()).unwrap();

@@ -6,8 +6,8 @@
 mod support;
 
 use nbsso::generate;
-use nbsso::plan::{Plan, PlanDraft, validate};
-use std::path::{Path, PathBuf};
+use nbsso::plan::{Plan, validate};
+use std::path::PathBuf;
 use support::idp::{TestIdp, TestIdpBuilder, TestUser};
 use support::python::{LoginOutcome, SC_NETBOX_4_5, SC_NETBOX_4_7, socialcore_login};
 
@@ -22,15 +22,13 @@ struct Case {
 /// Generates the settings for `example` pointed at `idp`, with the secret file kanidm-setup.sh writes.
 fn generated_settings(example: &str, idp: &TestIdp) -> Case {
     let dir = tempfile::tempdir().unwrap();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(example);
-    let mut draft = PlanDraft::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap();
-    draft.kanidm.origin = idp.origin();
-    draft.tls.ca_file = idp.ca_pem_path().display().to_string();
-    let secret_file = dir.path().join("kanidm-oidc-secret");
-    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
-    draft.netbox.secret_file = secret_file.display().to_string();
+    let draft = support::plans::example_draft_for_idp(
+        example,
+        idp.origin(),
+        idp.ca_pem_path(),
+        dir.path(),
+        SECRET,
+    );
     let (plan, _) = validate(&draft).unwrap();
     let settings = dir.path().join("netbox-sso.py");
     std::fs::write(&settings, generate::netbox_settings(&plan)).unwrap();

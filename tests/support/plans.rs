@@ -16,6 +16,24 @@ pub fn example_draft(name: &str) -> PlanDraft {
     PlanDraft::from_toml(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// An example plan pointed at a test IdP (`origin`, trusted through `ca_pem`), with the client
+/// secret in `dir/kanidm-oidc-secret` as kanidm-setup.sh writes it.
+pub fn example_draft_for_idp(
+    name: &str,
+    origin: String,
+    ca_pem: &Path,
+    dir: &Path,
+    secret: &str,
+) -> PlanDraft {
+    let mut draft = example_draft(name);
+    draft.kanidm.origin = origin;
+    draft.tls.ca_file = ca_pem.display().to_string();
+    let secret_file = dir.join("kanidm-oidc-secret");
+    std::fs::write(&secret_file, format!("{secret}\n")).unwrap();
+    draft.netbox.secret_file = secret_file.display().to_string();
+    draft
+}
+
 /// Runs the selected checks to the end on a fresh runtime.
 pub fn run_checks(
     plan: nbsso::plan::Plan,
