@@ -10,7 +10,8 @@
 //! the settings that make this instance run here (database, Redis, secret key, hosts, DEBUG), then the SSO
 //! settings under test. [`RealNetBox::serve`] (re)starts `netbox runserver --noreload --insecure` and waits
 //! until the login page answers. Dropping the handle stops NetBox and Redis by pid and PostgreSQL with
-//! `pg_ctl stop`, also when a test panics, and removes the directory.
+//! `pg_ctl stop`, also when a test panics, and removes the directory. A detached watcher does the same
+//! when the test process dies without unwinding (SIGKILL, Ctrl-C), so no server outlives the run.
 //!
 //! [`LoginDriver`] makes the HTTP requests a browser makes to log in through the SSO button and records
 //! every hop.
@@ -19,6 +20,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read as _, Seek as _, SeekFrom};
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -165,6 +167,7 @@ impl RealNetBox {
             serving: None,
             timings: Vec::new(),
         };
+        nb.watch_for_abrupt_exit();
         nb.start_postgres();
         nb.start_redis();
         let t = Instant::now();
@@ -186,6 +189,40 @@ impl RealNetBox {
 
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
+    }
+
+    /// Drop does not run when this process is killed outright. A shell in its own process group waits
+    /// for us to go, then stops whatever is still running from the pid files and removes the directory.
+    /// After a normal Drop the directory is gone and it does nothing.
+    fn watch_for_abrupt_exit(&self) {
+        const WATCHER: &str = r#"
+parent=$1 dir=$2
+while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+[ -d "$dir" ] || exit 0
+for f in "$dir/netbox.pid" "$dir/redis/redis.pid"; do
+  [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+done
+if [ -f "$dir/pg-data/postmaster.pid" ]; then
+  pg=$(head -n 1 "$dir/pg-data/postmaster.pid")
+  kill -INT "$pg" 2>/dev/null
+  for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pg" 2>/dev/null || break; sleep 1; done
+fi
+rm -rf "$dir"
+"#;
+        let spawned = Command::new("sh")
+            .arg("-c")
+            .arg(WATCHER)
+            .arg("nbsso-netbox-watcher")
+            .arg(std::process::id().to_string())
+            .arg(self.dir.path())
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        if let Err(e) = spawned {
+            eprintln!("warning: no watcher for {}: {e}", self.dir.path().display());
+        }
     }
 
     /// NETBOX_ROOT.
@@ -486,6 +523,8 @@ impl RealNetBox {
             .stderr(err)
             .spawn()
             .unwrap_or_else(|e| panic!("netbox runserver: {e}"));
+        // For the watcher (see watch_for_abrupt_exit).
+        let _ = fs::write(self.path("netbox.pid"), child.id().to_string());
         self.server = Some(child);
         self.wait_ready();
         self.serving = Some(text);
@@ -524,6 +563,7 @@ impl RealNetBox {
         if let Some(mut child) = self.server.take() {
             let _ = child.kill();
             let _ = child.wait();
+            let _ = fs::remove_file(self.path("netbox.pid"));
         }
         self.serving = None;
     }
