@@ -227,6 +227,25 @@ impl KanidmCapabilities {
         })
     }
 
+    /// What the generated `kanidm` commands would get wrong if written for `self` but run with a
+    /// release that has `other`'s syntax, in words; empty when both take the same commands.
+    pub fn syntax_differences(&self, other: &KanidmCapabilities) -> Vec<&'static str> {
+        let mut differ = Vec::new();
+        if self.strict_redirect_by_default != other.strict_redirect_by_default {
+            differ.push("whether create makes redirect URLs strict (1.4.0)");
+        }
+        if self.reset_basic_secret != other.reset_basic_secret {
+            differ.push("reset-basic-secret versus reset-secrets (1.6.0)");
+        }
+        if self.global_flags != other.global_flags {
+            differ.push("where --name goes (1.8.0)");
+        }
+        if self.consent_prompt_toggle != other.consent_prompt_toggle {
+            differ.push("the consent prompt switch (1.9.0)");
+        }
+        differ
+    }
+
     pub fn reset_secret_command(&self) -> &'static str {
         if self.reset_basic_secret {
             "reset-basic-secret"
@@ -289,6 +308,21 @@ mod tests {
         assert_eq!(nb("4.7.0").login_style, LoginStyle::PostLogin);
         assert_eq!(nb("4.7.1").login_style, LoginStyle::PostBegin);
         assert!(nb("4.8.0").beyond_known);
+    }
+
+    #[test]
+    fn syntax_differences_name_each_release_boundary_crossed() {
+        let k = |t: &str| KanidmCapabilities::of(t.parse().unwrap()).unwrap();
+        assert!(k("1.11.1").syntax_differences(&k("1.11.2")).is_empty());
+        assert!(k("1.11.1").syntax_differences(&k("1.9.0")).is_empty());
+        assert_eq!(
+            k("1.11.1").syntax_differences(&k("1.7.3")),
+            [
+                "where --name goes (1.8.0)",
+                "the consent prompt switch (1.9.0)"
+            ]
+        );
+        assert_eq!(k("1.3.0").syntax_differences(&k("1.11.1")).len(), 4);
     }
 
     #[test]

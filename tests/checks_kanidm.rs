@@ -164,6 +164,135 @@ fn legacy_crypto_and_a_missing_scope_are_findings() {
 }
 
 #[test]
+fn discovery_reads_kanidms_release_and_offers_it_when_the_plan_names_another() {
+    // The captured header, 1.11.1, against a plan for 1.11.1: nothing to offer.
+    let idp = kanidm().start_blocking();
+    let d = finding(
+        &run(
+            plan(&idp, |d| d.kanidm.version = "1.11.1".into()),
+            &[CheckId::Discovery],
+        ),
+        CheckId::Discovery,
+    )
+    .clone();
+    assert_eq!(d.status, Status::Pass);
+    assert!(
+        d.details
+            .contains(&"Kanidm 1.11.1 (x-kanidm-version); the plan is for 1.11.1".to_string()),
+        "{:#?}",
+        d.details
+    );
+    let detected = d.detected.expect("the release is reported");
+    assert_eq!(
+        (detected.range.as_str(), detected.suggested),
+        ("1.11.1", None)
+    );
+
+    // A patch release with the same commands passes, and is offered for the plan.
+    let idp = kanidm().server_version("1.11.2").start_blocking();
+    let d = finding(
+        &run(
+            plan(&idp, |d| d.kanidm.version = "1.11.1".into()),
+            &[CheckId::Discovery],
+        ),
+        CheckId::Discovery,
+    )
+    .clone();
+    assert_eq!(d.status, Status::Pass, "{d:#?}");
+    assert_eq!(
+        d.detected.and_then(|r| r.suggested).map(|v| v.to_string()),
+        Some("1.11.2".to_string())
+    );
+}
+
+#[test]
+fn a_kanidm_with_another_cli_syntax_is_a_warning_that_names_what_differs() {
+    let idp = kanidm().server_version("1.7.3").start_blocking();
+    let d = finding(
+        &run(
+            plan(&idp, |d| d.kanidm.version = "1.11.1".into()),
+            &[CheckId::Discovery],
+        ),
+        CheckId::Discovery,
+    )
+    .clone();
+    assert_eq!(d.status, Status::Warn, "{d:#?}");
+    assert_eq!(
+        d.summary,
+        "Kanidm runs 1.7.3 but the plan is for 1.11.1: kanidm-setup.sh would use the other syntax"
+    );
+    assert_eq!(
+        d.fix.as_deref(),
+        Some(
+            "kanidm.version = \"1.7.3\" in the plan (the wizard: F2 on Kanidm version), then generate again; \
+             differs in where --name goes (1.8.0), the consent prompt switch (1.9.0)"
+        )
+    );
+    assert_eq!(
+        d.detected.and_then(|r| r.suggested).map(|v| v.to_string()),
+        Some("1.7.3".to_string())
+    );
+
+    // With the plan for the release Kanidm runs, the same server passes.
+    let d = finding(
+        &run(
+            plan(&idp, |d| d.kanidm.version = "1.7.3".into()),
+            &[CheckId::Discovery],
+        ),
+        CheckId::Discovery,
+    )
+    .clone();
+    assert_eq!(d.status, Status::Pass, "{d:#?}");
+}
+
+#[test]
+fn a_kanidm_too_old_for_any_plan_fails_and_a_development_build_is_read_as_its_release() {
+    let idp = kanidm().server_version("1.2.0").start_blocking();
+    let d = finding(
+        &run(plan(&idp, |_| {}), &[CheckId::Discovery]),
+        CheckId::Discovery,
+    )
+    .clone();
+    assert_eq!(d.status, Status::Fail, "{d:#?}");
+    assert!(
+        d.summary.starts_with("Kanidm 1.2.0 is older than 1.3.0"),
+        "{}",
+        d.summary
+    );
+    assert_eq!(
+        d.detected.and_then(|r| r.suggested),
+        None,
+        "nothing usable to offer"
+    );
+
+    let idp = kanidm().server_version("1.12.0-dev").start_blocking();
+    let d = finding(
+        &run(plan(&idp, |_| {}), &[CheckId::Discovery]),
+        CheckId::Discovery,
+    )
+    .clone();
+    assert_eq!(d.status, Status::Pass, "{d:#?}");
+    assert_eq!(d.detected.map(|r| r.range), Some("1.12.0".to_string()));
+
+    let idp = kanidm().server_version("banana").start_blocking();
+    let d = finding(
+        &run(plan(&idp, |_| {}), &[CheckId::Discovery]),
+        CheckId::Discovery,
+    )
+    .clone();
+    assert_eq!(
+        d.status,
+        Status::Pass,
+        "an odd header is not the login's problem"
+    );
+    assert!(
+        d.details
+            .contains(&"x-kanidm-version: banana (not a release number)".to_string())
+    );
+    assert_eq!(d.detected, None);
+}
+
+#[test]
 fn a_cancelled_run_stops_at_once_and_reports_nothing_more() {
     let idp = kanidm()
         .response_delay(Duration::from_secs(3))

@@ -1,8 +1,9 @@
 //! Discovery: Kanidm's per-client OpenID configuration against what the NetBox settings expect.
 
-use super::Finding;
 use super::http::{Captured, FetchError, HttpClient};
+use super::{DetectedRelease, Finding};
 use crate::plan::{Pkce, Plan};
+use crate::versions::{KANIDM_OLDEST, KanidmCapabilities, Version};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -127,6 +128,8 @@ pub fn evaluate(plan: &Plan, captured: &Captured) -> (Finding, Option<Discovery>
     }
     details.push(format!("issuer {}", doc.issuer));
 
+    let release = server_release(plan, captured, &mut problems, &mut details);
+
     let algs = &doc.id_token_signing_alg_values_supported;
     details.push(format!("ID token algorithms {}", algs.join(", ")));
     if algs.is_empty()
@@ -222,7 +225,7 @@ pub fn evaluate(plan: &Plan, captured: &Captured) -> (Finding, Option<Discovery>
         );
     }
 
-    let finding = match worst(problems) {
+    let mut finding = match worst(problems) {
         Some(mut f) => {
             f.details.extend(details);
             f
@@ -238,7 +241,65 @@ pub fn evaluate(plan: &Plan, captured: &Captured) -> (Finding, Option<Discovery>
             f
         }
     };
+    finding.detected = release;
     (finding, Some(doc))
+}
+
+/// Kanidm names its release in an `x-kanidm-version` header on every answer. The generated `kanidm`
+/// commands depend on it (C5–C8), so a plan written for another syntax is a warning here, long before
+/// kanidm-setup.sh stops on an unknown subcommand.
+fn server_release(
+    plan: &Plan,
+    captured: &Captured,
+    problems: &mut Vec<Finding>,
+    details: &mut Vec<String>,
+) -> Option<DetectedRelease> {
+    let raw = captured.header("x-kanidm-version")?.trim();
+    // Development builds add a suffix (`1.12.0-dev`); the syntax is the release's.
+    let Ok(release) = raw
+        .split(['-', '+'])
+        .next()
+        .unwrap_or(raw)
+        .parse::<Version>()
+    else {
+        details.push(format!(
+            "x-kanidm-version: {} (not a release number)",
+            excerpt(raw)
+        ));
+        return None;
+    };
+    let planned = plan.kanidm.caps;
+    details.push(format!(
+        "Kanidm {release} (x-kanidm-version); the plan is for {}",
+        planned.version
+    ));
+    match KanidmCapabilities::of(release) {
+        None => problems.push(
+            Finding::fail(format!(
+                "Kanidm {release} is older than {KANIDM_OLDEST}: it has no add-redirect-url, so no plan can be set up there"
+            ))
+            .with_fix(format!("upgrade Kanidm to {KANIDM_OLDEST} or later")),
+        ),
+        Some(actual) => {
+            let differ = planned.syntax_differences(&actual);
+            if !differ.is_empty() {
+                problems.push(
+                    Finding::warn(format!(
+                        "Kanidm runs {release} but the plan is for {}: kanidm-setup.sh would use the other syntax",
+                        planned.version
+                    ))
+                    .with_fix(format!(
+                        "kanidm.version = \"{release}\" in the plan (the wizard: F2 on Kanidm version), then generate again; differs in {}",
+                        differ.join(", ")
+                    )),
+                );
+            }
+        }
+    }
+    Some(DetectedRelease {
+        range: release.to_string(),
+        suggested: (release != planned.version && release >= KANIDM_OLDEST).then_some(release),
+    })
 }
 
 /// The most severe of several problems, with the others listed in its details.

@@ -72,7 +72,8 @@ pub struct Finding {
     /// The server could not be reached at all (exit code 3 rather than 1).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unreachable: bool,
-    /// The NetBox release the login page points at (the login page check only).
+    /// The release a server showed: NetBox's, from its login page style (the login page check), or
+    /// Kanidm's, from its `x-kanidm-version` header (the discovery check).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detected: Option<DetectedRelease>,
 }

@@ -140,6 +140,12 @@ impl TestIdpBuilder {
         self
     }
 
+    /// The release Kanidm names in its `x-kanidm-version` header (the captures say 1.11.1).
+    pub fn server_version(mut self, version: &str) -> Self {
+        self.config.server_version = Some(version.to_string());
+        self
+    }
+
     pub fn response_delay(mut self, delay: Duration) -> Self {
         self.config.response_delay = delay;
         self
@@ -219,6 +225,7 @@ impl TestIdp {
                 id_token_set: Vec::new(),
                 id_token_omit: Vec::new(),
                 interceptor: None,
+                server_version: None,
             },
         }
     }
@@ -421,13 +428,20 @@ async fn handle(
     };
     lock(&shared.seen).push(seen.clone());
 
-    let (interceptor, delay) = {
+    let (interceptor, delay, server_version) = {
         let config = lock(&shared.config);
-        (config.interceptor.clone(), config.response_delay)
+        (
+            config.interceptor.clone(),
+            config.response_delay,
+            config.server_version.clone(),
+        )
     };
-    let answer = interceptor
+    let mut answer = interceptor
         .and_then(|f| f(&seen))
         .unwrap_or_else(|| idp_endpoints::dispatch(&shared, &seen));
+    if let Some(version) = server_version {
+        answer.replace_header("x-kanidm-version", &version);
+    }
     // The delay models network latency, so it is symmetric around the instant the Date is stamped:
     // half on the way in, half on the way out.
     let delay = delay + answer.delay;

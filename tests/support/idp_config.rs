@@ -147,6 +147,8 @@ pub struct IdpConfig {
     /// ID token claims removed.
     pub id_token_omit: Vec<String>,
     pub interceptor: Option<Interceptor>,
+    /// Replaces the captured `x-kanidm-version` header (1.11.1) on every answer that has one.
+    pub server_version: Option<String>,
 }
 
 impl IdpConfig {

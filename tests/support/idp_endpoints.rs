@@ -107,6 +107,15 @@ impl CannedResponse {
         r
     }
 
+    /// Sets a header the answer already has to another value.
+    pub(super) fn replace_header(&mut self, name: &str, value: &str) {
+        for (k, v) in &mut self.headers {
+            if k == name {
+                *v = value.to_string();
+            }
+        }
+    }
+
     pub(super) fn without(mut self, name: &str) -> Self {
         self.headers.retain(|(k, _)| k != name);
         self
