@@ -220,7 +220,7 @@ static TEXT_FIELD: &[Binding] = &[
     bind(
         &[key(KeyCode::F(2))],
         Action::UseDetected,
-        "NetBox version: use the one the login page shows",
+        "version fields: use the release the server shows",
         false,
     ),
     INSPECT_F4,

@@ -380,6 +380,25 @@ fn netbox_version_offered_by_the_login_page_check() {
 }
 
 #[test]
+fn kanidm_version_offered_by_discovery() {
+    let mut m = checks_started();
+    let mut finding = Finding::warn(
+        "Kanidm runs 1.7.3 but the plan is for 1.11.1: kanidm-setup.sh would use the other syntax",
+    );
+    finding.detected = Some(DetectedRelease {
+        range: "1.7.3".into(),
+        suggested: Some("1.7.3".parse().unwrap()),
+    });
+    check(&mut m, CheckId::Discovery, finding);
+    for _ in 0..3 {
+        press(&mut m, KeyCode::PageUp);
+    }
+    assert_eq!(m.step, Step::Kanidm);
+    focus(&mut m, 7);
+    snap("wizard_kanidm_version_hint", &mut m);
+}
+
+#[test]
 fn checks_of_the_kanidm_side_while_netbox_is_unanswered() {
     let mut m = at_kanidm();
     let effects = type_text(&mut m, "https://idm.example.com");

@@ -14,6 +14,7 @@ pub enum FieldId {
     Admin,
     Group,
     Members,
+    KanidmVersion,
     NetboxUrl,
     BasePath,
     NetboxVersion,
@@ -84,6 +85,7 @@ impl FieldId {
             Self::Admin => "kanidm.admin",
             Self::Group => "kanidm.group",
             Self::Members => "kanidm.members",
+            Self::KanidmVersion => "kanidm.version",
             Self::NetboxUrl => "netbox.url",
             Self::BasePath => "netbox.base_path",
             Self::NetboxVersion => "netbox.version",
@@ -104,6 +106,7 @@ impl FieldId {
             Self::Admin => "Admin account",
             Self::Group => "Login group",
             Self::Members => "Group members",
+            Self::KanidmVersion => "Kanidm version",
             Self::NetboxUrl => "NetBox URL",
             Self::BasePath => "BASE_PATH",
             Self::NetboxVersion => "NetBox version",
@@ -125,6 +128,9 @@ impl FieldId {
             Self::Admin => "idm_admin, or a member of idm_oauth2_admins",
             Self::Group => "only its members may log in to NetBox",
             Self::Members => "Kanidm persons, separated by commas",
+            Self::KanidmVersion => {
+                "the release Kanidm runs, e.g. 1.11.1: it sets the kanidm syntax"
+            }
             Self::NetboxUrl => "what users type in the browser, without BASE_PATH",
             Self::BasePath => "NetBox's BASE_PATH; empty when served at /",
             Self::NetboxVersion => "the release shown in NetBox's footer, e.g. 4.7.3",
@@ -146,6 +152,7 @@ impl FieldId {
             Self::Admin => d.kanidm.admin.clone(),
             Self::Group => d.kanidm.group.clone(),
             Self::Members => d.kanidm.members.join(", "),
+            Self::KanidmVersion => d.kanidm.version.clone(),
             Self::NetboxUrl => d.netbox.url.clone(),
             Self::BasePath => d.netbox.base_path.clone(),
             Self::NetboxVersion => d.netbox.version.clone(),
@@ -168,6 +175,7 @@ impl FieldId {
             Self::Admin => d.kanidm.admin = s,
             Self::Group => d.kanidm.group = s,
             Self::Members => d.kanidm.members = split_list(text),
+            Self::KanidmVersion => d.kanidm.version = s,
             Self::NetboxUrl => d.netbox.url = s,
             Self::BasePath => d.netbox.base_path = s,
             Self::NetboxVersion => d.netbox.version = s,
@@ -196,7 +204,7 @@ impl FieldId {
                 .try_for_each(|m| fields::kanidm_member(m).map(drop)),
             Self::NetboxUrl => fields::netbox_url(text).map(drop),
             Self::BasePath => fields::base_path(text).map(drop),
-            Self::NetboxVersion => text
+            Self::KanidmVersion | Self::NetboxVersion => text
                 .trim()
                 .parse::<crate::versions::Version>()
                 .map(drop)

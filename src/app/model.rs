@@ -283,28 +283,39 @@ impl Model {
             .find(|p| p.severity == Severity::Warning && f.covers(&p.field))
     }
 
-    /// The NetBox release the login page check read from the page style, if it ran.
-    pub fn detected_release(&self) -> Option<&DetectedRelease> {
+    /// The release a check read for a version field: NetBox's from the login page style, Kanidm's
+    /// from the discovery answer's `x-kanidm-version`.
+    pub fn detected_release(&self, field: FieldId) -> Option<&DetectedRelease> {
+        let check = match field {
+            FieldId::NetboxVersion => CheckId::NetboxLogin,
+            FieldId::KanidmVersion => CheckId::Discovery,
+            _ => return None,
+        };
         self.board
             .rows
-            .get(&CheckId::NetboxLogin)
+            .get(&check)
             .and_then(|r| r.finding.as_ref())
             .and_then(|f| f.detected.as_ref())
     }
 
-    /// What a live check says about a field: the login page check offers the NetBox release its
-    /// page style shows, for the user to confirm (F2) or correct.
+    /// What a live check says about a version field, for the user to confirm (F2) or correct.
     pub fn check_hint(&self, f: Focusable) -> Option<String> {
-        if f != Focusable::Text(FieldId::NetboxVersion) {
+        let Focusable::Text(field) = f else {
             return None;
-        }
-        let detected = self.detected_release()?;
-        Some(match detected.suggested {
-            Some(release) => format!(
+        };
+        let detected = self.detected_release(field)?;
+        Some(match (field, detected.suggested) {
+            (FieldId::KanidmVersion, Some(release)) => {
+                format!("! Kanidm answers as {release}: F2 uses it")
+            }
+            (FieldId::KanidmVersion, None) => {
+                format!("✓ Kanidm answers as {}", detected.range)
+            }
+            (_, Some(release)) => format!(
                 "! the login page looks like NetBox {}: F2 uses {release}",
                 detected.range
             ),
-            None => format!("✓ the login page agrees: NetBox {}", detected.range),
+            (_, None) => format!("✓ the login page agrees: NetBox {}", detected.range),
         })
     }
 

@@ -78,6 +78,7 @@ impl Step {
                 F::Admin,
                 F::Group,
                 F::Members,
+                F::KanidmVersion,
             ]
             .into_iter()
             .map(Focusable::Text)

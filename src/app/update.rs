@@ -233,21 +233,30 @@ fn on_paste(model: &mut Model, text: &str) -> Vec<Effect> {
     field_changed(model, id)
 }
 
-/// F2 on the version field: take the release the login page check offers.
+/// F2 on a version field: take the release a check read from the server.
 fn use_detected_release(model: &mut Model) -> Vec<Effect> {
-    let id = super::field::FieldId::NetboxVersion;
-    if model.focused() != Some(Focusable::Text(id)) {
+    use super::field::FieldId;
+    let Some(Focusable::Text(id @ (FieldId::NetboxVersion | FieldId::KanidmVersion))) =
+        model.focused()
+    else {
         return Vec::new();
-    }
-    let Some(release) = model.detected_release().and_then(|d| d.suggested) else {
-        model.notice = Some("The login page check has no release to offer.".into());
+    };
+    let (product, source) = if id == FieldId::KanidmVersion {
+        ("Kanidm", "Kanidm's answer")
+    } else {
+        ("NetBox", "the login page")
+    };
+    let Some(release) = model.detected_release(id).and_then(|d| d.suggested) else {
+        model.notice = Some(format!(
+            "No other {product} release to offer from {source}."
+        ));
         return Vec::new();
     };
     if let Some(input) = model.inputs.get_mut(&id) {
         *input = tui_input::Input::new(release.to_string());
     }
     model.notice = Some(format!(
-        "NetBox version set to {release}, from the login page."
+        "{product} version set to {release}, from {source}."
     ));
     field_changed(model, id)
 }

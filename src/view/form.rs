@@ -48,7 +48,16 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
     let bottom = area.y + area.height;
     let mut cursor = None;
     let mut focused_message: Option<String> = None;
-    for (i, f) in model.focusables().into_iter().enumerate() {
+    let focusables = model.focusables();
+    // Each text field has a line for its message. When a form of text fields would not fit with
+    // room for the focused field's whole message, fields with nothing to say give up that line.
+    let text_fields = focusables
+        .iter()
+        .filter(|f| matches!(f, Focusable::Text(_)))
+        .count();
+    let compact = text_fields == focusables.len()
+        && area.y + 2 + 2 * u16::try_from(text_fields).unwrap_or(u16::MAX) + 2 > bottom;
+    for (i, f) in focusables.into_iter().enumerate() {
         let focused = i == model.focus;
         let row = |y: u16, height: u16| Rect::new(area.x, y, area.width, height.min(bottom - y));
         if y >= bottom {
@@ -56,7 +65,12 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
         }
         match f {
             Focusable::Text(id) => {
-                let (pos, message) = text_field(model, frame, row(y, 2), id, focused);
+                let height = if compact && !has_message_line(model, f, focused) {
+                    1
+                } else {
+                    2
+                };
+                let (pos, message) = text_field(model, frame, row(y, height), id, focused);
                 if focused {
                     cursor = pos;
                     focused_message = message
@@ -64,7 +78,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
                         .or_else(|| model.warning(f).map(|w| format!("! {}", w.message)))
                         .or_else(|| model.check_hint(f));
                 }
-                y += 2;
+                y += height;
             }
             Focusable::Choice(c) => {
                 y += choice(model, frame, row(y, bottom - y), c, focused);
@@ -109,6 +123,15 @@ pub fn fit(text: &str, width: u16) -> String {
     let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
     out.push('…');
     out
+}
+
+/// Whether a text field shows anything under its input: an error, a warning, a check's word, or
+/// (focused) its hint.
+fn has_message_line(model: &Model, f: Focusable, focused: bool) -> bool {
+    focused
+        || model.error(f, model.step).is_some()
+        || model.warning(f).is_some()
+        || model.check_hint(f).is_some()
 }
 
 fn prefix(focused: bool) -> &'static str {
@@ -276,7 +299,7 @@ pub fn pkce_note(model: &Model) -> Vec<String> {
             caps.netbox, caps.social_core
         )
     }];
-    if let Some(detected) = model.detected_release()
+    if let Some(detected) = model.detected_release(FieldId::NetboxVersion)
         && let Some(release) = detected.suggested
     {
         notes.push(format!(
