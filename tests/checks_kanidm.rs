@@ -163,18 +163,17 @@ fn legacy_crypto_and_a_missing_scope_are_findings() {
     );
 }
 
+/// The discovery check alone, against `idp`, for a plan for Kanidm `planned`.
+fn discovery(idp: &TestIdp, planned: &str) -> Finding {
+    let plan = plan(idp, |d| d.kanidm.version = planned.into());
+    finding(&run(plan, &[CheckId::Discovery]), CheckId::Discovery).clone()
+}
+
 #[test]
 fn discovery_reads_kanidms_release_and_offers_it_when_the_plan_names_another() {
     // The captured header, 1.11.1, against a plan for 1.11.1: nothing to offer.
     let idp = kanidm().start_blocking();
-    let d = finding(
-        &run(
-            plan(&idp, |d| d.kanidm.version = "1.11.1".into()),
-            &[CheckId::Discovery],
-        ),
-        CheckId::Discovery,
-    )
-    .clone();
+    let d = discovery(&idp, "1.11.1");
     assert_eq!(d.status, Status::Pass);
     assert!(
         d.details
@@ -190,14 +189,7 @@ fn discovery_reads_kanidms_release_and_offers_it_when_the_plan_names_another() {
 
     // A patch release with the same commands passes, and is offered for the plan.
     let idp = kanidm().server_version("1.11.2").start_blocking();
-    let d = finding(
-        &run(
-            plan(&idp, |d| d.kanidm.version = "1.11.1".into()),
-            &[CheckId::Discovery],
-        ),
-        CheckId::Discovery,
-    )
-    .clone();
+    let d = discovery(&idp, "1.11.1");
     assert_eq!(d.status, Status::Pass, "{d:#?}");
     assert_eq!(
         d.detected.and_then(|r| r.suggested).map(|v| v.to_string()),
@@ -208,14 +200,7 @@ fn discovery_reads_kanidms_release_and_offers_it_when_the_plan_names_another() {
 #[test]
 fn a_kanidm_with_another_cli_syntax_is_a_warning_that_names_what_differs() {
     let idp = kanidm().server_version("1.7.3").start_blocking();
-    let d = finding(
-        &run(
-            plan(&idp, |d| d.kanidm.version = "1.11.1".into()),
-            &[CheckId::Discovery],
-        ),
-        CheckId::Discovery,
-    )
-    .clone();
+    let d = discovery(&idp, "1.11.1");
     assert_eq!(d.status, Status::Warn, "{d:#?}");
     assert_eq!(
         d.summary,
@@ -234,25 +219,14 @@ fn a_kanidm_with_another_cli_syntax_is_a_warning_that_names_what_differs() {
     );
 
     // With the plan for the release Kanidm runs, the same server passes.
-    let d = finding(
-        &run(
-            plan(&idp, |d| d.kanidm.version = "1.7.3".into()),
-            &[CheckId::Discovery],
-        ),
-        CheckId::Discovery,
-    )
-    .clone();
+    let d = discovery(&idp, "1.7.3");
     assert_eq!(d.status, Status::Pass, "{d:#?}");
 }
 
 #[test]
 fn a_kanidm_too_old_for_any_plan_fails_and_a_development_build_is_read_as_its_release() {
     let idp = kanidm().server_version("1.2.0").start_blocking();
-    let d = finding(
-        &run(plan(&idp, |_| {}), &[CheckId::Discovery]),
-        CheckId::Discovery,
-    )
-    .clone();
+    let d = discovery(&idp, "1.11.1");
     assert_eq!(d.status, Status::Fail, "{d:#?}");
     assert!(
         d.summary.starts_with("Kanidm 1.2.0 is older than 1.3.0"),
@@ -266,20 +240,12 @@ fn a_kanidm_too_old_for_any_plan_fails_and_a_development_build_is_read_as_its_re
     );
 
     let idp = kanidm().server_version("1.12.0-dev").start_blocking();
-    let d = finding(
-        &run(plan(&idp, |_| {}), &[CheckId::Discovery]),
-        CheckId::Discovery,
-    )
-    .clone();
+    let d = discovery(&idp, "1.11.1");
     assert_eq!(d.status, Status::Pass, "{d:#?}");
     assert_eq!(d.detected.map(|r| r.range), Some("1.12.0".to_string()));
 
     let idp = kanidm().server_version("banana").start_blocking();
-    let d = finding(
-        &run(plan(&idp, |_| {}), &[CheckId::Discovery]),
-        CheckId::Discovery,
-    )
-    .clone();
+    let d = discovery(&idp, "1.11.1");
     assert_eq!(
         d.status,
         Status::Pass,
