@@ -24,6 +24,9 @@ pub enum Action {
     SelectNext,
     ScrollUp,
     ScrollDown,
+    /// Sideways through long diff lines (Review).
+    ScrollLeft,
+    ScrollRight,
     JumpToMissing,
     Confirm,
     Cancel,
@@ -322,6 +325,18 @@ static REVIEW: &[Binding] = &[
     ),
     bind(&[ch('u')], Action::ScrollUp, "scroll diff up", false),
     bind(&[ch('d')], Action::ScrollDown, "scroll diff", true),
+    bind(
+        &[key(KeyCode::Left), ch('h')],
+        Action::ScrollLeft,
+        "scroll diff left",
+        false,
+    ),
+    bind(
+        &[key(KeyCode::Right), ch('l')],
+        Action::ScrollRight,
+        "scroll diff right (long lines)",
+        false,
+    ),
     bind(&[ch('m')], Action::JumpToMissing, "go to missing", true),
     bind(&[ch('s')], Action::SavePlan, "save plan", false),
     bind(&[key(KeyCode::Enter)], Action::Next, "write…", true),

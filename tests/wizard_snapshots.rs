@@ -236,6 +236,29 @@ fn review_with_a_diff() {
     snap("wizard_review_diff", &mut m);
     press(&mut m, KeyCode::Char('d'));
     snap("wizard_review_diff_scrolled", &mut m);
+    // Long lines: → shifts the diff sideways, ← back; another file starts at column 1.
+    press(&mut m, KeyCode::Right);
+    press(&mut m, KeyCode::Right);
+    snap("wizard_review_diff_sideways", &mut m);
+    assert_eq!(m.review.hscroll, 20);
+    press(&mut m, KeyCode::Left);
+    assert_eq!(m.review.hscroll, 10);
+    for _ in 0..100 {
+        press(&mut m, KeyCode::Right);
+    }
+    let widest = m.review.planned()[m.review.selected]
+        .diff
+        .lines()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap();
+    assert_eq!(
+        usize::from(m.review.hscroll),
+        widest - 1,
+        "stops with the longest line's last column in view"
+    );
+    press(&mut m, KeyCode::Up);
+    assert_eq!(m.review.hscroll, 0);
 }
 
 #[test]

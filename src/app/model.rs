@@ -100,6 +100,8 @@ pub struct Review {
     pub files: Option<Result<Vec<PlannedFile>, String>>,
     pub selected: usize,
     pub scroll: u16,
+    /// Columns the diff is scrolled sideways, for lines wider than the pane.
+    pub hscroll: u16,
 }
 
 impl Review {

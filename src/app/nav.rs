@@ -16,6 +16,7 @@ fn enter(model: &mut Model, step: Step) -> Vec<Effect> {
     model.review.files = None;
     model.review.selected = 0;
     model.review.scroll = 0;
+    model.review.hscroll = 0;
     match &model.plan {
         Some(plan) => vec![Effect::PlanFiles {
             generation: model.review.generation,

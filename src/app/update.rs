@@ -61,6 +61,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 model.review.files = Some(result);
                 model.review.selected = 0;
                 model.review.scroll = 0;
+                model.review.hscroll = 0;
             }
             Vec::new()
         }
@@ -448,6 +449,22 @@ fn on_action(model: &mut Model, ctx: Context, action: Action) -> Vec<Effect> {
             model.review.scroll = model.review.scroll.saturating_add(5).min(max);
             Vec::new()
         }
+        Action::ScrollLeft => {
+            model.review.hscroll = model.review.hscroll.saturating_sub(HSCROLL_STEP);
+            Vec::new()
+        }
+        Action::ScrollRight => {
+            // No further than where the longest line's last column is still in view.
+            let widest = model
+                .review
+                .planned()
+                .get(model.review.selected)
+                .and_then(|f| f.diff.lines().map(|l| l.chars().count()).max())
+                .unwrap_or(0);
+            let max = u16::try_from(widest.saturating_sub(1)).unwrap_or(u16::MAX);
+            model.review.hscroll = model.review.hscroll.saturating_add(HSCROLL_STEP).min(max);
+            Vec::new()
+        }
         Action::JumpToMissing => {
             nav::jump_to_missing(model);
             Vec::new()
@@ -527,6 +544,9 @@ fn choose(model: &mut Model, delta: isize) -> Vec<Effect> {
     }
 }
 
+/// Columns one ←/→ moves the Review diff.
+const HSCROLL_STEP: u16 = 10;
+
 fn select(model: &mut Model, down: bool) {
     let (index, len) = match model.step {
         Step::Checks => {
@@ -535,6 +555,7 @@ fn select(model: &mut Model, down: bool) {
         }
         Step::Review => {
             model.review.scroll = 0;
+            model.review.hscroll = 0;
             let len = model.review.planned().len();
             (&mut model.review.selected, len)
         }

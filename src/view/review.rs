@@ -207,7 +207,9 @@ fn render_files(model: &Model, frame: &mut Frame, area: Rect) {
     };
     let total = file.diff.lines().count();
     let height = usize::from(diff.height.saturating_sub(2));
+    let width = usize::from(diff.width.saturating_sub(2));
     let first = usize::from(model.review.scroll);
+    let hscroll = model.review.hscroll;
     let lines: Vec<Line> = file
         .diff
         .lines()
@@ -226,6 +228,14 @@ fn render_files(model: &Model, frame: &mut Frame, area: Rect) {
             Line::styled(l.to_string(), style)
         })
         .collect();
+    let widest = lines.iter().map(Line::width).max().unwrap_or(0);
+    // Say when the view is shifted, and when lines go on past the right edge.
+    let sideways = match (hscroll > 0, widest > width + usize::from(hscroll)) {
+        (true, true) => format!("←col {}→", hscroll + 1),
+        (true, false) => format!("←col {}", hscroll + 1),
+        (false, true) => "→".to_string(),
+        (false, false) => String::new(),
+    };
     let title = if file.disposition == Disposition::Unchanged || total == 0 {
         format!(" {} ({}) ", file.path.display(), file.disposition.label())
     } else {
@@ -237,11 +247,12 @@ fn render_files(model: &Model, frame: &mut Frame, area: Rect) {
         )
     };
     frame.render_widget(
-        Paragraph::new(lines).block(
+        Paragraph::new(lines).scroll((0, hscroll)).block(
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(t.dim())
-                .title(Span::styled(title, t.label())),
+                .title(Span::styled(title, t.label()))
+                .title_bottom(Line::styled(sideways, t.label()).right_aligned()),
         ),
         diff,
     );
