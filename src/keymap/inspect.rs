@@ -127,7 +127,7 @@ macro_rules! inspect_pane {
 }
 
 pub(super) static LIST: &[Binding] = inspect_list!("clear filter / quit");
-pub(super) static LIST_EMBEDDED: &[Binding] = inspect_list!("clear filter / back to wizard");
+pub(super) static LIST_EMBEDDED: &[Binding] = inspect_list!("clear filter / back");
 pub(super) static DRIFT: &[Binding] = inspect_pane!(
     "select",
     "copy commands",
