@@ -47,18 +47,20 @@ pub enum Command {
         Exit codes: 0 all passed, 1 a check failed or warned, 2 usage or invalid plan, 3 a server could not be reached."
     )]
     Check(CheckArgs),
-    /// Show a Kanidm OAuth2 client from saved `kanidm system oauth2 get/list` output, and its drift from a plan
-    #[command(after_help = "Save the client first (text or JSON both work):\n  \
+    /// Show Kanidm OAuth2 clients, live or from saved `kanidm system oauth2 get/list` output, and their drift from a plan
+    #[command(
+        after_help = "Without --from the client is read from Kanidm's REST API (GET /v1/oauth2/<client>) with the token of\n\
+        `kanidm login` (~/.cache/kanidm_tokens, KANIDM_TOKEN_CACHE_PATH) or KANIDM_TOKEN.\n\n\
+        Saved output works too (text or JSON), with --from FILE or --from - for stdin:\n  \
         kanidm system oauth2 get netbox --name idm_admin > client.txt\n  \
         kanidm system oauth2 list --name idm_admin -o json > clients.json\n\n\
-        Without --from the client is read from Kanidm's REST API (GET /v1/oauth2/<client>) with the token of\n\
-        `kanidm login` (~/.cache/kanidm_tokens, KANIDM_TOKEN_CACHE_PATH) or KANIDM_TOKEN.\n\n\
         On a terminal a read-only view opens: every client (GET /v1/oauth2), filtered as you type,\n\
         the selected client's drift and the commands that converge it (c copies one; F1 lists keys).\n\
         --plain or --json print the report; so does any run whose output is not a terminal.\n\
         The view exits with the codes below, for the client it selected first.\n\n\
         Exit codes: 0 in sync (or no plan given), 1 drift or client missing, 2 usage or unreadable input,\n\
-        3 Kanidm unreachable or refusing the login.")]
+        3 Kanidm unreachable or refusing the login."
+    )]
     Inspect(InspectArgs),
 }
 
