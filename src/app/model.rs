@@ -112,6 +112,13 @@ impl Review {
         }
     }
 
+    /// The diff of the selected file; empty while nothing is planned.
+    pub fn selected_diff(&self) -> &str {
+        self.planned()
+            .get(self.selected)
+            .map_or("", |f| f.diff.as_str())
+    }
+
     pub fn overwrites(&self) -> Vec<&PlannedFile> {
         self.planned()
             .iter()

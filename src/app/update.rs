@@ -440,11 +440,7 @@ fn on_action(model: &mut Model, ctx: Context, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::ScrollDown => {
-            let lines = model
-                .review
-                .planned()
-                .get(model.review.selected)
-                .map_or(0, |f| f.diff.lines().count());
+            let lines = model.review.selected_diff().lines().count();
             let max = u16::try_from(lines.saturating_sub(1)).unwrap_or(u16::MAX);
             model.review.scroll = model.review.scroll.saturating_add(5).min(max);
             Vec::new()
@@ -457,9 +453,10 @@ fn on_action(model: &mut Model, ctx: Context, action: Action) -> Vec<Effect> {
             // No further than where the longest line's last column is still in view.
             let widest = model
                 .review
-                .planned()
-                .get(model.review.selected)
-                .and_then(|f| f.diff.lines().map(|l| l.chars().count()).max())
+                .selected_diff()
+                .lines()
+                .map(|l| l.chars().count())
+                .max()
                 .unwrap_or(0);
             let max = u16::try_from(widest.saturating_sub(1)).unwrap_or(u16::MAX);
             model.review.hscroll = model.review.hscroll.saturating_add(HSCROLL_STEP).min(max);
