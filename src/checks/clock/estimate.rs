@@ -1,0 +1,513 @@
+//! The pure estimator: what a set of `Date` answers says about a server's clock offset, and when to
+//! ask next so that the next answer halves what is still possible.
+
+use std::time::Duration;
+
+/// Bisection stops once the interval is narrower than this: network jitter dominates below it.
+const MIN_WIDTH_S: f64 = 0.000_5;
+
+/// One answer: when it was sent and received by the local clock, and the server's `Date`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    /// Local wall clock (seconds, any epoch shared with `date_s`, e.g. UNIX) just before sending.
+    pub sent_s: f64,
+    /// Local wall clock when the response headers arrived.
+    pub received_s: f64,
+    /// The server's `Date`, in whole seconds on the same epoch.
+    pub date_s: i64,
+    /// Sent on an already open connection. A cold request also waited for TCP/TLS set-up before the
+    /// request left, so its midpoint is biased; it only counts through its hard bound.
+    pub warm: bool,
+}
+
+impl Sample {
+    fn rtt(&self) -> f64 {
+        (self.received_s - self.sent_s).max(0.0)
+    }
+
+    fn mid(&self) -> f64 {
+        (self.sent_s + self.received_s) / 2.0
+    }
+
+    /// What causality alone guarantees: the server stamped `Date` between send and receive.
+    fn hard(&self) -> Interval {
+        let d = self.date_s as f64;
+        Interval::new(d - self.received_s, d + 1.0 - self.sent_s)
+    }
+
+    /// The RTT/2-compensated constraint, widened by `slack` on each side.
+    fn symmetric(&self, slack: f64) -> Interval {
+        let d = self.date_s as f64;
+        let mid = self.mid();
+        Interval::new(d - mid - slack, d + 1.0 - mid + slack)
+    }
+}
+
+/// A half-open interval `[lo, hi)` of offsets, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Interval {
+    lo: f64,
+    hi: f64,
+}
+
+impl Interval {
+    fn new(lo: f64, hi: f64) -> Self {
+        Self { lo, hi }
+    }
+
+    fn width(self) -> f64 {
+        self.hi - self.lo
+    }
+
+    fn centre(self) -> f64 {
+        (self.lo + self.hi) / 2.0
+    }
+
+    fn intersect(self, other: Self) -> Option<Self> {
+        let lo = self.lo.max(other.lo);
+        let hi = self.hi.min(other.hi);
+        (lo < hi).then_some(Self { lo, hi })
+    }
+
+    fn clamp(self, x: f64) -> f64 {
+        x.max(self.lo).min(self.hi)
+    }
+}
+
+/// The offsets that the most intervals agree on (Marzullo's algorithm). When several disjoint regions
+/// tie, their hull is returned: conservative, and the next poll bisects it.
+fn best_agreement(intervals: &[Interval]) -> Option<Interval> {
+    // (x, +1 start | −1 end); at equal x ends come first, as the intervals are half-open.
+    let mut events: Vec<(f64, i32)> = intervals
+        .iter()
+        .filter(|i| i.lo < i.hi)
+        .flat_map(|i| [(i.lo, 1), (i.hi, -1)])
+        .collect();
+    events.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut count = 0;
+    let mut best = 0;
+    let mut hull: Option<Interval> = None;
+    for (k, &(x, step)) in events.iter().enumerate() {
+        count += step;
+        if step < 0 {
+            continue;
+        }
+        let Some(&(next, _)) = events.get(k + 1) else {
+            break;
+        };
+        if next <= x {
+            continue;
+        }
+        if count > best {
+            best = count;
+            hull = Some(Interval::new(x, next));
+        } else if count == best
+            && let Some(h) = hull.as_mut()
+        {
+            h.hi = next;
+        }
+    }
+    hull
+}
+
+fn median(values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    Some(if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    })
+}
+
+/// A clock offset measured against one server.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClockEstimate {
+    /// Remote clock minus this machine's clock, in seconds (positive: the server is ahead).
+    pub offset_s: f64,
+    /// The true offset is within `offset_s ± error_s`, provided the server stamped `Date` while the
+    /// request was in flight: half the remaining bisection interval plus the worst-case asymmetry of
+    /// the network path (up to half the RTT).
+    pub error_s: f64,
+    /// Requests the estimate is based on (including the one that opened the connection).
+    pub requests: usize,
+    /// Median round-trip time of the requests on the warm connection (all requests if none was warm).
+    pub rtt_median: Duration,
+}
+
+/// What the samples so far allow.
+#[derive(Debug, Clone, Copy)]
+struct Analysis {
+    /// Offsets consistent with the RTT/2-compensated constraints of most samples; the estimate is its
+    /// centre and the next poll bisects it.
+    region: Interval,
+    /// Offsets consistent with causality alone; the error bar covers it.
+    hard: Interval,
+}
+
+/// htpdate's bisection as a pure state machine: feed it [`Sample`]s, ask it when to send next.
+///
+/// Robustness: a sample whose path was slower than the fastest one may have spent the extra time on
+/// either leg, so its constraint is widened by half the excess RTT. Samples that still disagree are
+/// out-voted (the region most constraints agree on wins; ties keep the hull of the tied regions, to be
+/// split by the next poll), and the estimate is always kept inside the causal bound.
+#[derive(Debug, Clone, Default)]
+pub struct Bisection {
+    samples: Vec<Sample>,
+}
+
+impl Bisection {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, sample: Sample) {
+        self.samples.push(sample);
+    }
+
+    pub fn samples(&self) -> &[Sample] {
+        &self.samples
+    }
+
+    pub fn len(&self) -> usize {
+        self.samples.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+
+    fn rtts(&self, warm_only: bool) -> Vec<f64> {
+        self.samples
+            .iter()
+            .filter(|s| s.warm || !warm_only)
+            .map(Sample::rtt)
+            .collect()
+    }
+
+    /// The RTT to plan with: the median over the warm connection, else whatever was seen.
+    pub fn expected_rtt_s(&self) -> Option<f64> {
+        let mut warm = self.rtts(true);
+        if warm.is_empty() {
+            median(&mut self.rtts(false))
+        } else {
+            median(&mut warm)
+        }
+    }
+
+    fn analyse(&self) -> Option<Analysis> {
+        if self.samples.is_empty() {
+            return None;
+        }
+        let hards: Vec<Interval> = self.samples.iter().map(Sample::hard).collect();
+        let all = hards
+            .iter()
+            .try_fold(Interval::new(f64::NEG_INFINITY, f64::INFINITY), |acc, h| {
+                acc.intersect(*h)
+            });
+        // Causality only breaks when a clock stepped or a cache served a stale Date: trust the majority.
+        let hard = match all {
+            Some(h) => h,
+            None => best_agreement(&hards)?,
+        };
+        let fastest = self.rtts(true).into_iter().fold(f64::INFINITY, f64::min);
+        let constraints: Vec<Interval> = self
+            .samples
+            .iter()
+            .filter_map(|s| {
+                let slack = if s.warm {
+                    ((s.rtt() - fastest) / 2.0).max(0.0)
+                } else {
+                    s.rtt() / 2.0
+                };
+                s.symmetric(slack).intersect(hard)
+            })
+            .collect();
+        let region = best_agreement(&constraints).unwrap_or(hard);
+        Some(Analysis { region, hard })
+    }
+
+    /// Width of the interval still to bisect, in seconds.
+    pub fn uncertainty_s(&self) -> Option<f64> {
+        self.analyse().map(|a| a.region.width())
+    }
+
+    /// Further polls cannot sharpen the estimate noticeably.
+    pub fn settled(&self) -> bool {
+        self.uncertainty_s().is_some_and(|w| w < MIN_WIDTH_S)
+    }
+
+    /// The local instant (same epoch as the samples) to send the next request so that its midpoint
+    /// falls where the remote second ticks if the offset is the centre of the current interval, no
+    /// earlier than `now_s + lead_s`. `None` before the first sample.
+    pub fn next_send(&self, now_s: f64, lead_s: f64) -> Option<f64> {
+        let centre = self.analyse()?.region.centre();
+        let half_rtt = self.expected_rtt_s().unwrap_or(0.0) / 2.0;
+        // Remote second N ticks at local N − centre; the midpoint must be at or after now + lead + RTT/2.
+        let tick = (now_s + lead_s + half_rtt + centre).ceil();
+        Some(tick - centre - half_rtt)
+    }
+
+    pub fn estimate(&self) -> Option<ClockEstimate> {
+        let Analysis { region, hard } = self.analyse()?;
+        let offset_s = hard.clamp(region.centre());
+        let error_s = (offset_s - hard.lo)
+            .max(hard.hi - offset_s)
+            .max(region.width() / 2.0);
+        let rtt = self.expected_rtt_s().unwrap_or(0.0);
+        Some(ClockEstimate {
+            offset_s,
+            error_s,
+            requests: self.samples.len(),
+            rtt_median: Duration::try_from_secs_f64(rtt).unwrap_or_default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::measure::PLAN_LEAD_S;
+    use super::*;
+
+    /// A deterministic simulated exchange: local clock, a server whose clock is `offset` ahead, and a
+    /// network whose legs take `up`/`down` seconds for poll number `k` (0 is the cold connection).
+    struct Sim<F: Fn(usize) -> (f64, f64)> {
+        offset: f64,
+        legs: F,
+        now: f64,
+    }
+
+    impl<F: Fn(usize) -> (f64, f64)> Sim<F> {
+        fn new(offset: f64, start: f64, legs: F) -> Self {
+            Self {
+                offset,
+                legs,
+                now: start,
+            }
+        }
+
+        /// Runs the bisection for `requests` polls, sending exactly at the planned instants.
+        fn run(&mut self, requests: usize) -> Bisection {
+            self.run_with(requests, |_, d| d)
+        }
+
+        /// Like `run`, letting `tamper(k, date)` change what the server answers.
+        fn run_with(&mut self, requests: usize, tamper: impl Fn(usize, i64) -> i64) -> Bisection {
+            let mut b = Bisection::new();
+            for k in 0..requests {
+                if k > 0 {
+                    if b.settled() {
+                        break;
+                    }
+                    let send = b.next_send(self.now, PLAN_LEAD_S).unwrap();
+                    assert!(send >= self.now + PLAN_LEAD_S - 1e-9, "planned in the past");
+                    assert!(
+                        send < self.now + 2.1,
+                        "planned too far ahead: {}",
+                        send - self.now
+                    );
+                    self.now = send;
+                }
+                let (up, down) = (self.legs)(k);
+                let sent = self.now;
+                let stamp = sent + up;
+                let date = tamper(k, (stamp + self.offset).floor() as i64);
+                let received = stamp + down;
+                b.add(Sample {
+                    sent_s: sent,
+                    received_s: received,
+                    date_s: date,
+                    warm: k > 0,
+                });
+                self.now = received + 0.0002;
+            }
+            b
+        }
+    }
+
+    /// Tiny deterministic generator in [0, 1).
+    fn lcg(seed: &mut u64) -> f64 {
+        *seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (*seed >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    const OFFSETS: [f64; 9] = [
+        -1.843, -0.4, 0.25, 2.5, 0.0, 0.999_9, -0.000_1, 600.5, -37.123_4,
+    ];
+
+    #[test]
+    fn symmetric_latency_halves_each_poll() {
+        for &offset in &OFFSETS {
+            for start in [1_000.0, 1_000.37, 1_000.999] {
+                // Cold request: 3 ms handshake before the request leaves, then 10 ms each way.
+                let mut sim = Sim::new(offset, start, |k| {
+                    if k == 0 {
+                        (0.013, 0.010)
+                    } else {
+                        (0.010, 0.010)
+                    }
+                });
+                let b = sim.run(8);
+                let e = b.estimate().unwrap();
+                let miss = (e.offset_s - offset).abs();
+                assert_eq!(e.requests, 8);
+                // 1.023 s / 2^7 = 8 ms left: the centre is within 4 ms.
+                assert!(miss <= 0.004 + 1e-9, "offset {offset} start {start}: {e:?}");
+                assert!(miss <= e.error_s, "truth outside the error bar: {e:?}");
+                // Half the interval plus half the RTT.
+                assert!(e.error_s < 0.016, "{e:?}");
+                assert!((e.rtt_median.as_secs_f64() - 0.020).abs() < 1e-9);
+                assert!(
+                    b.uncertainty_s().unwrap() < 0.0081,
+                    "{:?}",
+                    b.uncertainty_s()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn each_poll_halves_the_interval() {
+        let mut sim = Sim::new(-1.843, 50.2, |_| (0.001, 0.001));
+        let mut b = sim.run(1);
+        let mut width = b.uncertainty_s().unwrap();
+        for _ in 0..7 {
+            let send = b.next_send(sim.now, PLAN_LEAD_S).unwrap();
+            let date = (send + 0.001 - 1.843).floor() as i64;
+            b.add(Sample {
+                sent_s: send,
+                received_s: send + 0.002,
+                date_s: date,
+                warm: true,
+            });
+            sim.now = send + 0.002;
+            let next = b.uncertainty_s().unwrap();
+            assert!((next - width / 2.0).abs() < 1e-6, "{width} -> {next}");
+            width = next;
+        }
+    }
+
+    #[test]
+    fn planned_midpoint_hits_the_predicted_tick() {
+        let mut sim = Sim::new(0.25, 10.0, |_| (0.01, 0.01));
+        let b = sim.run(3);
+        let centre = b.analyse().unwrap().region.centre();
+        let send = b.next_send(sim.now, PLAN_LEAD_S).unwrap();
+        let mid = send + b.expected_rtt_s().unwrap() / 2.0;
+        let remote = mid + centre;
+        assert!(
+            (remote - remote.round()).abs() < 1e-9,
+            "remote at midpoint {remote}"
+        );
+    }
+
+    #[test]
+    fn jitter_stays_within_bounds() {
+        let mut seed = 7u64;
+        let mut worst: f64 = 0.0;
+        for round in 0..400 {
+            let offset = (lcg(&mut seed) - 0.5) * 10.0;
+            let start = 5_000.0 + lcg(&mut seed);
+            let jitter: Vec<(f64, f64)> = (0..8)
+                .map(|_| {
+                    (
+                        0.010 + lcg(&mut seed) * 0.002,
+                        0.010 + lcg(&mut seed) * 0.002,
+                    )
+                })
+                .collect();
+            let mut sim = Sim::new(offset, start, |k| jitter[k]);
+            let e = sim.run(8).estimate().unwrap();
+            let miss = (e.offset_s - offset).abs();
+            worst = worst.max(miss);
+            assert!(
+                miss <= e.error_s,
+                "round {round}: truth outside the error bar: {e:?} vs {offset}"
+            );
+            assert!(miss < 0.007, "round {round}: {miss} {e:?}");
+        }
+        assert!(worst > 0.0);
+    }
+
+    #[test]
+    fn an_asymmetric_path_is_covered_by_the_error_bar() {
+        // All the delay on the way back: the midpoint is 10 ms after the stamp.
+        for &offset in &OFFSETS {
+            let mut sim = Sim::new(offset, 77.5, |_| (0.0, 0.020));
+            let e = sim.run(8).estimate().unwrap();
+            let miss = (e.offset_s - offset).abs();
+            assert!(miss <= e.error_s, "{offset}: {e:?}");
+            assert!(
+                miss > 0.005 && miss < 0.015,
+                "{offset}: bias expected, {miss}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_delayed_answer_is_outvoted() {
+        // Poll 3's answer is held up by 300 ms after the stamp; the rest is clean.
+        for &offset in &OFFSETS {
+            let mut sim = Sim::new(offset, 300.1, |k| {
+                if k == 3 {
+                    (0.005, 0.305)
+                } else {
+                    (0.005, 0.005)
+                }
+            });
+            let e = sim.run(8).estimate().unwrap();
+            let miss = (e.offset_s - offset).abs();
+            assert!(miss <= e.error_s, "{offset}: {e:?}");
+            assert!(miss < 0.02, "{offset}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn a_stale_cached_date_is_outvoted() {
+        // Polls 2 and 5 are answered from a cache holding a response from 30 s ago: their Dates
+        // contradict causality and the other answers, and the majority wins.
+        for &offset in &[-1.843, 0.25, 2.5] {
+            let mut sim = Sim::new(offset, 12.6, |_| (0.004, 0.004));
+            let cached = (12.6 + offset).floor() as i64 - 30;
+            let b = sim.run_with(8, |k, d| if k == 2 || k == 5 { cached } else { d });
+            let e = b.estimate().unwrap();
+            let miss = (e.offset_s - offset).abs();
+            assert!(miss <= e.error_s, "{offset}: {e:?}");
+            assert!(miss < 0.04, "{offset}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn best_agreement_takes_the_majority_and_the_hull_of_ties() {
+        let i = Interval::new;
+        let best = best_agreement(&[i(0.0, 1.0), i(0.4, 1.4), i(0.5, 0.9), i(2.0, 3.0)]).unwrap();
+        assert_eq!(best, i(0.5, 0.9));
+        // Half-open: touching intervals do not overlap, so two ties → hull.
+        let tie = best_agreement(&[i(0.0, 1.0), i(1.0, 2.0)]).unwrap();
+        assert_eq!(tie, i(0.0, 2.0));
+        assert!(best_agreement(&[]).is_none());
+    }
+
+    #[test]
+    fn no_sample_no_estimate() {
+        let b = Bisection::new();
+        assert!(b.estimate().is_none());
+        assert!(b.next_send(1.0, PLAN_LEAD_S).is_none());
+        assert!(!b.settled());
+    }
+
+    #[test]
+    fn one_cold_sample_gives_the_coarse_interval() {
+        let mut sim = Sim::new(-0.4, 20.3, |_| (0.050, 0.050));
+        let b = sim.run(1);
+        let e = b.estimate().unwrap();
+        assert_eq!(e.requests, 1);
+        assert!((e.offset_s + 0.4).abs() <= e.error_s);
+        assert!(e.error_s > 0.5 && e.error_s < 0.56, "{e:?}");
+    }
+}
