@@ -122,4 +122,9 @@ impl Finding {
         self.details.push(line.into());
         self
     }
+
+    pub fn with_details(mut self, lines: impl IntoIterator<Item = String>) -> Self {
+        self.details.extend(lines);
+        self
+    }
 }
