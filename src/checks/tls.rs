@@ -166,9 +166,16 @@ pub async fn observe(host: &str, port: u16, roots: Roots, deadline: Duration) ->
         outcome: Ok(()),
         chain: Vec::new(),
     };
-    let store = match root_store(&roots) {
-        Ok(s) => s,
+    // The roots are read from disk (the CA file, or the system's store): not on an async thread.
+    let reading = roots.clone();
+    let store = match tokio::task::spawn_blocking(move || root_store(&reading)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            observation.outcome = Err(TlsFailure::Setup(e));
+            return observation;
+        }
         Err(e) => {
+            let e = format!("cannot read the trusted certificates: {e}");
             observation.outcome = Err(TlsFailure::Setup(e));
             return observation;
         }
