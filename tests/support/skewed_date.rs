@@ -1,10 +1,13 @@
 //! A plain-HTTP server on `127.0.0.1:<ephemeral>` whose clock is off by a set number of
 //! milliseconds: its `Date` header reads `floor(now + offset)`, as a real server's would.
 //!
-//! Every answer (any method, any path; keep-alive) waits `latency / 2` before the `Date` is stamped
-//! and `latency / 2` after, like a symmetric network path. [`DateMode`] can drop or garble the
-//! header. The server runs on its own thread and runtime, so sync code (a child `htpdate`) and async
-//! tests alike can use it; dropping the handle stops it.
+//! Every answer (any method, any path) waits one network leg before the `Date` is stamped and one
+//! after, like a path with `latency / 2` each way; with [`SkewedDateBuilder::jitter`] each leg is
+//! drawn uniformly from `latency / 2 ± jitter / 2`, so a round trip takes `latency ± jitter` and the
+//! legs may differ by up to `jitter`. [`DateMode`] can drop or garble the header, and
+//! [`Connections`] makes the server close after each answer or serve one connection at a time. The
+//! server runs on its own thread and runtime, so sync code (a child `htpdate`) and async tests alike
+//! can use it; dropping the handle stops it.
 #![allow(dead_code)]
 
 use std::convert::Infallible;
@@ -16,6 +19,7 @@ use std::time::{Duration, SystemTime};
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
+use rand::Rng;
 
 /// What the `Date` header looks like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,11 +32,64 @@ pub enum DateMode {
     Malformed,
 }
 
+/// How the server treats connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connections {
+    /// Keep-alive, any number at once.
+    KeepAlive,
+    /// `Connection: close` on every answer, then the connection is closed.
+    CloseEach,
+    /// One connection is served (keep-alive) until the client closes it; the next waits in the
+    /// listen queue meanwhile, as with a single-threaded server.
+    OneAtATime,
+}
+
+pub struct SkewedDateBuilder {
+    offset_ms: i64,
+    latency: Duration,
+    jitter: Duration,
+    mode: DateMode,
+    connections: Connections,
+}
+
+impl SkewedDateBuilder {
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// Each leg varies uniformly by up to `jitter / 2` either way.
+    pub fn jitter(mut self, jitter: Duration) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    pub fn date(mut self, mode: DateMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    pub fn connections(mut self, connections: Connections) -> Self {
+        self.connections = connections;
+        self
+    }
+
+    pub fn start(self) -> SkewedDateServer {
+        SkewedDateServer::spawn(self)
+    }
+}
+
 pub struct SkewedDateServer {
     addr: SocketAddr,
-    requests: Arc<AtomicUsize>,
+    stats: Arc<Stats>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Stats {
+    requests: AtomicUsize,
+    connections: AtomicUsize,
 }
 
 /// The server's clock: this machine's shifted by `offset_ms`.
@@ -47,19 +104,33 @@ pub fn skewed_now(offset_ms: i64) -> SystemTime {
 }
 
 impl SkewedDateServer {
+    pub fn builder(offset_ms: i64) -> SkewedDateBuilder {
+        SkewedDateBuilder {
+            offset_ms,
+            latency: Duration::ZERO,
+            jitter: Duration::ZERO,
+            mode: DateMode::Skewed,
+            connections: Connections::KeepAlive,
+        }
+    }
+
     pub fn start(offset_ms: i64, latency: Duration) -> Self {
-        Self::start_with(offset_ms, latency, DateMode::Skewed)
+        Self::builder(offset_ms).latency(latency).start()
     }
 
     pub fn start_with(offset_ms: i64, latency: Duration, mode: DateMode) -> Self {
+        Self::builder(offset_ms).latency(latency).date(mode).start()
+    }
+
+    fn spawn(b: SkewedDateBuilder) -> Self {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         std_listener.set_nonblocking(true).expect("nonblocking");
         let addr = std_listener.local_addr().expect("local addr");
-        let requests = Arc::new(AtomicUsize::new(0));
+        let stats = Arc::new(Stats::default());
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-        let counter = requests.clone();
+        let shared = stats.clone();
         let thread = std::thread::Builder::new()
-            .name(format!("skewed-date-{offset_ms}"))
+            .name(format!("skewed-date-{}", b.offset_ms))
             .spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -68,35 +139,35 @@ impl SkewedDateServer {
                 rt.block_on(async move {
                     let listener =
                         tokio::net::TcpListener::from_std(std_listener).expect("tokio listener");
+                    let answer = Arc::new(Answer {
+                        offset_ms: b.offset_ms,
+                        latency: b.latency,
+                        jitter: b.jitter,
+                        mode: b.mode,
+                    });
                     loop {
                         let accepted = tokio::select! {
                             _ = &mut stopped => break,
                             accepted = listener.accept() => accepted,
                         };
                         let Ok((stream, _)) = accepted else { continue };
-                        let _ = stream.set_nodelay(true);
-                        let counter = counter.clone();
-                        tokio::spawn(async move {
-                            let service = hyper::service::service_fn(move |req| {
-                                let counter = counter.clone();
-                                async move {
-                                    counter.fetch_add(1, Ordering::SeqCst);
-                                    answer(req, offset_ms, latency, mode).await
-                                }
-                            });
-                            let _ = hyper::server::conn::http1::Builder::new()
-                                .auto_date_header(false)
-                                .keep_alive(true)
-                                .serve_connection(TokioIo::new(stream), service)
-                                .await;
-                        });
+                        shared.connections.fetch_add(1, Ordering::SeqCst);
+                        let serving = serve(stream, shared.clone(), answer.clone(), b.connections);
+                        if b.connections == Connections::OneAtATime {
+                            tokio::select! {
+                                _ = &mut stopped => break,
+                                () = serving => {}
+                            }
+                        } else {
+                            tokio::spawn(serving);
+                        }
                     }
                 });
             })
             .expect("spawn server thread");
         Self {
             addr,
-            requests,
+            stats,
             stop: Some(stop),
             thread: Some(thread),
         }
@@ -114,7 +185,12 @@ impl SkewedDateServer {
 
     /// Requests answered so far (all connections).
     pub fn requests(&self) -> usize {
-        self.requests.load(Ordering::SeqCst)
+        self.stats.requests.load(Ordering::SeqCst)
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.stats.connections.load(Ordering::SeqCst)
     }
 }
 
@@ -129,29 +205,65 @@ impl Drop for SkewedDateServer {
     }
 }
 
-async fn answer(
-    _req: hyper::Request<hyper::body::Incoming>,
+async fn serve(
+    stream: tokio::net::TcpStream,
+    stats: Arc<Stats>,
+    answer: Arc<Answer>,
+    connections: Connections,
+) {
+    let _ = stream.set_nodelay(true);
+    let service = hyper::service::service_fn(move |_req| {
+        let (stats, answer) = (stats.clone(), answer.clone());
+        async move {
+            stats.requests.fetch_add(1, Ordering::SeqCst);
+            answer.respond().await
+        }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .auto_date_header(false)
+        .keep_alive(connections != Connections::CloseEach)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
+struct Answer {
     offset_ms: i64,
     latency: Duration,
+    jitter: Duration,
     mode: DateMode,
-) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
-    let half = latency / 2;
-    if !half.is_zero() {
-        tokio::time::sleep(half).await;
+}
+
+impl Answer {
+    /// One network leg: half the latency, varied by up to half the jitter either way.
+    fn leg(&self) -> Duration {
+        let half = self.latency.as_secs_f64() / 2.0;
+        let spread = self.jitter.as_secs_f64() / 2.0;
+        if spread <= 0.0 {
+            return self.latency / 2;
+        }
+        let secs = rand::thread_rng().gen_range((half - spread).max(0.0)..=half + spread);
+        Duration::from_secs_f64(secs)
     }
-    let date = httpdate::fmt_http_date(skewed_now(offset_ms));
-    if !half.is_zero() {
-        tokio::time::sleep(half).await;
+
+    async fn respond(&self) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+        let (up, down) = (self.leg(), self.leg());
+        if !up.is_zero() {
+            tokio::time::sleep(up).await;
+        }
+        let date = httpdate::fmt_http_date(skewed_now(self.offset_ms));
+        if !down.is_zero() {
+            tokio::time::sleep(down).await;
+        }
+        let mut builder = hyper::Response::builder()
+            .status(200)
+            .header("content-type", "text/plain");
+        match self.mode {
+            DateMode::Skewed => builder = builder.header("date", date),
+            DateMode::Missing => {}
+            DateMode::Malformed => builder = builder.header("date", "not a date"),
+        }
+        Ok(builder
+            .body(Full::new(Bytes::from_static(b"ok\n")))
+            .expect("response"))
     }
-    let mut builder = hyper::Response::builder()
-        .status(200)
-        .header("content-type", "text/plain");
-    match mode {
-        DateMode::Skewed => builder = builder.header("date", date),
-        DateMode::Missing => {}
-        DateMode::Malformed => builder = builder.header("date", "not a date"),
-    }
-    Ok(builder
-        .body(Full::new(Bytes::from_static(b"ok\n")))
-        .expect("response"))
 }
