@@ -1,20 +1,26 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The clock measurement (`nbsso::checks::clock::measure`) against servers whose clocks are off by a
-//! known amount: a plain-HTTP server with symmetric injected latency, and the Kanidm-shaped test IdP
-//! over TLS.
+//! known amount: a plain-HTTP server with injected latency (symmetric, or jittery), one that closes
+//! every connection after its answer, one that serves one connection at a time, and the
+//! Kanidm-shaped test IdP over TLS.
+//!
+//! The bounds here leave room for a loaded machine; `benches/clock_vs_htpdate.rs` holds the strict
+//! goals (5 ms, 2.0 s, 24 requests).
 
 mod support;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use nbsso::checks::clock::{self, ClockError, ClockEstimate};
+use nbsso::checks::clock::{self, ClockError, ClockEstimate, DEFAULT_MAX_REQUESTS, Probing};
 use nbsso::checks::http::{HttpClient, Trust};
 use support::idp::TestIdp;
-use support::skewed_date::{DateMode, SkewedDateServer};
+use support::skewed_date::{Connections, DateMode, SkewedDateServer};
 
 const LATENCY: Duration = Duration::from_millis(20);
-const MAX_REQUESTS: usize = 8;
+const JITTER: Duration = Duration::from_millis(10);
+const MAX_REQUESTS: usize = DEFAULT_MAX_REQUESTS;
 const DEADLINE: Duration = Duration::from_secs(15);
+const OFFSETS_MS: [i64; 4] = [-1843, -400, 250, 2500];
 
 fn client() -> HttpClient {
     HttpClient::new(&Trust::SystemRoots, Duration::from_secs(5)).unwrap()
@@ -24,12 +30,13 @@ fn report(label: &str, injected_ms: i64, e: &ClockEstimate, took: Duration, serv
     let miss_ms = e.offset_s * 1e3 - injected_ms as f64;
     println!(
         "{label}: injected {:+.3} s, measured {:+.4} s ± {:.4} s, miss {miss_ms:+.2} ms, \
-         {} requests (server saw {served}), median RTT {:.2} ms, {:.2} s",
+         {} requests (server saw {served}), median RTT {:.2} ms, {:?}, {:.2} s",
         injected_ms as f64 / 1e3,
         e.offset_s,
         e.error_s,
         e.requests,
         e.rtt_median.as_secs_f64() * 1e3,
+        e.probing,
         took.as_secs_f64()
     );
     miss_ms
@@ -43,21 +50,30 @@ async fn timed(client: &HttpClient, url: String) -> (ClockEstimate, Duration) {
     (e, started.elapsed())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn injected_offsets_are_measured_within_10_ms() {
-    let offsets = [-1843_i64, -400, 250, 2500];
-    let servers: Vec<SkewedDateServer> = offsets
-        .iter()
-        .map(|&ms| SkewedDateServer::start(ms, LATENCY))
-        .collect();
+/// Measures every server at once and returns (estimate, time, requests the server saw).
+async fn measure_all(servers: &[SkewedDateServer]) -> Vec<(ClockEstimate, Duration, usize)> {
     let client = client();
     let results =
         futures_util::future::join_all(servers.iter().map(|s| timed(&client, s.url()))).await;
+    results
+        .into_iter()
+        .zip(servers)
+        .map(|((e, took), s)| (e, took, s.requests()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn injected_offsets_are_measured_within_10_ms_in_about_2_s() {
+    let servers: Vec<SkewedDateServer> = OFFSETS_MS
+        .iter()
+        .map(|&ms| SkewedDateServer::start(ms, LATENCY))
+        .collect();
     let mut failures = Vec::new();
-    for ((&injected, server), (e, took)) in offsets.iter().zip(&servers).zip(&results) {
-        let miss = report("http", injected, e, *took, server.requests());
-        assert!(e.requests <= MAX_REQUESTS && server.requests() <= MAX_REQUESTS);
-        assert_eq!(e.requests, server.requests());
+    for (&injected, (e, took, served)) in OFFSETS_MS.iter().zip(measure_all(&servers).await) {
+        let miss = report("http", injected, &e, took, served);
+        assert!(served <= MAX_REQUESTS, "{injected}: {served} requests");
+        assert_eq!(e.requests, served);
+        assert_eq!(e.probing, Probing::Staggered);
         // Causality alone bounds the offset: the error bar must cover the truth.
         assert!(
             miss.abs() <= e.error_s * 1e3 + 0.5,
@@ -68,8 +84,9 @@ async fn injected_offsets_are_measured_within_10_ms() {
             failures.push((injected, miss));
         }
         let rtt = e.rtt_median.as_secs_f64();
-        assert!((0.019..0.030).contains(&rtt), "warm RTT {rtt}");
-        assert!(*took < DEADLINE);
+        assert!((0.019..0.030).contains(&rtt), "RTT {rtt}");
+        // 2.0 s is the goal (see the benchmark); four measurements at once on a loaded machine.
+        assert!(took < Duration::from_secs(3), "{injected}: {took:?}");
     }
     assert!(
         failures.is_empty(),
@@ -77,8 +94,81 @@ async fn injected_offsets_are_measured_within_10_ms() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jittery_path_stays_inside_the_error_bar() {
+    // Each leg 10 ± 5 ms: round trips of 10 to 30 ms, legs differing by up to 10 ms.
+    for round in 0..2 {
+        let servers: Vec<SkewedDateServer> = OFFSETS_MS
+            .iter()
+            .map(|&ms| {
+                SkewedDateServer::builder(ms)
+                    .latency(LATENCY)
+                    .jitter(JITTER)
+                    .start()
+            })
+            .collect();
+        for (&injected, (e, took, served)) in OFFSETS_MS.iter().zip(measure_all(&servers).await) {
+            let miss = report(&format!("jitter {round}"), injected, &e, took, served);
+            assert!(
+                miss.abs() <= e.error_s * 1e3,
+                "{injected}: outside the error bar {e:?}"
+            );
+            assert!(miss.abs() <= 20.0, "{injected}: {miss} ms");
+            assert!(served <= MAX_REQUESTS);
+            assert!(took < Duration::from_secs(5), "{took:?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_closes_every_connection_is_measured_in_time() {
+    let servers: Vec<SkewedDateServer> = OFFSETS_MS
+        .iter()
+        .map(|&ms| {
+            SkewedDateServer::builder(ms)
+                .latency(LATENCY)
+                .connections(Connections::CloseEach)
+                .start()
+        })
+        .collect();
+    for ((&injected, (e, took, served)), server) in OFFSETS_MS
+        .iter()
+        .zip(measure_all(&servers).await)
+        .zip(&servers)
+    {
+        let miss = report("close each", injected, &e, took, served);
+        assert!(miss.abs() <= e.error_s * 1e3 + 0.5, "{injected}: {e:?}");
+        assert!(miss.abs() <= 10.0, "{injected}: {miss} ms");
+        assert!(served <= MAX_REQUESTS);
+        // One connection per request (a few may be opened and not needed).
+        assert!(server.connections() >= served, "{}", server.connections());
+        assert!(took < Duration::from_secs(6), "{took:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_serves_one_connection_at_a_time_gets_one_request_after_another() {
+    let servers: Vec<SkewedDateServer> = OFFSETS_MS
+        .iter()
+        .map(|&ms| {
+            SkewedDateServer::builder(ms)
+                .latency(LATENCY)
+                .connections(Connections::OneAtATime)
+                .start()
+        })
+        .collect();
+    for (&injected, (e, took, served)) in OFFSETS_MS.iter().zip(measure_all(&servers).await) {
+        let miss = report("one at a time", injected, &e, took, served);
+        assert_eq!(e.probing, Probing::Sequential, "{e:?}");
+        assert!(miss.abs() <= e.error_s * 1e3 + 0.5, "{injected}: {e:?}");
+        assert!(miss.abs() <= 15.0, "{injected}: {miss} ms");
+        // The goal is 6 s (see the benchmark); room for a loaded machine.
+        assert!(took < Duration::from_secs(8), "{took:?}");
+    }
+}
+
 /// Waits until this machine's clock is `fraction` into a second, so that runs start at the same
-/// phase and take the same bisection path (a run takes 3–6 s depending on it).
+/// phase and take the same path.
 async fn at_phase(fraction: f64) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -167,21 +257,22 @@ async fn a_server_that_does_not_answer_in_time_is_a_deadline_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_short_deadline_gives_a_coarser_but_honest_estimate() {
     let server = SkewedDateServer::start(-400, LATENCY);
-    let deadline = Duration::from_millis(2500);
+    // Not even the first pass (one second) fits.
+    let deadline = Duration::from_millis(600);
     let started = Instant::now();
     let e = clock::measure(&client(), &server.url(), MAX_REQUESTS, deadline)
         .await
         .unwrap();
     let took = started.elapsed();
     let miss = report("short deadline", -400, &e, took, server.requests());
-    assert!(took <= deadline, "{took:?}");
+    assert!(took <= deadline + Duration::from_millis(50), "{took:?}");
     assert!(e.requests < MAX_REQUESTS && e.requests >= 2, "{e:?}");
     assert!(miss.abs() <= e.error_s * 1e3 + 0.5, "outside the error bar");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_test_idp_over_tls() {
-    // Without delay: TLS on loopback, the cold request pays the handshake.
+    // Without delay: TLS on loopback; connections are opened before the requests are timed.
     let idp = TestIdp::builder().clock_offset_ms(-1843).start().await;
     let https = HttpClient::new(
         &Trust::CaFile(idp.ca_pem_path().to_path_buf()),
@@ -215,17 +306,35 @@ async fn the_test_idp_over_tls() {
     assert!(miss.abs() <= e.error_s * 1e3 + 0.5, "outside the error bar");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_the_plan_does_not_trust_is_a_tls_error() {
+    let idp = TestIdp::builder().start().await;
+    let err = clock::measure(
+        &client(),
+        &format!("{}/status", idp.origin()),
+        MAX_REQUESTS,
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap_err();
+    println!("{err}");
+    assert!(err.is_unreachable(), "{err:?}");
+    assert!(err.to_string().contains("does not trust"), "{err}");
+}
+
 #[test]
 fn evaluation_of_measured_hosts() {
     // What the wizard would show for the blog's case, with figures like the ones measured above.
     let kanidm = ClockEstimate {
         offset_s: 0.0004,
         error_s: 0.011,
-        requests: 8,
+        requests: 18,
         rtt_median: Duration::from_millis(21),
+        probing: Probing::Staggered,
     };
     let netbox = ClockEstimate {
         offset_s: -1.8427,
+        probing: Probing::Sequential,
         ..kanidm
     };
     let f = clock::evaluate(&kanidm, &netbox);
@@ -238,4 +347,10 @@ fn evaluation_of_measured_hosts() {
         f.summary
             .starts_with("NetBox is 1.843 s ± 0.022 s behind Kanidm")
     );
+    assert!(
+        f.details[1].ends_with("as the server answers only one connection at a time)"),
+        "{}",
+        f.details[1]
+    );
+    assert!(!f.details[0].contains("one connection"), "{}", f.details[0]);
 }

@@ -3,8 +3,12 @@
 
 use reqwest::header::HeaderMap;
 use reqwest::{Method, Url};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::OnceCell;
 
 /// Bodies larger than this are refused: no discovery document or login page comes near it.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -104,9 +108,46 @@ pub fn read_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, ClientErro
     Ok(certs)
 }
 
+/// A rustls client configuration for HTTP/1.1 with the roots `trust` names. Unlike the checks'
+/// client it does not fail on a machine without system roots: its handshakes then fail, naming
+/// the untrusted issuer.
+fn own_tls_config(trust: &Trust) -> Result<rustls::ClientConfig, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    match trust {
+        Trust::SystemRoots => {
+            for cert in rustls_native_certs::load_native_certs().certs {
+                let _ = roots.add(cert);
+            }
+        }
+        Trust::CaFile(path) => {
+            let shown = path.display();
+            let pem =
+                std::fs::read(path).map_err(|e| format!("cannot read the CA file {shown}: {e}"))?;
+            for cert in CertificateDer::pem_slice_iter(&pem) {
+                let cert = cert.map_err(|e| format!("the CA file {shown} is not PEM: {e}"))?;
+                roots.add(cert).map_err(|e| {
+                    format!("the CA file {shown} holds an unusable certificate: {e}")
+                })?;
+            }
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     inner: reqwest::Client,
+    trust: Trust,
+    /// TLS settings for the connections a check opens itself (the clock's), with the same trust;
+    /// built on first use.
+    own_tls: Arc<OnceCell<Result<Arc<rustls::ClientConfig>, String>>>,
 }
 
 impl HttpClient {
@@ -126,7 +167,29 @@ impl HttpClient {
         let inner = builder
             .build()
             .map_err(|e| ClientError::Build(e.to_string()))?;
-        Ok(Self { inner })
+        Ok(Self {
+            inner,
+            trust: trust.clone(),
+            own_tls: Arc::default(),
+        })
+    }
+
+    /// TLS settings that trust exactly what this client trusts, for HTTP/1.1 connections a check
+    /// opens and times itself. The trusted certificates are read on a blocking thread, once.
+    pub async fn own_tls(&self) -> Result<Arc<rustls::ClientConfig>, FetchError> {
+        let trust = self.trust.clone();
+        let built = self
+            .own_tls
+            .get_or_init(|| async move {
+                tokio::task::spawn_blocking(move || own_tls_config(&trust))
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|config| config.map(Arc::new))
+            })
+            .await;
+        built
+            .clone()
+            .map_err(|e| FetchError::Tls(TlsProblem::Other(e)))
     }
 
     pub fn get(&self, url: &str) -> Request<'_> {

@@ -123,6 +123,17 @@ fn median(values: &mut [f64]) -> Option<f64> {
     })
 }
 
+/// How the requests of a measurement went out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Probing {
+    /// Many at once, at staggered phases of the second.
+    #[default]
+    Staggered,
+    /// One after another on one connection (htpdate's bisection): the server left a second
+    /// connection waiting while it served the first.
+    Sequential,
+}
+
 /// A clock offset measured against one server.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClockEstimate {
@@ -132,10 +143,11 @@ pub struct ClockEstimate {
     /// request was in flight: half the remaining bisection interval plus the worst-case asymmetry of
     /// the network path (up to half the RTT).
     pub error_s: f64,
-    /// Requests the estimate is based on (including the one that opened the connection).
+    /// Answers the estimate is based on.
     pub requests: usize,
     /// Median round-trip time of the requests on the warm connection (all requests if none was warm).
     pub rtt_median: Duration,
+    pub probing: Probing,
 }
 
 /// What the samples so far allow.
@@ -230,6 +242,22 @@ impl Bisection {
         Some(Analysis { region, hard })
     }
 
+    /// The offsets still possible, `(lo, hi)`: where the next requests should look.
+    pub fn region(&self) -> Option<(f64, f64)> {
+        self.analyse().map(|a| (a.region.lo, a.region.hi))
+    }
+
+    /// How much a typical round trip exceeds the fastest one, in seconds: a typical answer may have
+    /// spent up to this much more on one leg than on the other.
+    pub fn rtt_spread_s(&self) -> f64 {
+        let rtts = self.rtts(true);
+        let fastest = rtts.iter().copied().fold(f64::INFINITY, f64::min);
+        match self.expected_rtt_s() {
+            Some(median) if fastest.is_finite() => (median - fastest).max(0.0),
+            _ => 0.0,
+        }
+    }
+
     /// Width of the interval still to bisect, in seconds.
     pub fn uncertainty_s(&self) -> Option<f64> {
         self.analyse().map(|a| a.region.width())
@@ -263,13 +291,14 @@ impl Bisection {
             error_s,
             requests: self.samples.len(),
             rtt_median: Duration::try_from_secs_f64(rtt).unwrap_or_default(),
+            probing: Probing::default(),
         })
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::measure::PLAN_LEAD_S;
+    use super::super::stagger::PLAN_LEAD_S;
     use super::*;
 
     /// A deterministic simulated exchange: local clock, a server whose clock is `offset` ahead, and a

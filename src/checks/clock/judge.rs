@@ -1,7 +1,7 @@
 //! What an offset means for NetBox behind Kanidm: social-core's `nbf` rule (no leeway), PyJWT's `iat`
 //! leeway, `ID_TOKEN_MAX_AGE`, and the finding a user reads, with the fix.
 
-use super::estimate::ClockEstimate;
+use super::estimate::{ClockEstimate, Probing};
 use super::measure::ClockError;
 use crate::checks::{Finding, Status};
 
@@ -162,8 +162,14 @@ pub fn evaluate(kanidm: &ClockEstimate, netbox: &ClockEstimate) -> Finding {
         finding.with_fix(time_sync_fix(kanidm, netbox))
     };
     let line = |name: &str, e: &ClockEstimate| {
+        let how = match e.probing {
+            Probing::Staggered => "",
+            Probing::Sequential => {
+                "; one request after another, as the server answers only one connection at a time"
+            }
+        };
         format!(
-            "{name}: {} ± {:.3} s against this machine ({} requests, median RTT {:.1} ms)",
+            "{name}: {} ± {:.3} s against this machine ({} requests, median RTT {:.1} ms{how})",
             signed(e.offset_s),
             e.error_s,
             e.requests,
@@ -197,6 +203,7 @@ mod tests {
             error_s,
             requests: 8,
             rtt_median: Duration::from_millis(20),
+            probing: Probing::Staggered,
         }
     }
 

@@ -1,16 +1,23 @@
-//! Reading one server's clock: requests sent at the instants the estimator plans, their send and
-//! receive times and the `Date` they carry.
+//! Reading one server's clock: requests sent at the instants the [`Schedule`] plans, each on a
+//! connection opened beforehand, their send and receive times and the `Date` they carry.
 
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::estimate::{Bisection, ClockEstimate, Sample};
+use tokio::task::{AbortHandle, Id, JoinSet};
+use tokio::time::Instant;
+
+use super::estimate::{ClockEstimate, Sample};
+use super::probe::{self, Answer, Connection, Target};
+use super::schedule::{Next, Schedule};
 use crate::checks::http::{FetchError, HttpClient};
 
 /// Requests per host the wizard spends on a measurement.
-pub const DEFAULT_MAX_REQUESTS: usize = 8;
+pub const DEFAULT_MAX_REQUESTS: usize = 24;
 
-/// How far ahead of "now" a request can be planned (scheduling and request building).
-pub(super) const PLAN_LEAD_S: f64 = 0.003;
+/// Most connections held open to one server at once.
+pub const MAX_CONNECTIONS: usize = 8;
 
 /// The precise sleep wakes this early and yields until the planned instant.
 const SPIN: Duration = Duration::from_millis(2);
@@ -54,6 +61,10 @@ fn epoch_s(t: SystemTime) -> f64 {
     }
 }
 
+fn now_s() -> f64 {
+    epoch_s(SystemTime::now())
+}
+
 /// The `Date` header in whole seconds since the UNIX epoch.
 pub fn parse_date(url: &str, value: Option<&str>) -> Result<i64, ClockError> {
     let value = value.ok_or_else(|| ClockError::NoDate {
@@ -72,12 +83,12 @@ pub fn parse_date(url: &str, value: Option<&str>) -> Result<i64, ClockError> {
 }
 
 /// Sleeps until `target`, waking [`SPIN`] early and yielding until then (tokio's timer wheel has a
-/// 1 ms granularity and wakes late; a planned send must leave within tens of microseconds).
-async fn sleep_until_precise(target: tokio::time::Instant) {
+/// 1 ms granularity and wakes late; a planned send should leave within tens of microseconds).
+async fn sleep_until_precise(target: Instant) {
     if let Some(coarse) = target.checked_sub(SPIN) {
         tokio::time::sleep_until(coarse).await;
     }
-    while tokio::time::Instant::now() < target {
+    while Instant::now() < target {
         tokio::task::yield_now().await;
     }
 }
@@ -85,12 +96,14 @@ async fn sleep_until_precise(target: tokio::time::Instant) {
 /// Measures `url`'s clock against this machine's with at most `max_requests` GETs, all within
 /// `deadline`.
 ///
-/// The first request opens the connection (its TCP/TLS set-up inflates the RTT, so it only gives the
-/// coarse first interval); the others reuse it, each sent at the instant the bisection plans. Two hosts
-/// can be measured at once (`tokio::join!`): the time goes into waiting for second boundaries.
+/// Requests go out at staggered phases of the second, many at once, each on its own connection
+/// (see [`stagger`](super::stagger)): about two seconds per measurement, and two hosts can be
+/// measured at the same time (`tokio::join!`). A server that leaves a second connection waiting
+/// while it serves the first gets one request after another instead (the estimate then says
+/// [`Probing::Sequential`](super::Probing::Sequential)).
 ///
 /// A `Date` header that is missing or malformed fails at once. When the deadline does not leave room
-/// for all polls, the estimate uses the answers so far (fewer `requests`, a wider `error_s`); without
+/// for every pass, the estimate uses the answers so far (fewer `requests`, a wider `error_s`); without
 /// any answer it is [`ClockError::Deadline`].
 pub async fn measure(
     client: &HttpClient,
@@ -98,90 +111,303 @@ pub async fn measure(
     max_requests: usize,
     deadline: Duration,
 ) -> Result<ClockEstimate, ClockError> {
+    let fetch = |source| ClockError::Fetch {
+        url: url.to_string(),
+        source,
+    };
     if max_requests == 0 {
         return Err(ClockError::NoRequests {
             url: url.to_string(),
         });
     }
-    let end = tokio::time::Instant::now() + deadline;
-    let mut bisection = Bisection::new();
-    let mut warm = false;
-    while bisection.len() < max_requests {
-        if !bisection.is_empty() {
-            if bisection.settled() {
-                break;
-            }
-            let now_s = epoch_s(SystemTime::now());
-            let Some(send_s) = bisection.next_send(now_s, PLAN_LEAD_S) else {
-                break;
-            };
-            let wait = Duration::try_from_secs_f64(send_s - now_s).unwrap_or_default();
-            let rtt = Duration::try_from_secs_f64(bisection.expected_rtt_s().unwrap_or(0.0))
-                .unwrap_or_default();
-            let send_at = tokio::time::Instant::now() + wait;
-            // Room for the answer, with a margin for a slower than usual one.
-            if send_at + rtt * 2 + SPIN > end {
-                break;
-            }
-            sleep_until_precise(send_at).await;
-        }
-        let remaining = end.saturating_duration_since(tokio::time::Instant::now());
-        if remaining.is_zero() {
-            break;
-        }
-        let captured = match client.get(url).send(remaining).await {
-            Ok(captured) => captured,
-            Err(FetchError::Timeout(_)) => break,
-            Err(source) => {
-                return Err(ClockError::Fetch {
-                    url: url.to_string(),
-                    source,
-                });
-            }
-        };
-        let date_s = parse_date(url, captured.header("date"))?;
-        let sent_s = epoch_s(captured.sent_at);
-        bisection.add(Sample {
-            sent_s,
-            received_s: sent_s + captured.rtt.as_secs_f64(),
-            date_s,
-            warm,
-        });
-        tracing::debug!(
-            url,
-            date_s,
-            rtt_ms = captured.rtt.as_secs_f64() * 1e3,
-            warm,
-            uncertainty_ms = bisection.uncertainty_s().unwrap_or(f64::NAN) * 1e3,
-            "clock poll"
-        );
-        // The next request reuses this connection unless the server closes it.
-        warm = !captured
-            .header("connection")
-            .is_some_and(|v| v.to_ascii_lowercase().contains("close"));
-    }
-    bisection.estimate().ok_or(ClockError::Deadline {
+    let end = Instant::now() + deadline;
+    let target = Target::new(client, url).await.map_err(fetch)?;
+    let started = now_s();
+    let schedule = Schedule::new(
+        started,
+        started + deadline.as_secs_f64(),
+        max_requests,
+        MAX_CONNECTIONS,
+    );
+    let mut run = Run {
+        url,
+        target: Arc::new(target),
+        schedule,
+        idle: VecDeque::new(),
+        opening: JoinSet::new(),
+        probes: JoinSet::new(),
+        watched: HashMap::new(),
+        answered_connections: 0,
+    };
+    let outcome = tokio::select! {
+        biased;
+        () = tokio::time::sleep_until(end) => Ok(()),
+        done = run.drive() => done,
+    };
+    // What is still open or in flight is dropped.
+    run.opening.abort_all();
+    run.probes.abort_all();
+    outcome?;
+    run.schedule.estimate().ok_or(ClockError::Deadline {
         url: url.to_string(),
         deadline,
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// What happened to a request.
+enum Probed {
+    Answer {
+        back: Option<Connection>,
+        answer: Answer,
+    },
+    Failed(FetchError),
+}
 
-    #[test]
-    fn date_parsing() {
-        assert_eq!(
-            parse_date("u", Some("Sun, 22 Nov 2026 12:58:04 GMT")).unwrap(),
-            1_795_352_284
+/// A task the watchdog looks after: a request on a connection the server has not answered on yet,
+/// or a connection being opened.
+struct Watched {
+    started: Instant,
+    abort: AbortHandle,
+    /// A request (rather than a connection being opened).
+    request: bool,
+    /// The request's connection had been answered on before (such a request is never stalled).
+    answered_before: bool,
+}
+
+/// A measurement in progress: the schedule, and the connections it sends on.
+struct Run<'a> {
+    url: &'a str,
+    target: Arc<Target>,
+    schedule: Schedule,
+    /// Open connections without a request, oldest use first (so each one is tried in turn).
+    idle: VecDeque<Connection>,
+    opening: JoinSet<Result<Connection, FetchError>>,
+    probes: JoinSet<Probed>,
+    watched: HashMap<Id, Watched>,
+    /// Connections the server has answered on.
+    answered_connections: usize,
+}
+
+impl Run<'_> {
+    async fn drive(&mut self) -> Result<(), ClockError> {
+        loop {
+            let next = self.schedule.next(now_s());
+            if next == Next::Done {
+                return Ok(());
+            }
+            self.open_wanted();
+            let send_at = match next {
+                Next::SendAt(at) if !self.idle.is_empty() => {
+                    let wait = Duration::try_from_secs_f64(at - now_s()).unwrap_or_default();
+                    Some(Instant::now() + wait)
+                }
+                _ => None,
+            };
+            let stall_at = self.next_stall();
+            tokio::select! {
+                biased;
+                Some(done) = self.probes.join_next_with_id() => {
+                    match done {
+                        Ok((id, probed)) => {
+                            let watched = self.watched.remove(&id);
+                            let before = watched.is_none_or(|w| w.answered_before);
+                            self.on_probed(probed, before)?;
+                        }
+                        // Only the watchdog cancels a request.
+                        Err(e) if e.is_cancelled() => {
+                            self.watched.remove(&e.id());
+                            self.on_stalled_request();
+                        }
+                        Err(e) => {
+                            self.watched.remove(&e.id());
+                            self.schedule.lost();
+                        }
+                    }
+                }
+                Some(done) = self.opening.join_next_with_id() => {
+                    let (id, opened) = match done {
+                        Ok((id, opened)) => (id, opened),
+                        Err(e) => (e.id(), Err(FetchError::Other(e.to_string()))),
+                    };
+                    self.watched.remove(&id);
+                    self.on_opened(opened)?;
+                }
+                () = tokio::time::sleep_until(stall_at.unwrap_or_else(Instant::now)), if stall_at.is_some() => {
+                    self.abort_stalled();
+                }
+                () = sleep_until_precise(send_at.unwrap_or_else(Instant::now)), if send_at.is_some() => {
+                    self.send();
+                }
+                else => return Ok(()),
+            }
+        }
+    }
+
+    /// How long a request on a connection the server has not answered on yet (or a connection
+    /// being opened) may take, once the server has answered on another connection: a few round
+    /// trips. Longer, and the server is serving one connection at a time.
+    fn patience(&self, request: bool) -> Option<Duration> {
+        let rtt = self.schedule.rtt_s();
+        if self.answered_connections == 0 || rtt <= 0.0 {
+            return None;
+        }
+        let (factor, floor) = if request { (4.0, 0.3) } else { (6.0, 0.5) };
+        Some(Duration::from_secs_f64((rtt * factor).max(rtt + floor)))
+    }
+
+    /// When the first watched task runs out of patience.
+    fn next_stall(&self) -> Option<Instant> {
+        self.watched
+            .values()
+            .filter(|w| !w.answered_before)
+            .filter_map(|w| Some(w.started + self.patience(w.request)?))
+            .min()
+    }
+
+    /// Aborts the tasks that ran out of patience; they come back as cancelled.
+    fn abort_stalled(&mut self) {
+        let now = Instant::now();
+        for w in self.watched.values() {
+            if !w.answered_before
+                && let Some(limit) = self.patience(w.request)
+                && now >= w.started + limit
+            {
+                w.abort.abort();
+            }
+        }
+    }
+
+    /// Connections open, being opened or carrying a request.
+    fn held(&self) -> usize {
+        self.idle.len() + self.probes.len() + self.opening.len()
+    }
+
+    /// Opens connections until the current pass has enough.
+    fn open_wanted(&mut self) {
+        let wanted = self.schedule.wanted_connections();
+        while self.held() < wanted {
+            let target = self.target.clone();
+            let abort = self.opening.spawn(async move { target.connect().await });
+            self.watched.insert(
+                abort.id(),
+                Watched {
+                    started: Instant::now(),
+                    abort,
+                    request: false,
+                    answered_before: false,
+                },
+            );
+        }
+    }
+
+    fn send(&mut self) {
+        // A connection the server closed while it waited is of no use.
+        self.idle.retain(|c| !c.is_closed());
+        let Some(connection) = self.idle.pop_front() else {
+            return;
+        };
+        if !self.schedule.take(now_s()) {
+            self.idle.push_front(connection);
+            return;
+        }
+        let answered_before = connection.answered();
+        let target = self.target.clone();
+        let abort = self.probes.spawn(async move {
+            match probe::send(&target, connection).await {
+                (back, Ok(answer)) => Probed::Answer { back, answer },
+                (_, Err(e)) => Probed::Failed(e),
+            }
+        });
+        self.watched.insert(
+            abort.id(),
+            Watched {
+                started: Instant::now(),
+                abort,
+                request: true,
+                answered_before,
+            },
         );
-        assert_eq!(
-            parse_date("u", None),
-            Err(ClockError::NoDate { url: "u".into() })
-        );
-        let bad = parse_date("https://n/login/", Some("yesterday")).unwrap_err();
-        assert!(matches!(bad, ClockError::BadDate { .. }));
-        assert!(bad.to_string().contains("\"yesterday\""), "{bad}");
+    }
+
+    fn on_probed(&mut self, probed: Probed, answered_before: bool) -> Result<(), ClockError> {
+        match probed {
+            Probed::Answer { back, answer } => {
+                let date_s = parse_date(self.url, answer.date.as_deref())?;
+                let sent_s = epoch_s(answer.sent_at);
+                let sample = Sample {
+                    sent_s,
+                    received_s: sent_s + answer.rtt.as_secs_f64(),
+                    date_s,
+                    warm: true,
+                };
+                tracing::debug!(
+                    url = self.url,
+                    date_s,
+                    rtt_ms = answer.rtt.as_secs_f64() * 1e3,
+                    "clock probe"
+                );
+                self.schedule.answered(sample);
+                if !answered_before {
+                    self.answered_connections += 1;
+                }
+                // Unless the server closed it, the connection carries the next request.
+                if let Some(connection) = back {
+                    self.idle.push_back(connection);
+                }
+                Ok(())
+            }
+            Probed::Failed(source) => {
+                self.schedule.lost();
+                self.give_up_without_answers(source)
+            }
+        }
+    }
+
+    /// A request on a connection the server never answered on was given up.
+    fn on_stalled_request(&mut self) {
+        self.schedule.lost();
+        self.one_connection_at_a_time();
+    }
+
+    fn on_opened(&mut self, opened: Result<Connection, FetchError>) -> Result<(), ClockError> {
+        match opened {
+            Ok(connection) => {
+                self.idle.push_back(connection);
+                Ok(())
+            }
+            Err(source) => {
+                if self.answered_connections > 0 {
+                    // It serves one connection and not another: a connection limit.
+                    self.one_connection_at_a_time();
+                    Ok(())
+                } else {
+                    self.give_up_without_answers(source)
+                }
+            }
+        }
+    }
+
+    /// An error before any answer ends the measurement with it; later ones only cost a request.
+    fn give_up_without_answers(&mut self, source: FetchError) -> Result<(), ClockError> {
+        if self.schedule.estimate().is_some() {
+            return Ok(());
+        }
+        Err(ClockError::Fetch {
+            url: self.url.to_string(),
+            source,
+        })
+    }
+
+    /// The server leaves further connections waiting while it serves one: continue on the
+    /// connection it answers on, one request at a time.
+    fn one_connection_at_a_time(&mut self) {
+        if self.schedule.connections() > 1 {
+            tracing::debug!(url = self.url, "the server serves one connection at a time");
+        }
+        self.schedule.limit_connections(1);
+        self.idle.retain(Connection::answered);
+        for w in self.watched.values().filter(|w| !w.request) {
+            w.abort.abort();
+        }
     }
 }

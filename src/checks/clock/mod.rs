@@ -11,22 +11,31 @@
 //! the real NetBox 4.7.3 with the IdP 1.5 s ahead: either message, depending on where in NetBox's
 //! second the token arrives).
 //!
-//! Both servers only show their clocks through `Date` headers, which have one-second resolution. The
-//! measurement is htpdate's bisection: each answer says the server's clock read `D` whole seconds at
-//! some instant between sending and receiving, taken as the local midpoint (RTT/2 compensation). The
-//! offset (remote − local) therefore lies in `[D − mid, D + 1 − mid)`. The next request is timed so
-//! that its midpoint falls exactly where the remote second would tick if the offset were the centre of
-//! what is still possible, so each answer halves the uncertainty: 1 s / 2⁷ ≈ 8 ms after eight requests.
+//! Both servers only show their clocks through `Date` headers, which have one-second resolution. Each
+//! answer says the server's clock read `D` whole seconds at some instant between sending and
+//! receiving, taken as the local midpoint (RTT/2 compensation). The offset (remote − local) therefore
+//! lies in `[D − mid, D + 1 − mid)`: an answer tells on which side of the server's tick its midpoint
+//! fell. Requests go out at staggered phases of the second, many at once (one pass over a whole
+//! second, then one over the window where the tick was found, a second later), each timed on a
+//! connection opened beforehand: a few milliseconds in about two seconds, for two hosts at once. A
+//! server that serves one connection at a time gets htpdate's bisection instead, one request after
+//! another, each halving the uncertainty.
 //!
-//! * [`estimate`]: the pure estimator, [`Bisection`] (samples in, planned send instants and
-//!   [`ClockEstimate`] out);
-//! * [`measure`](mod@measure): drives it against one URL with the shared HTTP client;
+//! * [`estimate`]: the pure estimator, [`Bisection`] (samples in, the offsets still possible, the
+//!   bisection's next send instant and [`ClockEstimate`] out);
+//! * [`stagger`]: where the next pass probes; [`schedule`]: the whole measurement as a pure state
+//!   machine (which request when, when to stop, the fallback);
+//! * [`probe`]: the clock's own HTTP/1.1 connections, opened ahead and timed per request;
+//! * [`measure`](mod@measure): drives the schedule against one URL;
 //! * [`judge`]: [`evaluate`] judges two estimates by social-core's rule and says what to fix.
 
 pub mod estimate;
 pub mod judge;
 pub mod measure;
+pub mod probe;
+pub mod schedule;
+pub mod stagger;
 
-pub use estimate::{Bisection, ClockEstimate, Sample};
+pub use estimate::{Bisection, ClockEstimate, Probing, Sample};
 pub use judge::{AHEAD_WARN_S, ID_TOKEN_MAX_AGE_S, JWT_LEEWAY_S, TOKEN_EXCHANGE_S, evaluate};
-pub use measure::{ClockError, DEFAULT_MAX_REQUESTS, measure, parse_date};
+pub use measure::{ClockError, DEFAULT_MAX_REQUESTS, MAX_CONNECTIONS, measure, parse_date};

@@ -1,0 +1,259 @@
+//! Where to probe: at staggered phases of the second, many requests in flight at once.
+//!
+//! A server's `Date` changes once a second, at the local instants `N − offset`. A request whose
+//! midpoint falls before such an instant reads second `N − 1`, after it second `N`; so what a request
+//! tells depends only on the phase of the second it samples. The first pass spreads
+//! [`COARSE_PROBES`] requests evenly over one second, which brackets the tick to 1/12 s. The tick
+//! recurs every second, so the next pass spreads up to [`FINE_PROBES`] requests over the bracket's
+//! next occurrence, which narrows it to a few milliseconds. A pass's requests overlap in time, each
+//! on its own connection: a measurement takes about two seconds whatever the round trip, where one
+//! request after another takes a second per halving.
+//!
+//! When the bracket is found at the very end of the first second, its current occurrence is still
+//! partly ahead: the pass then probes that part at once instead of waiting a second for the next.
+//!
+//! Everything here is pure: times are local wall-clock seconds (the epoch of [`Sample`]), offsets
+//! the remote clock minus the local one.
+//!
+//! [`Sample`]: super::Sample
+
+/// Requests of the first pass, one every 1/12 s: the tick is then bracketed to 83 ms.
+pub const COARSE_PROBES: usize = 12;
+
+/// Most requests of a later pass.
+pub const FINE_PROBES: usize = 12;
+
+/// A later pass spaces its requests about this far apart when it has enough of them.
+const FINE_SPACING_S: f64 = 0.006;
+
+/// The earliest a request can be planned after "now" (scheduling and request building).
+pub const PLAN_LEAD_S: f64 = 0.003;
+
+/// A pass probes the current occurrence of the bracket only when at least this share of it is
+/// still ahead; otherwise it waits for the next occurrence, a second later.
+const MIN_SHARE_AHEAD: f64 = 0.5;
+
+/// What the planner knows when a pass ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Situation {
+    pub now_s: f64,
+    /// The offsets still possible, `(lo, hi)`; `None` before the first answer.
+    pub region: Option<(f64, f64)>,
+    /// Round trip to plan with (0 before the first answer).
+    pub rtt_s: f64,
+    /// How far a typical round trip exceeds the fastest: answers may be off by half of it.
+    pub spread_s: f64,
+    pub requests_left: usize,
+    /// Connections the server lets us use at once.
+    pub connections: usize,
+}
+
+impl Situation {
+    /// A connection is busy for about a round trip per request, plus a margin for a slow one.
+    fn busy_s(&self) -> f64 {
+        self.rtt_s * 1.1 + 0.000_5
+    }
+
+    /// Most requests that fit in `span` seconds on the server's connections: up to one per
+    /// connection at any spacing; more only when they are spaced at least a busy connection's time
+    /// over the number of connections. `inside` probes sit strictly inside the span (`k + 1` gaps),
+    /// the others start at its left edge (`k` gaps).
+    fn fit(&self, span: f64, inside: bool) -> usize {
+        let c = self.connections.max(1);
+        let busy = self.busy_s();
+        if busy <= 0.0 {
+            return usize::MAX;
+        }
+        let gaps = (c as f64 * span / busy).floor().max(0.0) as usize;
+        let k = if inside { gaps.saturating_sub(1) } else { gaps };
+        k.max(c)
+    }
+}
+
+/// How far a bracket of `width` is widened before it is probed again: the answers of a jittery path
+/// may have placed it a little off.
+fn margin_s(spread_s: f64, width: f64) -> f64 {
+    (0.001 + spread_s / 2.0).min(width / 4.0)
+}
+
+/// The local send instants of the next pass, ascending; empty when no request is left.
+pub fn next_pass(s: &Situation) -> Vec<f64> {
+    if s.requests_left == 0 {
+        return Vec::new();
+    }
+    match s.region {
+        Some((lo, hi)) if hi - lo < 1.0 => window_pass(s, lo, hi),
+        _ => coarse_pass(s),
+    }
+}
+
+/// One second, evenly: whatever the offset, the tick falls between two neighbours.
+fn coarse_pass(s: &Situation) -> Vec<f64> {
+    let k = COARSE_PROBES
+        .min(s.requests_left)
+        .min(s.fit(1.0, false))
+        .max(1);
+    let start = s.now_s + PLAN_LEAD_S;
+    (0..k).map(|j| start + j as f64 / k as f64).collect()
+}
+
+/// The bracket `(lo, hi)` of offsets, probed where it next recurs.
+fn window_pass(s: &Situation, lo: f64, hi: f64) -> Vec<f64> {
+    let margin = margin_s(s.spread_s, hi - lo);
+    let (lo, hi) = (lo - margin, hi + margin);
+    let half_rtt = s.rtt_s / 2.0;
+    // The earliest midpoint a request sent now can have.
+    let earliest = s.now_s + PLAN_LEAD_S + half_rtt;
+    // Remote second N ticks in (N − hi, N − lo]: the first such window that ends after `earliest`.
+    let mut n = (earliest + lo).floor() + 1.0;
+    let width = hi - lo;
+    let (mut start, mut end) = (n - hi, n - lo);
+    if start < earliest && (end - earliest) < MIN_SHARE_AHEAD * width {
+        n += 1.0;
+        (start, end) = (n - hi, n - lo);
+    }
+    let partial = start < earliest;
+    let from = start.max(earliest);
+    let span = end - from;
+    let wanted = (span / FINE_SPACING_S).ceil() as usize;
+    let k = wanted
+        .clamp(1, FINE_PROBES)
+        .min(s.requests_left)
+        .min(s.fit(span, !partial));
+    // A whole window's edges are known, so its probes go strictly inside; a partial one's left part
+    // is behind us, so the first probe goes as early as it can.
+    let midpoints: Vec<f64> = if partial {
+        (0..k).map(|j| from + span * j as f64 / k as f64).collect()
+    } else {
+        (1..=k)
+            .map(|j| from + span * j as f64 / (k + 1) as f64)
+            .collect()
+    };
+    midpoints.into_iter().map(|m| m - half_rtt).collect()
+}
+
+/// Whether a request sent at `send_s` can still tell something: its midpoint falls where the remote
+/// second may tick, given the offsets still possible.
+pub fn informative(region: Option<(f64, f64)>, spread_s: f64, send_s: f64, rtt_s: f64) -> bool {
+    let Some((lo, hi)) = region else {
+        return true;
+    };
+    if hi - lo >= 1.0 {
+        return true;
+    }
+    let margin = margin_s(spread_s, hi - lo);
+    let mid = send_s + rtt_s / 2.0;
+    // Some whole second N with N − hi < mid < N − lo.
+    let n = (mid + lo - margin).floor() + 1.0;
+    n < mid + hi + margin
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn situation(region: Option<(f64, f64)>) -> Situation {
+        Situation {
+            now_s: 100.25,
+            region,
+            rtt_s: 0.020,
+            spread_s: 0.0,
+            requests_left: 24,
+            connections: 8,
+        }
+    }
+
+    #[test]
+    fn the_first_pass_covers_one_second_evenly() {
+        let sends = next_pass(&situation(None));
+        assert_eq!(sends.len(), COARSE_PROBES);
+        assert!((sends[0] - (100.25 + PLAN_LEAD_S)).abs() < 1e-9);
+        for pair in sends.windows(2) {
+            assert!((pair[1] - pair[0] - 1.0 / 12.0).abs() < 1e-9, "{sends:?}");
+        }
+        // Every phase of the second is within 1/12 s of a probe.
+        let last = sends[sends.len() - 1];
+        assert!(last - sends[0] < 1.0 && last - sends[0] > 0.9);
+    }
+
+    #[test]
+    fn a_later_pass_spreads_over_the_next_occurrence_of_the_bracket() {
+        // Offsets in [0.30, 0.38): the remote second ticks at local N − 0.38 .. N − 0.30.
+        let s = situation(Some((0.30, 0.38)));
+        let sends = next_pass(&s);
+        assert_eq!(sends.len(), FINE_PROBES);
+        let mids: Vec<f64> = sends.iter().map(|t| t + 0.010).collect();
+        // Now is 100.25: the window 100.62 .. 100.70 (widened by 1 ms) is wholly ahead.
+        assert!(
+            mids[0] > 100.619 && mids[mids.len() - 1] < 100.701,
+            "{mids:?}"
+        );
+        let gap = mids[1] - mids[0];
+        assert!((gap - 0.082 / 13.0).abs() < 1e-9, "{gap}");
+        assert!(sends[0] >= s.now_s + PLAN_LEAD_S);
+    }
+
+    #[test]
+    fn a_bracket_mostly_behind_waits_for_the_next_second() {
+        // The window 100.20 .. 100.28 is nearly over at 100.25: probe it a second later.
+        let sends = next_pass(&situation(Some((-0.28, -0.20))));
+        let first_mid = sends[0] + 0.010;
+        assert!(first_mid > 101.19 && first_mid < 101.29, "{sends:?}");
+    }
+
+    #[test]
+    fn a_bracket_mostly_ahead_is_probed_at_once() {
+        // Window 100.24 .. 100.40: 0.13 s of its 0.16 s are still ahead.
+        let sends = next_pass(&situation(Some((-0.40, -0.24))));
+        let first_mid = sends[0] + 0.010;
+        assert!(
+            (first_mid - (100.25 + PLAN_LEAD_S + 0.010)).abs() < 1e-9,
+            "{sends:?}"
+        );
+        assert!(sends.iter().all(|t| t + 0.010 < 100.402));
+    }
+
+    #[test]
+    fn one_connection_spaces_requests_a_round_trip_apart() {
+        let s = Situation {
+            connections: 1,
+            ..situation(Some((0.30, 0.38)))
+        };
+        let sends = next_pass(&s);
+        assert!(sends.len() >= 2 && sends.len() <= 4, "{sends:?}");
+        for pair in sends.windows(2) {
+            assert!(pair[1] - pair[0] >= s.busy_s(), "{sends:?}");
+        }
+        // A bracket narrower than a round trip gets one request: bisection.
+        let narrow = Situation {
+            connections: 1,
+            ..situation(Some((0.30, 0.31)))
+        };
+        assert_eq!(next_pass(&narrow).len(), 1);
+    }
+
+    #[test]
+    fn the_request_budget_is_kept() {
+        let s = Situation {
+            requests_left: 5,
+            ..situation(None)
+        };
+        assert_eq!(next_pass(&s).len(), 5);
+        let none = Situation {
+            requests_left: 0,
+            ..situation(Some((0.30, 0.38)))
+        };
+        assert!(next_pass(&none).is_empty());
+    }
+
+    #[test]
+    fn requests_outside_the_bracket_are_useless() {
+        let region = Some((0.30, 0.38));
+        // Midpoints 100.65 (inside the window 100.62 .. 100.70) and 100.80 (outside).
+        assert!(informative(region, 0.0, 100.64, 0.020));
+        assert!(!informative(region, 0.0, 100.79, 0.020));
+        // A second later the window recurs.
+        assert!(informative(region, 0.0, 101.64, 0.020));
+        assert!(informative(None, 0.0, 100.79, 0.020));
+    }
+}
