@@ -95,11 +95,15 @@ fn culprit(kanidm: &ClockEstimate, netbox: &ClockEstimate) -> String {
 
 fn time_sync_fix(kanidm: &ClockEstimate, netbox: &ClockEstimate) -> String {
     format!(
-        "Fix the time sync on {}: run chrony (`apt install chrony`, then `chronyc tracking`) or \
-         systemd-timesyncd (`timedatectl set-ntp true`, then `timedatectl timesync-status`), and allow \
-         outgoing UDP port 123 to the NTP servers. Raising the JWT leeway (SOCIAL_AUTH_OIDC_JWT_LEEWAY) \
-         does not help: Kanidm always sends nbf (= iat), and social-core checks nbf itself, \
-         without any leeway. Only synchronised clocks fix this.",
+        "Fix the time sync on {}. With chrony: `chronyc tracking` shows how far off the clock is and \
+         `chronyc makestep` corrects it at once (install it with `apt install chrony`). With \
+         systemd-timesyncd: `timedatectl set-ntp true`, then `timedatectl timesync-status`. On OpenBSD: \
+         `rcctl enable ntpd`, `rcctl start ntpd`, then `ntpctl -s all`. Allow outgoing UDP port 123 to \
+         the NTP servers. A virtual machine keeps its own clock: it can drift (after a pause, a snapshot \
+         or a migration) while its hypervisor is in sync, so fix the time service inside the guest. \
+         Raising the JWT leeway (SOCIAL_AUTH_OIDC_JWT_LEEWAY) does not help: Kanidm always sends nbf \
+         (= iat), and social-core checks nbf itself, without any leeway. Only synchronised clocks fix \
+         this.",
         culprit(kanidm, netbox)
     )
 }
@@ -215,6 +219,16 @@ mod tests {
                 && fix.contains("UDP port 123")
         );
         assert!(fix.contains("does not help"), "{fix}");
+        for command in [
+            "chronyc makestep",
+            "chronyc tracking",
+            "timedatectl set-ntp true",
+            "timedatectl timesync-status",
+            "ntpctl -s all",
+        ] {
+            assert!(fix.contains(command), "{command}: {fix}");
+        }
+        assert!(fix.contains("while its hypervisor is in sync"), "{fix}");
         assert!(!fix.contains("verify_"), "{fix}");
         assert!(!fix.to_lowercase().contains("set social_auth"), "{fix}");
     }
