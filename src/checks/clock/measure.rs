@@ -19,9 +19,6 @@ pub const DEFAULT_MAX_REQUESTS: usize = 24;
 /// Most connections held open to one server at once.
 pub const MAX_CONNECTIONS: usize = 8;
 
-/// The precise sleep wakes this early and yields until the planned instant.
-const SPIN: Duration = Duration::from_millis(2);
-
 /// Why a server's clock could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClockError {
@@ -80,17 +77,6 @@ pub fn parse_date(url: &str, value: Option<&str>) -> Result<i64, ClockError> {
         .map_err(|_| bad())?
         .as_secs();
     i64::try_from(secs).map_err(|_| bad())
-}
-
-/// Sleeps until `target`, waking [`SPIN`] early and yielding until then (tokio's timer wheel has a
-/// 1 ms granularity and wakes late; a planned send should leave within tens of microseconds).
-async fn sleep_until_precise(target: Instant) {
-    if let Some(coarse) = target.checked_sub(SPIN) {
-        tokio::time::sleep_until(coarse).await;
-    }
-    while Instant::now() < target {
-        tokio::task::yield_now().await;
-    }
 }
 
 /// Measures `url`'s clock against this machine's with at most `max_requests` GETs, all within
@@ -235,7 +221,9 @@ impl Run<'_> {
                 () = tokio::time::sleep_until(stall_at.unwrap_or_else(Instant::now)), if stall_at.is_some() => {
                     self.abort_stalled();
                 }
-                () = sleep_until_precise(send_at.unwrap_or_else(Instant::now)), if send_at.is_some() => {
+                // The timer may wake a millisecond late: that moves a request's phase a little, and
+                // its own stamps say where it really went.
+                () = tokio::time::sleep_until(send_at.unwrap_or_else(Instant::now)), if send_at.is_some() => {
                     self.send();
                 }
                 else => return Ok(()),

@@ -1,10 +1,14 @@
 //! The clock's own HTTP/1.1 connections: opened ahead of time (TCP, then TLS trusting exactly what
-//! the checks' [`HttpClient`] trusts), so that a request is timed from the moment it leaves on an
-//! established connection to the moment its response head arrives. Set-up never counts in a
-//! round trip, and many connections can be ready for requests in flight at once.
+//! the checks' [`HttpClient`] trusts), so that a request is timed from the moment its bytes are
+//! written on an established connection to the moment its answer's first bytes are read there.
+//! Set-up never counts in a round trip, a busy scheduler delays the stamps as little as it can,
+//! and many connections can be ready for requests in flight at once.
 
+use std::io;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
 use http_body_util::{BodyExt, Empty, Limited};
@@ -12,7 +16,7 @@ use hyper::body::Bytes;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use rustls_pki_types::ServerName;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use url::{Host, Url};
 
@@ -96,7 +100,12 @@ impl Target {
                 Box::new(stream)
             }
         };
-        let (sender, connection) = http1::handshake(TokioIo::new(io))
+        let stamps = Arc::new(Mutex::new(Stamps::default()));
+        let timed = Timed {
+            inner: io,
+            stamps: stamps.clone(),
+        };
+        let (sender, connection) = http1::handshake(TokioIo::new(timed))
             .await
             .map_err(|e| FetchError::Connect(e.to_string()))?;
         // The connection's I/O runs on its own task; it ends when `sender` is dropped.
@@ -105,6 +114,7 @@ impl Target {
         });
         Ok(Connection {
             sender,
+            stamps,
             answered: false,
         })
     }
@@ -125,9 +135,124 @@ impl Target {
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
+/// When a request's bytes were written to the connection and when its answer's first bytes were
+/// read, as the connection's own task did it: a request is timed where it really leaves and
+/// arrives, not where the task that asked for it was next scheduled.
+#[derive(Debug, Default)]
+struct Stamps {
+    armed: bool,
+    /// Wall clock and monotonic instant just before the last write of the request.
+    wrote: Option<(SystemTime, Instant)>,
+    /// Just after the first read of the answer returned data.
+    read: Option<Instant>,
+}
+
+impl Stamps {
+    fn arm(&mut self) {
+        *self = Self {
+            armed: true,
+            ..Self::default()
+        };
+    }
+
+    /// The request left at the first instant, the answer began to arrive `rtt` later.
+    fn take(&mut self) -> Option<(SystemTime, Duration)> {
+        self.armed = false;
+        let ((sent, wrote), read) = (self.wrote?, self.read?);
+        Some((sent, read.saturating_duration_since(wrote)))
+    }
+}
+
+/// The connection's I/O, stamping writes and reads for [`Stamps`]. It sits above TLS, so only the
+/// request and the answer count, not TLS records of their own (session tickets).
+struct Timed {
+    inner: Box<dyn Io>,
+    stamps: Arc<Mutex<Stamps>>,
+}
+
+impl Timed {
+    /// Records a write that began at `at`, unless the answer already began.
+    fn wrote(&self, at: (SystemTime, Instant)) {
+        if let Ok(mut s) = self.stamps.lock()
+            && s.armed
+            && s.read.is_none()
+        {
+            s.wrote = Some(at);
+        }
+    }
+
+    fn read(&self) {
+        let at = Instant::now();
+        if let Ok(mut s) = self.stamps.lock()
+            && s.armed
+            && s.wrote.is_some()
+            && s.read.is_none()
+        {
+            s.read = Some(at);
+        }
+    }
+}
+
+impl AsyncRead for Timed {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.read();
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Timed {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        // Stamped before the write: the request cannot have left earlier.
+        let at = (SystemTime::now(), Instant::now());
+        let polled = Pin::new(&mut self.inner).poll_write(cx, data);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.wrote(at);
+        }
+        polled
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let at = (SystemTime::now(), Instant::now());
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.wrote(at);
+        }
+        polled
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
 /// An open connection to the target.
 pub struct Connection {
     sender: SendRequest<Empty<Bytes>>,
+    stamps: Arc<Mutex<Stamps>>,
     /// The server has answered on it: it serves this connection.
     answered: bool,
 }
@@ -146,9 +271,9 @@ impl Connection {
 /// One answer: when the request left and how long its response head took.
 #[derive(Debug, Clone)]
 pub struct Answer {
-    /// Wall clock just before the request was handed to the open connection.
+    /// Wall clock just before the request was written to the open connection.
     pub sent_at: SystemTime,
-    /// Monotonic time from then until the response head had arrived.
+    /// Monotonic time from then until the answer's first bytes were read.
     pub rtt: Duration,
     /// The `Date` header as sent (`None` if there was none, or it was not text).
     pub date: Option<String>,
@@ -167,13 +292,22 @@ pub async fn send(
     if let Err(e) = connection.sender.ready().await {
         return (None, Err(FetchError::Broken(e.to_string())));
     }
-    let sent_at = SystemTime::now();
-    let started = Instant::now();
+    if let Ok(mut s) = connection.stamps.lock() {
+        s.arm();
+    }
+    let asked = (SystemTime::now(), Instant::now());
     let response = match connection.sender.send_request(request).await {
         Ok(r) => r,
         Err(e) => return (None, Err(FetchError::Broken(e.to_string()))),
     };
-    let rtt = started.elapsed();
+    let answered = Instant::now();
+    // The connection's own stamps, else (never seen) the wider span around asking for it.
+    let (sent_at, rtt) = connection
+        .stamps
+        .lock()
+        .ok()
+        .and_then(|mut s| s.take())
+        .unwrap_or((asked.0, answered.saturating_duration_since(asked.1)));
     let header = |name: hyper::header::HeaderName| {
         response
             .headers()

@@ -21,10 +21,10 @@
 pub const COARSE_PROBES: usize = 12;
 
 /// Most requests of a later pass.
-pub const FINE_PROBES: usize = 12;
+pub const FINE_PROBES: usize = 16;
 
 /// A later pass spaces its requests about this far apart when it has enough of them.
-const FINE_SPACING_S: f64 = 0.006;
+const FINE_SPACING_S: f64 = 0.0045;
 
 /// The earliest a request can be planned after "now" (scheduling and request building).
 pub const PLAN_LEAD_S: f64 = 0.003;
@@ -189,7 +189,10 @@ mod tests {
             "{mids:?}"
         );
         let gap = mids[1] - mids[0];
-        assert!((gap - 0.082 / 13.0).abs() < 1e-9, "{gap}");
+        assert!(
+            (gap - 0.082 / (FINE_PROBES + 1) as f64).abs() < 1e-9,
+            "{gap}"
+        );
         assert!(sends[0] >= s.now_s + PLAN_LEAD_S);
     }
 
