@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! How concurrent the check suite is: its wall time over the slowest single check's time, against a
-//! Kanidm-shaped IdP and a NetBox-shaped server that both answer every request after injected latency.
-//! Goal: ≤ 1.3 (the suite takes hardly longer than its slowest check).
+//! How long the whole check board takes, and how concurrent it is: its wall time, and that over the
+//! slowest single check's time, against a Kanidm-shaped IdP and a NetBox-shaped server that both
+//! answer every request after injected latency. Goals: the board within 2.5 s, and ≤ 1.3 × its
+//! slowest check (the board takes hardly longer than its slowest check).
 //!
 //! `cargo bench --bench check_concurrency` (latency per response: `CHECK_BENCH_LATENCY_MS`, default 150).
 
@@ -12,7 +13,7 @@ use nbsso::checks::{self, CheckId, Options, Status};
 use nbsso::plan::validate;
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use support::idp::TestIdp;
 use support::netbox::{LoginStyle, TestNetbox};
 
@@ -65,27 +66,64 @@ fn main() {
     };
 
     println!("check suite concurrency, {latency_ms} ms injected latency per response");
-    let mut slowest = (CheckId::KanidmTls, Duration::ZERO);
+    // The clock check's time depends on where in the second it starts (where the servers' Date
+    // ticks): each comparison starts the suite and the clock alone at the same phase.
+    let mut singles = Vec::new();
     for id in CheckId::ALL {
+        if id == CheckId::Clock {
+            continue;
+        }
         let alone = timed(Some(BTreeSet::from([id])));
         println!(
             "  {:<14} alone (with its prerequisites) {:>7.3} s",
             id.key(),
             alone.as_secs_f64()
         );
-        if alone > slowest.1 {
-            slowest = (id, alone);
-        }
+        singles.push((id, alone));
     }
-    let suite = timed(None);
-    let ratio = suite.as_secs_f64() / slowest.1.as_secs_f64();
+    let (mut worst_ratio, mut worst_suite) = (0.0_f64, Duration::ZERO);
+    for phase in PHASES {
+        at_phase(phase);
+        let clock = timed(Some(BTreeSet::from([CheckId::Clock])));
+        at_phase(phase);
+        let suite = timed(None);
+        let slowest = singles
+            .iter()
+            .copied()
+            .chain([(CheckId::Clock, clock)])
+            .max_by_key(|(_, t)| *t)
+            .unwrap();
+        let ratio = suite.as_secs_f64() / slowest.1.as_secs_f64();
+        println!(
+            "  start at {phase:.2} s into the second: clock alone {:.3} s, whole suite {:.3} s, \
+             suite / slowest ({}) = {ratio:.2}",
+            clock.as_secs_f64(),
+            suite.as_secs_f64(),
+            slowest.0.key()
+        );
+        worst_ratio = worst_ratio.max(ratio);
+        worst_suite = worst_suite.max(suite);
+    }
+    let verdict = |ok: bool| if ok { "met" } else { "NOT met" };
     println!(
-        "  whole suite                             {:>7.3} s",
-        suite.as_secs_f64()
+        "whole suite at most {:.3} s (goal ≤ 2.5 s: {}); suite / slowest single check at most \
+         {worst_ratio:.2} (goal ≤ 1.3: {})",
+        worst_suite.as_secs_f64(),
+        verdict(worst_suite <= Duration::from_millis(2500)),
+        verdict(worst_ratio <= 1.3)
     );
-    println!(
-        "suite / slowest single check ({}) = {ratio:.2} (goal ≤ 1.3: {})",
-        slowest.0.key(),
-        if ratio <= 1.3 { "met" } else { "NOT met" }
-    );
+}
+
+/// Start phases of the comparisons, in seconds into this machine's second.
+const PHASES: [f64; 4] = [0.1, 0.35, 0.6, 0.85];
+
+/// Waits until this machine's clock is `fraction` into a second.
+fn at_phase(fraction: f64) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    std::thread::sleep(Duration::from_secs_f64(
+        (fraction - now.fract()).rem_euclid(1.0),
+    ));
 }
