@@ -153,8 +153,8 @@ pub struct ClockEstimate {
 /// What the samples so far allow.
 #[derive(Debug, Clone, Copy)]
 struct Analysis {
-    /// Offsets consistent with the RTT/2-compensated constraints of most samples; the estimate is its
-    /// centre and the next poll bisects it.
+    /// Offsets consistent with the RTT/2-compensated constraints of most samples; the estimate lies
+    /// in it and the next poll bisects it.
     region: Interval,
     /// Offsets consistent with causality alone; the error bar covers it.
     hard: Interval,
@@ -211,6 +211,12 @@ impl Bisection {
     }
 
     fn analyse(&self) -> Option<Analysis> {
+        self.analyse_with(true)
+    }
+
+    /// `uneven`: allow each warm answer's legs to differ by as much as its round trip exceeds the
+    /// fastest one (otherwise every warm path counts as even).
+    fn analyse_with(&self, uneven: bool) -> Option<Analysis> {
         if self.samples.is_empty() {
             return None;
         }
@@ -230,16 +236,23 @@ impl Bisection {
             .samples
             .iter()
             .filter_map(|s| {
-                let slack = if s.warm {
-                    ((s.rtt() - fastest) / 2.0).max(0.0)
-                } else {
-                    s.rtt() / 2.0
+                let slack = match (s.warm, uneven) {
+                    (false, _) => s.rtt() / 2.0,
+                    (true, true) => ((s.rtt() - fastest) / 2.0).max(0.0),
+                    (true, false) => 0.0,
                 };
                 s.symmetric(slack).intersect(hard)
             })
             .collect();
         let region = best_agreement(&constraints).unwrap_or(hard);
         Some(Analysis { region, hard })
+    }
+
+    /// Width of the offsets the answers leave possible if every warm path was even: how close the
+    /// requests came to the tick. Only another pass narrows this; what uneven paths add to
+    /// [`uncertainty_s`](Self::uncertainty_s) they would add again.
+    pub fn bracket_s(&self) -> Option<f64> {
+        self.analyse_with(false).map(|a| a.region.width())
     }
 
     /// The offsets still possible, `(lo, hi)`: where the next requests should look.
@@ -281,7 +294,10 @@ impl Bisection {
 
     pub fn estimate(&self) -> Option<ClockEstimate> {
         let Analysis { region, hard } = self.analyse()?;
-        let offset_s = hard.clamp(region.centre());
+        // Where the answers' midpoints put the tick, kept inside what uneven paths allow: with
+        // jitter this is nearer the truth than the middle of the wider region.
+        let even = self.analyse_with(false)?.region;
+        let offset_s = hard.clamp(region.clamp(even.centre()));
         let error_s = (offset_s - hard.lo)
             .max(hard.hi - offset_s)
             .max(region.width() / 2.0);

@@ -16,10 +16,15 @@ use super::stagger::{self, PLAN_LEAD_S, Situation};
 /// only confirm it.
 pub const GOOD_ENOUGH_S: f64 = 0.010;
 
-/// Another pass (a second more) is planned only while the offsets still possible are wider than
-/// this. Round trips that vary by a few milliseconds keep a pass's result a little wider than its
-/// request spacing; its centre is then still within a few milliseconds.
-pub const REFINE_ABOVE_S: f64 = 0.020;
+/// Another pass (a second more) is planned while the requests came no closer to the tick than this
+/// ([`Bisection::bracket_s`]): a pass's requests are a few milliseconds apart, so this is a pass
+/// that fell short (its window was partly behind it, or requests were lost), or the one-connection
+/// fallback still halving.
+pub const REFINE_ABOVE_S: f64 = 0.015;
+
+/// Another pass is also planned while uneven paths leave more than this possible: more answers
+/// around the tick out-vote the uneven ones.
+pub const UNEVEN_ABOVE_S: f64 = 0.025;
 
 /// The one-request-at-a-time fallback plans nothing that would end later than this after the start:
 /// a second per halving adds up.
@@ -201,8 +206,12 @@ impl Schedule {
         let left = self.max_requests.saturating_sub(self.sent);
         let narrow = self
             .estimator
-            .uncertainty_s()
-            .is_some_and(|w| w <= REFINE_ABOVE_S);
+            .bracket_s()
+            .is_some_and(|w| w <= REFINE_ABOVE_S)
+            && self
+                .estimator
+                .uncertainty_s()
+                .is_some_and(|w| w <= UNEVEN_ABOVE_S);
         if self.finished || left == 0 || narrow {
             return false;
         }
