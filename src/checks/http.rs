@@ -325,6 +325,14 @@ fn find_rustls(err: &(dyn std::error::Error + 'static)) -> Option<rustls::Error>
     None
 }
 
+/// The TLS problem behind a failed handshake, if it was one (tokio-rustls wraps rustls' error in
+/// the `io::Error` it returns).
+pub fn handshake_problem(err: &std::io::Error) -> Option<TlsProblem> {
+    err.get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .map(tls_problem)
+}
+
 pub fn tls_problem(err: &rustls::Error) -> TlsProblem {
     use rustls::CertificateError as C;
     match err {

@@ -3,7 +3,7 @@
 //! is only recorded, so the finding can name the CA that would fix it.
 
 use super::Finding;
-use super::http::{TlsProblem, tls_problem};
+use super::http::{TlsProblem, handshake_problem};
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -220,15 +220,13 @@ pub async fn observe(host: &str, port: u16, roots: Roots, deadline: Duration) ->
         let tcp = TcpStream::connect((host, port))
             .await
             .map_err(|e| TlsFailure::Connect(e.to_string()))?;
-        connector.connect(server_name, tcp).await.map_err(|e| {
-            match e
-                .get_ref()
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-            {
-                Some(tls) => TlsFailure::Cert(tls_problem(tls)),
+        connector
+            .connect(server_name, tcp)
+            .await
+            .map_err(|e| match handshake_problem(&e) {
+                Some(problem) => TlsFailure::Cert(problem),
                 None => TlsFailure::Connect(e.to_string()),
-            }
-        })?;
+            })?;
         Ok(())
     };
     observation.outcome = match tokio::time::timeout(deadline, attempt).await {

@@ -20,7 +20,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use url::{Host, Url};
 
-use crate::checks::http::{FetchError, HttpClient, MAX_BODY, TlsProblem, tls_problem};
+use crate::checks::http::{FetchError, HttpClient, MAX_BODY, TlsProblem, handshake_problem};
 
 /// Where the requests go: the address to connect to and what to send.
 #[derive(Debug, Clone)]
@@ -88,15 +88,13 @@ impl Target {
             None => Box::new(tcp),
             Some((config, name)) => {
                 let connector = tokio_rustls::TlsConnector::from(config.clone());
-                let stream = connector.connect(name.clone(), tcp).await.map_err(|e| {
-                    match e
-                        .get_ref()
-                        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-                    {
-                        Some(tls) => FetchError::Tls(tls_problem(tls)),
-                        None => FetchError::Connect(e.to_string()),
-                    }
-                })?;
+                let stream =
+                    connector.connect(name.clone(), tcp).await.map_err(
+                        |e| match handshake_problem(&e) {
+                            Some(problem) => FetchError::Tls(problem),
+                            None => FetchError::Connect(e.to_string()),
+                        },
+                    )?;
                 Box::new(stream)
             }
         };
