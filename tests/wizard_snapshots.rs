@@ -395,7 +395,7 @@ fn netbox_version_offered_by_the_login_page_check() {
     snap("wizard_netbox_version_hint", &mut m);
     // F2 takes the offered release into the field (and the plan).
     press(&mut m, KeyCode::F(2));
-    assert_eq!(m.draft.netbox.version, "4.7.3");
+    assert_eq!(m.answers.draft.netbox.version, "4.7.3");
     assert_eq!(
         m.notice.as_deref(),
         Some("NetBox version set to 4.7.3, from the login page.")

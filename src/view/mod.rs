@@ -9,13 +9,14 @@ pub mod inspect;
 mod overlay;
 mod review;
 mod step_bar;
+pub mod text;
 mod welcome;
 mod write;
 
-use crate::app::update::{base_context, context};
 use crate::app::{Model, Step};
 use crate::checks::{CheckId, Status};
 use crate::keymap;
+use crate::plan::Problem;
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -51,7 +52,7 @@ pub fn render(model: &Model, frame: &mut Frame) {
         ]));
         let cursor = inspect::render(i, &model.theme, frame, main);
         frame.render_widget(
-            footer_line(model, keymap::footer(context(model)), footer.width),
+            footer_line(model, keymap::footer(model.context()), footer.width),
             footer,
         );
         overlays(model, frame, area, cursor);
@@ -99,7 +100,7 @@ pub fn render(model: &Model, frame: &mut Frame) {
     };
     frame.render_widget(status_line(model), status);
     frame.render_widget(
-        footer_line(model, keymap::footer(context(model)), footer.width),
+        footer_line(model, keymap::footer(model.context()), footer.width),
         footer,
     );
     overlays(model, frame, area, cursor);
@@ -112,7 +113,7 @@ fn overlays(
     area: Rect,
     cursor: Option<ratatui::layout::Position>,
 ) {
-    let ctx = base_context(model);
+    let ctx = model.base_context();
     if model.help {
         overlay::help(model, frame, area, keymap::help(ctx), ctx);
     } else if model.modal.is_some() {
@@ -165,18 +166,18 @@ pub fn checks_summary(model: &Model) -> Vec<Span<'static>> {
     spans
 }
 
-/// The footer: the context's footer bindings. When they do not fit, the ones just before help and
-/// quit (always last in the tables) are dropped first, so help and quit stay visible.
-/// Where the wizard asks for a plan field: `Kanidm › Kanidm URL`, or the dotted name.
-pub fn field_label(field: &str) -> String {
-    use crate::app::field::Focusable;
-    match Step::of_problem_field(field) {
-        Some((step, Focusable::Text(id))) => format!("{} › {}", step.title(), id.label()),
-        Some((step, _)) => format!("{} › {field}", step.title()),
-        None => field.to_string(),
+/// Where the wizard asks for a problem's field: `Kanidm › Kanidm URL`; a choice or a toggle (whose
+/// label is a question or a sentence) by its plan key; anything else by its dotted name.
+pub fn field_label(p: &Problem) -> String {
+    match p.key.and_then(|k| Some((Step::asking(k)?, k))) {
+        Some((step, field)) if field.is_text() => format!("{} › {}", step.title(), field.label()),
+        Some((step, _)) => format!("{} › {}", step.title(), p.field),
+        None => p.field.clone(),
     }
 }
 
+/// The footer: the context's footer bindings. When they do not fit, the ones just before help and
+/// quit (always last in the tables) are dropped first, so help and quit stay visible.
 fn footer_line(
     model: &Model,
     mut entries: Vec<(String, &'static str)>,
