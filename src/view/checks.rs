@@ -1,7 +1,7 @@
 //! The live check board: one row per check (glyph, word, title, finding), and a details pane with
 //! the selected check's fix.
 
-use super::status_glyph;
+use super::parts::{field_label, selected_spans, status_glyph};
 use crate::app::Model;
 use crate::checks::{CheckId, Status};
 use ratatui::Frame;
@@ -36,7 +36,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
             .iter()
             .take(usize::from(rows.height) + 4)
         {
-            let label = super::field_label(p);
+            let label = field_label(p);
             lines.push(Line::from(vec![
                 Span::styled("  ✗ ", t.fail()),
                 Span::styled(label, t.label()),
@@ -77,7 +77,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
             )),
         ];
         if selected {
-            spans = super::selected_spans(spans, t);
+            spans = selected_spans(spans, t);
         }
         lines.push(Line::from(spans));
     }

@@ -34,7 +34,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
         head,
     );
     render_answers(model, frame, answers);
-    let mut spans = super::checks_summary(model);
+    let mut spans = super::parts::checks_summary(model);
     for (id, row) in &model.board.rows {
         if matches!(
             row.status,
@@ -56,7 +56,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
             t.fail(),
         )];
         for p in missing.iter().take(3) {
-            let label = super::field_label(p);
+            let label = super::parts::field_label(p);
             let room = usize::from(area.width).saturating_sub(label.width() + 6);
             lines.push(Line::from(vec![
                 Span::styled("  ✗ ", t.fail()),

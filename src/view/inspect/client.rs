@@ -99,7 +99,7 @@ pub(super) fn render_details(i: &Inspect, t: &Theme, frame: &mut Frame, area: Re
                     Span::raw(fit(&text, width.saturating_sub(11))),
                 ];
                 if selected && focused {
-                    spans = crate::view::selected_spans(spans, t);
+                    spans = crate::view::parts::selected_spans(spans, t);
                 }
                 lines.push(Line::from(spans));
             }
