@@ -164,6 +164,28 @@ pub fn summary() -> String {
     format!("Exit codes: {}.", parts.join(", "))
 }
 
+/// The codes an "Exit codes: 0 …, 1 …" sentence names, wherever it stands in `text` (README,
+/// `--help`): each number at the start of a comma-separated part, `129/130/143` read as three.
+pub fn codes_named(text: &str) -> Vec<u8> {
+    let mut codes = Vec::new();
+    for (_, rest) in text
+        .match_indices("Exit codes: ")
+        .map(|(i, m)| ("", &text[i + m.len()..]))
+    {
+        let sentence = rest.split(".\n").next().unwrap_or(rest);
+        let sentence = sentence.split(". ").next().unwrap_or(sentence);
+        for part in sentence.split(',') {
+            let lead: String = part
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '/')
+                .collect();
+            codes.extend(lead.split('/').filter_map(|n| n.parse::<u8>().ok()));
+        }
+    }
+    codes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +209,21 @@ mod tests {
             summary(),
             "Exit codes: 0 ok, 1 findings, 2 usage or invalid input, 3 unreachable, 4 output not written, \
              5 internal failure, 129/130/143 ended by SIGHUP/SIGINT/SIGTERM."
+        );
+    }
+
+    /// The commands' sections of the README name only codes of the table, with its meaning.
+    #[test]
+    fn the_readme_names_only_codes_of_the_table() {
+        let readme = include_str!("../README.md");
+        let named = codes_named(readme);
+        assert!(named.len() >= 8, "{named:?}");
+        for code in named {
+            assert!(TABLE.iter().any(|e| e.code.value() == code), "{code}");
+        }
+        assert_eq!(
+            codes_named("Exit codes: 0 ok, 1 a, b or c, 2 d (e, f), 129/130 g. 7 is not named"),
+            [0, 1, 2, 129, 130]
         );
     }
 

@@ -30,6 +30,8 @@ pub struct Config {
     pub resume: Option<ResumeOffer>,
     pub theme: Theme,
     pub size: (u16, u16),
+    /// A line to show first (a saved plan that could not be read).
+    pub notice: Option<String>,
 }
 
 impl Default for Config {
@@ -39,6 +41,7 @@ impl Default for Config {
             resume: None,
             theme: Theme::colour(),
             size: (MIN_WIDTH, MIN_HEIGHT),
+            notice: None,
         }
     }
 }
@@ -95,7 +98,7 @@ impl Model {
             inspect: None,
             inspect_only: false,
             reads: Reads::default(),
-            notice: None,
+            notice: config.notice,
             modal: None,
             help: false,
             size: config.size,

@@ -187,3 +187,41 @@ fn print_json<T: Serialize>(value: &T) {
         Err(e) => eprintln!("nbsso: cannot print the JSON report: {e}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn words(text: &str) -> String {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// `nbsso --help` prints the whole table; every command's help names only codes of it.
+    #[test]
+    fn help_comes_from_the_exit_code_table() {
+        let mut cli = Cli::command();
+        let top = words(&cli.render_long_help().to_string());
+        assert!(top.contains(&exit::summary()), "{top}");
+        for command in ["generate", "check", "inspect"] {
+            let Some(sub) = cli.find_subcommand_mut(command) else {
+                panic!("no {command} command");
+            };
+            let help = words(&sub.render_long_help().to_string());
+            for code in exit::codes_named(&help) {
+                assert!(
+                    exit::TABLE.iter().any(|e| e.code.value() == code),
+                    "{command}: {code}"
+                );
+            }
+        }
+        let check = cli
+            .find_subcommand_mut("check")
+            .map(|c| words(&c.render_long_help().to_string()));
+        assert!(
+            check.is_some_and(|h| h.contains(
+                "Exit codes: 0 all passed, 1 a check failed or warned, 2 usage or invalid plan, 3 a server could not be reached."
+            ))
+        );
+    }
+}

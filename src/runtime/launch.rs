@@ -147,9 +147,9 @@ async fn wizard() -> io::Result<(Outcome, ())> {
         resume,
         theme: Theme::from_env(),
         size,
+        notice: problem,
         ..Config::default()
     });
-    model.notice = problem;
     let inject = std::env::var_os("NBSSO_INJECT_PANIC").is_some();
     let events = EventStream::new().inspect(move |event| {
         if inject && matches!(event, Ok(Event::Key(_))) {
