@@ -16,13 +16,9 @@ use nbsso::app::screens::inspect::Load;
 use nbsso::app::{Effect, Model, Msg, Step, update};
 use nbsso::checks::{CheckEvent, Options};
 use nbsso::inspect::{Live, Source};
-use nbsso::runtime::clipboard::Recorded;
+use nbsso::runtime::Outcome;
 use nbsso::runtime::effects::Executor;
-use nbsso::runtime::{EventLoop, Outcome};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 use support::idp::{CannedResponse, TestIdp};
 use tokio::sync::mpsc::unbounded_channel;
@@ -267,14 +263,7 @@ async fn copied_commands_reach_the_clipboard() {
     let events = futures_util::stream::iter(
         keys.map(|code| Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))),
     );
-    let (_stop_tx, stop) = unbounded_channel();
-    let clipboard = Arc::new(Recorded::default());
-    let mut ui = EventLoop::new(
-        Terminal::new(TestBackend::new(80, 24)).unwrap(),
-        events,
-        stop,
-    )
-    .with_clipboard(clipboard.clone());
+    let (mut ui, clipboard) = wizard::test_loop(events, 80, 24);
     assert_eq!(
         ui.run(&mut m, Vec::new()).await.unwrap(),
         Outcome::InputClosed

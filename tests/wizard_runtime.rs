@@ -7,13 +7,11 @@ mod support;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use futures_util::Stream;
 use nbsso::plan::Field;
-use nbsso::runtime::clipboard::Recorded;
 use nbsso::runtime::{EventLoop, Outcome, to_msg};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 type Events = Pin<Box<dyn Stream<Item = io::Result<Event>> + Send>>;
@@ -125,14 +123,7 @@ async fn done_copies_the_selected_value_to_the_clipboard() {
     let redirect = model.answers.plan.as_ref().unwrap().redirect_url();
     let (events, keep) = script(vec![k(KeyCode::Down), k(KeyCode::Char('c'))]);
     drop(keep);
-    let (_stop_tx, stop) = unbounded_channel();
-    let clipboard = Arc::new(Recorded::default());
-    let mut ui = EventLoop::new(
-        Terminal::new(TestBackend::new(80, 24)).unwrap(),
-        events,
-        stop,
-    )
-    .with_clipboard(clipboard.clone());
+    let (mut ui, clipboard) = support::test_loop(events, 80, 24);
     ui.run(&mut model, Vec::new()).await.unwrap();
     assert_eq!(clipboard.copies(), [redirect]);
     let screen = ui.terminal.backend().to_string();

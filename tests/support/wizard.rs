@@ -5,10 +5,13 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use nbsso::app::{Config, Effect, Model, Msg, Step, update};
 use nbsso::generate::writer::{self, PlannedFile};
+use nbsso::runtime::EventLoop;
+use nbsso::runtime::clipboard::Recorded;
 use nbsso::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub fn model() -> Model {
     Model::new(Config {
@@ -119,4 +122,17 @@ pub fn render_buffer(model: &mut Model, w: u16, h: u16) -> ratatui::buffer::Buff
         .draw(|f| nbsso::view::render(model, f))
         .expect("draw");
     terminal.backend().buffer().clone()
+}
+
+/// The real loop on a `w`×`h` test terminal with scripted `events` (no stop signal), and the
+/// clipboard it copies to.
+pub fn test_loop<S>(events: S, w: u16, h: u16) -> (EventLoop<TestBackend, S>, Arc<Recorded>)
+where
+    S: futures_util::Stream<Item = std::io::Result<crossterm::event::Event>> + Unpin,
+{
+    let (_, stop) = tokio::sync::mpsc::unbounded_channel();
+    let clipboard = Arc::new(Recorded::default());
+    let terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    let ui = EventLoop::new(terminal, events, stop).with_clipboard(clipboard.clone());
+    (ui, clipboard)
 }

@@ -2,8 +2,8 @@
 //! start (after a debounce) as soon as one side's answers are valid, rerun when they change, and
 //! results of a run that is no longer current are dropped.
 
-use super::Turn;
 use super::form::{Answers, Checkable};
+use super::{Turn, moved};
 use crate::app::effect::{DEBOUNCE, Effect};
 use crate::app::step::Step;
 use crate::checks::{CheckEvent, CheckId, DetectedRelease, Finding, Status};
@@ -161,11 +161,8 @@ pub fn on_action(board: &mut Board, answers: &Answers, action: Action) -> Turn {
         Action::Next => return Turn::go(Step::Review),
         Action::SelectPrev | Action::SelectNext => {
             board.details_scroll = 0;
-            board.selected = if action == Action::SelectNext {
-                (board.selected + 1).min(CheckId::ALL.len() - 1)
-            } else {
-                board.selected.saturating_sub(1)
-            };
+            let down = action == Action::SelectNext;
+            board.selected = moved(board.selected, CheckId::ALL.len(), down);
         }
         Action::ScrollUp => board.details_scroll = board.details_scroll.saturating_sub(3),
         Action::ScrollDown => {

@@ -1,7 +1,7 @@
 //! Done: what was written and backed up, the next commands in order, and values to copy.
 
-use super::Turn;
 use super::form::Answers;
+use super::{Turn, moved};
 use crate::app::effect::Effect;
 use crate::generate::writer::WrittenFile;
 use crate::keymap::Action;
@@ -40,12 +40,9 @@ pub fn copyable(plan: Option<&Plan>) -> Vec<Copyable> {
 pub fn on_action(done: &mut Done, answers: &Answers, action: Action) -> Turn {
     let values = copyable(answers.plan.as_deref());
     match action {
-        Action::SelectPrev | Action::SelectNext if !values.is_empty() => {
-            done.selected = if action == Action::SelectNext {
-                (done.selected + 1).min(values.len() - 1)
-            } else {
-                done.selected.saturating_sub(1)
-            };
+        Action::SelectPrev | Action::SelectNext => {
+            let down = action == Action::SelectNext;
+            done.selected = moved(done.selected, values.len(), down);
             Turn::default()
         }
         Action::Copy => match values.get(done.selected) {

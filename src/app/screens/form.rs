@@ -3,7 +3,7 @@
 //! from the field table; the keys are the same on all four: typing into text fields, Up/Down on a
 //! choice, Space on a toggle, Tab between fields, Next refused while the screen has an error.
 
-use super::Turn;
+use super::{Turn, moved};
 use crate::app::step::{Focusable, Step};
 use crate::checks::{CheckId, DetectedRelease};
 use crate::keymap::Action;
@@ -282,14 +282,12 @@ pub fn on_action(step: Step, focus: &mut usize, answers: &mut Answers, action: A
         (Action::ChoicePrev | Action::ChoiceNext, Some(Focusable::Field(field)))
             if !field.choices().is_empty() =>
         {
-            let options = field.choices().len();
             let current = field.choice_index(&answers.draft);
-            let next = if action == Action::ChoiceNext {
-                (current + 1).min(options.saturating_sub(1))
-            } else {
-                current.saturating_sub(1)
-            };
-            field.choose(&mut answers.draft, next);
+            let down = action == Action::ChoiceNext;
+            field.choose(
+                &mut answers.draft,
+                moved(current, field.choices().len(), down),
+            );
             Turn::changed()
         }
         (Action::Toggle, Some(Focusable::Field(field)))

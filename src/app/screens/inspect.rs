@@ -4,6 +4,7 @@
 //! putting a command on the clipboard. The same screen runs on its own (`nbsso inspect`) and
 //! inside the wizard.
 
+use super::moved;
 use crate::app::effect::Effect;
 use crate::exit::Code;
 use crate::inspect::{FailKind, LoadError, Loaded, Row, Source, WHO_CAN_SEE};
@@ -403,24 +404,15 @@ impl Inspect {
             (Pane::Drift, Action::SelectPrev | Action::SelectNext) => {
                 let len = self.drift.len();
                 if len > 0 {
-                    self.drift_selected = if action == Action::SelectNext {
-                        (self.drift_selected + 1).min(len - 1)
-                    } else {
-                        self.drift_selected.saturating_sub(1)
-                    };
+                    let down = action == Action::SelectNext;
+                    self.drift_selected = moved(self.drift_selected, len, down);
                     self.command_selected = 0;
                     self.detail_scroll = 0;
                 }
             }
             (Pane::Commands, Action::SelectPrev | Action::SelectNext) => {
-                let len = self.commands().len();
-                if len > 0 {
-                    self.command_selected = if action == Action::SelectNext {
-                        (self.command_selected + 1).min(len - 1)
-                    } else {
-                        self.command_selected.saturating_sub(1)
-                    };
-                }
+                let down = action == Action::SelectNext;
+                self.command_selected = moved(self.command_selected, self.commands().len(), down);
             }
             (_, Action::ScrollUp) => self.detail_scroll = self.detail_scroll.saturating_sub(3),
             (_, Action::ScrollDown) => {

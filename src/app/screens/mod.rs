@@ -66,6 +66,16 @@ impl Turn {
     }
 }
 
+/// The index one up or down a list of `len` items, kept inside the list (unchanged when it is
+/// empty): every list selection and pick-one choice moves this way.
+pub fn moved(index: usize, len: usize, down: bool) -> usize {
+    match (len, down) {
+        (0, _) => index,
+        (_, true) => (index + 1).min(len - 1),
+        (_, false) => index.saturating_sub(1),
+    }
+}
+
 /// The screen heading of a form: a title and one line of why.
 #[derive(Debug, Clone, Copy)]
 pub struct Heading {

@@ -1,8 +1,8 @@
 //! Review: the answers, what the checks found, what is still missing (with a jump to it), and
 //! every output file with its disposition and a diff that scrolls both ways.
 
-use super::Turn;
 use super::form::Answers;
+use super::{Turn, moved};
 use crate::app::effect::Effect;
 use crate::app::step::{Focusable, Step};
 use crate::generate::writer::{Disposition, PlannedFile};
@@ -81,14 +81,8 @@ pub fn on_action(review: &mut Review, answers: &mut Answers, action: Action) -> 
         Action::SelectPrev | Action::SelectNext => {
             review.scroll = 0;
             review.hscroll = 0;
-            let len = review.planned().len();
-            if len > 0 {
-                review.selected = if action == Action::SelectNext {
-                    (review.selected + 1).min(len - 1)
-                } else {
-                    review.selected.saturating_sub(1)
-                };
-            }
+            let down = action == Action::SelectNext;
+            review.selected = moved(review.selected, review.planned().len(), down);
         }
         Action::ScrollUp => review.scroll = review.scroll.saturating_sub(5),
         Action::ScrollDown => {

@@ -1,7 +1,7 @@
 //! Welcome: what will and will not happen, and a plan saved earlier offered for resuming.
 
-use super::Turn;
 use super::form::Answers;
+use super::{Turn, moved};
 use crate::app::step::Step;
 use crate::keymap::Action;
 use crate::plan::PlanDraft;
@@ -49,11 +49,8 @@ impl Welcome {
 pub fn on_action(welcome: &mut Welcome, answers: &mut Answers, action: Action) -> Turn {
     match action {
         Action::ChoicePrev | Action::ChoiceNext if welcome.resume.is_some() => {
-            welcome.choice = if action == Action::ChoiceNext {
-                (welcome.choice + 1).min(RESUME.len() - 1)
-            } else {
-                welcome.choice.saturating_sub(1)
-            };
+            let down = action == Action::ChoiceNext;
+            welcome.choice = moved(welcome.choice, RESUME.len(), down);
             Turn::default()
         }
         Action::Next => {
