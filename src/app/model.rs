@@ -181,8 +181,8 @@ impl Model {
             Step::Welcome | Step::Source | Step::Kanidm | Step::NetBox | Step::Options => {
                 match self.focused() {
                     Some(Focusable::Field(field)) if field.is_text() => Context::TextField,
-                    Some(Focusable::Field(field)) if !field.choices().is_empty() => Context::Choice,
-                    Some(Focusable::Field(_)) => Context::Toggle,
+                    Some(Focusable::Field(field)) if field.is_flag() => Context::Toggle,
+                    Some(Focusable::Field(_)) => Context::Choice,
                     Some(Focusable::Resume) => Context::Choice,
                     None => Context::Page,
                 }

@@ -60,12 +60,12 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
                 }
                 y += height;
             }
-            Focusable::Field(field) if !field.choices().is_empty() => {
-                y += choice(model, frame, row(y, bottom - y), field, focused);
-            }
-            Focusable::Field(field) => {
+            Focusable::Field(field) if field.is_flag() => {
                 toggle(model, frame, row(y, 1), field, focused);
                 y += 1;
+            }
+            Focusable::Field(field) => {
+                y += choice(model, frame, row(y, bottom - y), field, focused);
             }
             Focusable::Resume => {}
         }

@@ -290,9 +290,7 @@ pub fn on_action(step: Step, focus: &mut usize, answers: &mut Answers, action: A
             );
             Turn::changed()
         }
-        (Action::Toggle, Some(Focusable::Field(field)))
-            if matches!(field.spec().kind, crate::plan::field::Kind::Flag { .. }) =>
-        {
+        (Action::Toggle, Some(Focusable::Field(field))) if field.is_flag() => {
             field.flip(&mut answers.draft);
             Turn::changed()
         }

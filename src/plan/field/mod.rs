@@ -219,6 +219,11 @@ impl Field {
         matches!(self.spec().kind, Kind::Text { .. } | Kind::List { .. })
     }
 
+    /// Whether it is an on/off setting.
+    pub fn is_flag(self) -> bool {
+        matches!(self.spec().kind, Kind::Flag { .. })
+    }
+
     /// The field's value as text, as the form shows it (a list joined with commas).
     pub fn text(self, draft: &PlanDraft) -> String {
         match self.spec().kind {
