@@ -9,8 +9,9 @@
 //! script). Exits non-zero when a goal is missed.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use nbsso::app::screens::inspect::{Inspect, InspectMsg};
 use nbsso::app::{Config, Model, Msg, update};
-use nbsso::inspect::{Inspect, InspectMsg, Loaded, Source, prepare};
+use nbsso::inspect::{Loaded, Source, prepare};
 use nbsso::kanidm::{OAuthClientState, drift, parse_list_json};
 use nbsso::plan::{Plan, PlanDraft, validate};
 use ratatui::Terminal;
@@ -114,14 +115,14 @@ fn key(code: KeyCode) -> Msg {
 
 /// Every keystroke of the typing script, each timed from `update` to the drawn frame.
 fn filter_keystrokes(states: &[OAuthClientState], plan: &Arc<Plan>) -> (Vec<Duration>, Duration) {
-    let (inspect, _) = Inspect::open(
+    let inspect = Inspect::new(
         Source::File("clients.json".into()),
         Some(plan.clone()),
         Some("plan.toml".into()),
         None,
         false,
     );
-    let mut model = Model::inspect_only(
+    let (mut model, _) = Model::inspect_only(
         Config {
             size: SIZE,
             ..Config::default()

@@ -7,8 +7,7 @@
 mod support;
 
 use futures_util::Stream;
-use nbsso::checks::Options;
-use nbsso::runtime::run_loop;
+use nbsso::runtime::EventLoop;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::io;
@@ -34,23 +33,17 @@ fn main() {
         let events: Pin<Box<dyn Stream<Item = io::Result<crossterm::event::Event>> + Send>> =
             Box::pin(futures_util::stream::pending());
         let (stop_tx, stop) = tokio::sync::mpsc::unbounded_channel();
-        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        let terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
         let mut model = support::model();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(5)).await;
             let _ = stop_tx.send(15);
         });
         let before = cpu_seconds();
-        run_loop(
-            &mut terminal,
-            &mut model,
-            events,
-            stop,
-            Options::default(),
-            false,
-        )
-        .await
-        .unwrap();
+        EventLoop::new(terminal, events, stop)
+            .run(&mut model, Vec::new())
+            .await
+            .unwrap();
         cpu_seconds() - before
     });
     println!("idle 5 s: {:.3} s of CPU", used);

@@ -3,6 +3,7 @@
 //! in the text-field adapter, which hands unbound keys to tui-input).
 
 mod inspect;
+mod wizard;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -45,19 +46,6 @@ pub enum Action {
     FocusList,
     PagePrev,
     PageNext,
-}
-
-/// The inspect view's panes, in Tab order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InspectPane {
-    /// The client list; printable keys type into its filter.
-    List,
-    /// The selected client's drift rows and attributes.
-    Drift,
-    /// The converge and undo commands of the selected drift row.
-    Commands,
-    /// No client list to work on (reading, empty, refused, unreachable): only refresh, help and quit.
-    Status,
 }
 
 /// One key with its modifiers.
@@ -175,272 +163,63 @@ pub enum Context {
     QuitModal,
     Help,
     TooSmall,
-    /// The inspect view, on its own (`nbsso inspect`) or inside the wizard (`embedded`).
-    Inspect {
-        pane: InspectPane,
+    /// The inspect view's client list (on its own, `nbsso inspect`, or inside the wizard:
+    /// `embedded`, where quitting goes back to the wizard).
+    InspectList {
         embedded: bool,
     },
+    /// The inspect view's drift rows and attributes of the selected client.
+    InspectDrift {
+        embedded: bool,
+    },
+    /// The inspect view's converge and undo commands of the selected drift row.
+    InspectCommands {
+        embedded: bool,
+    },
+    /// The inspect view without a list to work on (reading, empty, refused, unreachable).
+    InspectStatus {
+        embedded: bool,
+    },
+}
+
+impl Context {
+    /// Whether the keys are the inspect view's.
+    pub fn is_inspect(self) -> bool {
+        matches!(
+            self,
+            Self::InspectList { .. }
+                | Self::InspectDrift { .. }
+                | Self::InspectCommands { .. }
+                | Self::InspectStatus { .. }
+        )
+    }
 }
 
 const HELP: Binding = bind(&[key(KeyCode::F(1))], Action::Help, "help", true);
 const HELP_Q: Binding = bind(&[key(KeyCode::F(1)), ch('?')], Action::Help, "help", true);
 const FORCE_QUIT: Binding = bind(&[ctrl('c')], Action::ForceQuit, "quit now", false);
-const QUIT_ESC: Binding = bind(&[key(KeyCode::Esc)], Action::Quit, "quit", true);
-const QUIT_Q: Binding = bind(&[key(KeyCode::Esc), ch('q')], Action::Quit, "quit", true);
-const NEXT: Binding = bind(
-    &[key(KeyCode::Enter), key(KeyCode::PageDown)],
-    Action::Next,
-    "next step",
-    true,
-);
-const BACK: Binding = bind(&[key(KeyCode::PageUp)], Action::Back, "back", true);
-const BACK_PAGE: Binding = bind(
-    &[key(KeyCode::PageUp), key(KeyCode::Backspace)],
-    Action::Back,
-    "back",
-    true,
-);
-const FOCUS_NEXT: Binding = bind(&[key(KeyCode::Tab)], Action::FocusNext, "next field", true);
-const FOCUS_PREV: Binding = bind(
-    &[key(KeyCode::BackTab)],
-    Action::FocusPrev,
-    "previous field",
-    false,
-);
-
-const INSPECT_F4: Binding = bind(
-    &[key(KeyCode::F(4))],
-    Action::Inspect,
-    "inspect the plan's Kanidm client (read-only)",
-    false,
-);
-
-static TEXT_FIELD: &[Binding] = &[
-    NEXT,
-    BACK,
-    FOCUS_NEXT,
-    FOCUS_PREV,
-    bind(
-        &[key(KeyCode::F(2))],
-        Action::UseDetected,
-        "version fields: use the release the server shows",
-        false,
-    ),
-    INSPECT_F4,
-    HELP,
-    QUIT_ESC,
-    FORCE_QUIT,
-];
-
-static CHOICE: &[Binding] = &[
-    bind(
-        &[key(KeyCode::Up), ch('k')],
-        Action::ChoicePrev,
-        "choose above",
-        false,
-    ),
-    bind(
-        &[key(KeyCode::Down), ch('j')],
-        Action::ChoiceNext,
-        "choose below",
-        true,
-    ),
-    NEXT,
-    BACK_PAGE,
-    FOCUS_NEXT,
-    FOCUS_PREV,
-    INSPECT_F4,
-    HELP_Q,
-    QUIT_Q,
-    FORCE_QUIT,
-];
-
-static TOGGLE: &[Binding] = &[
-    bind(&[ch(' ')], Action::Toggle, "switch on/off", true),
-    bind(
-        &[key(KeyCode::Down)],
-        Action::FocusNext,
-        "next field",
-        false,
-    ),
-    bind(
-        &[key(KeyCode::Up)],
-        Action::FocusPrev,
-        "previous field",
-        false,
-    ),
-    NEXT,
-    BACK_PAGE,
-    FOCUS_NEXT,
-    FOCUS_PREV,
-    INSPECT_F4,
-    HELP_Q,
-    QUIT_Q,
-    FORCE_QUIT,
-];
-
-static PAGE: &[Binding] = &[NEXT, BACK_PAGE, HELP_Q, QUIT_Q, FORCE_QUIT];
-
-static CHECKS: &[Binding] = &[
-    bind(
-        &[key(KeyCode::Up), ch('k')],
-        Action::SelectPrev,
-        "previous check",
-        false,
-    ),
-    bind(
-        &[key(KeyCode::Down), ch('j')],
-        Action::SelectNext,
-        "select check",
-        false,
-    ),
-    bind(&[ch('r')], Action::Rerun, "rerun checks", true),
-    bind(&[ch('d')], Action::ScrollDown, "scroll the details", false),
-    bind(&[ch('u')], Action::ScrollUp, "scroll the details up", false),
-    NEXT,
-    BACK_PAGE,
-    bind(
-        &[ch('i'), key(KeyCode::F(4))],
-        Action::Inspect,
-        "inspect",
-        true,
-    ),
-    HELP_Q,
-    QUIT_Q,
-    FORCE_QUIT,
-];
-
-static REVIEW: &[Binding] = &[
-    bind(
-        &[key(KeyCode::Up), ch('k')],
-        Action::SelectPrev,
-        "previous file",
-        false,
-    ),
-    bind(
-        &[key(KeyCode::Down), ch('j')],
-        Action::SelectNext,
-        "select file",
-        false,
-    ),
-    bind(&[ch('u')], Action::ScrollUp, "scroll diff up", false),
-    bind(&[ch('d')], Action::ScrollDown, "scroll diff", true),
-    bind(
-        &[key(KeyCode::Left), ch('h')],
-        Action::ScrollLeft,
-        "scroll diff left",
-        false,
-    ),
-    bind(
-        &[key(KeyCode::Right), ch('l')],
-        Action::ScrollRight,
-        "scroll diff right (long lines)",
-        false,
-    ),
-    bind(&[ch('m')], Action::JumpToMissing, "go to missing", true),
-    bind(&[ch('s')], Action::SavePlan, "save plan", false),
-    bind(&[key(KeyCode::Enter)], Action::Next, "write…", true),
-    BACK_PAGE,
-    HELP_Q,
-    QUIT_Q,
-    FORCE_QUIT,
-];
-
-static WRITE: &[Binding] = &[
-    bind(
-        &[key(KeyCode::Left), key(KeyCode::Right), key(KeyCode::Tab)],
-        Action::Toggle,
-        "switch Yes/No",
-        true,
-    ),
-    bind(&[key(KeyCode::Enter)], Action::Confirm, "confirm", true),
-    BACK_PAGE,
-    HELP_Q,
-    QUIT_Q,
-    FORCE_QUIT,
-];
-
-static DONE: &[Binding] = &[
-    bind(
-        &[key(KeyCode::Up), ch('k')],
-        Action::SelectPrev,
-        "previous value",
-        false,
-    ),
-    bind(
-        &[key(KeyCode::Down), ch('j')],
-        Action::SelectNext,
-        "select value",
-        true,
-    ),
-    bind(&[ch('c')], Action::Copy, "copy value", true),
-    bind(&[ch('s')], Action::SavePlan, "save plan", true),
-    bind(
-        &[key(KeyCode::Enter), key(KeyCode::Esc), ch('q')],
-        Action::Quit,
-        "quit",
-        true,
-    ),
-    HELP_Q,
-    FORCE_QUIT,
-];
-
-static QUIT_MODAL: &[Binding] = &[
-    bind(&[ch('s')], Action::SaveAndQuit, "save plan and quit", true),
-    bind(
-        &[ch('d')],
-        Action::DiscardAndQuit,
-        "quit without saving",
-        true,
-    ),
-    bind(
-        &[key(KeyCode::Esc), ch('n'), key(KeyCode::Enter)],
-        Action::Cancel,
-        "stay",
-        true,
-    ),
-    bind(&[ctrl('c')], Action::DiscardAndQuit, "quit now", false),
-];
-
-static HELP_TABLE: &[Binding] = &[
-    bind(
-        &[key(KeyCode::Esc), key(KeyCode::F(1)), ch('?'), ch('q')],
-        Action::Cancel,
-        "close help",
-        true,
-    ),
-    FORCE_QUIT,
-];
-
-static TOO_SMALL: &[Binding] = &[
-    bind(&[key(KeyCode::Esc), ch('q')], Action::Quit, "quit", true),
-    FORCE_QUIT,
-];
-
 /// The bindings that apply in a context, in help order.
 pub fn bindings(ctx: Context) -> &'static [Binding] {
     match ctx {
-        Context::TextField => TEXT_FIELD,
-        Context::Choice => CHOICE,
-        Context::Toggle => TOGGLE,
-        Context::Page => PAGE,
-        Context::Checks => CHECKS,
-        Context::Review => REVIEW,
-        Context::Write => WRITE,
-        Context::Done => DONE,
-        Context::QuitModal => QUIT_MODAL,
-        Context::Help => HELP_TABLE,
-        Context::TooSmall => TOO_SMALL,
-        Context::Inspect { pane, embedded } => match (pane, embedded) {
-            (InspectPane::List, false) => inspect::LIST,
-            (InspectPane::List, true) => inspect::LIST_EMBEDDED,
-            (InspectPane::Drift, false) => inspect::DRIFT,
-            (InspectPane::Drift, true) => inspect::DRIFT_EMBEDDED,
-            (InspectPane::Commands, false) => inspect::COMMANDS,
-            (InspectPane::Commands, true) => inspect::COMMANDS_EMBEDDED,
-            (InspectPane::Status, false) => inspect::STATUS,
-            (InspectPane::Status, true) => inspect::STATUS_EMBEDDED,
-        },
+        Context::TextField => wizard::TEXT_FIELD,
+        Context::Choice => wizard::CHOICE,
+        Context::Toggle => wizard::TOGGLE,
+        Context::Page => wizard::PAGE,
+        Context::Checks => wizard::CHECKS,
+        Context::Review => wizard::REVIEW,
+        Context::Write => wizard::WRITE,
+        Context::Done => wizard::DONE,
+        Context::QuitModal => wizard::QUIT_MODAL,
+        Context::Help => wizard::HELP_TABLE,
+        Context::TooSmall => wizard::TOO_SMALL,
+        Context::InspectList { embedded: false } => inspect::LIST,
+        Context::InspectList { embedded: true } => inspect::LIST_EMBEDDED,
+        Context::InspectDrift { embedded: false } => inspect::DRIFT,
+        Context::InspectDrift { embedded: true } => inspect::DRIFT_EMBEDDED,
+        Context::InspectCommands { embedded: false } => inspect::COMMANDS,
+        Context::InspectCommands { embedded: true } => inspect::COMMANDS_EMBEDDED,
+        Context::InspectStatus { embedded: false } => inspect::STATUS,
+        Context::InspectStatus { embedded: true } => inspect::STATUS_EMBEDDED,
     }
 }
 
@@ -541,30 +320,12 @@ mod tests {
     }
 
     const INSPECT: [Context; 6] = [
-        Context::Inspect {
-            pane: InspectPane::List,
-            embedded: false,
-        },
-        Context::Inspect {
-            pane: InspectPane::List,
-            embedded: true,
-        },
-        Context::Inspect {
-            pane: InspectPane::Drift,
-            embedded: false,
-        },
-        Context::Inspect {
-            pane: InspectPane::Drift,
-            embedded: true,
-        },
-        Context::Inspect {
-            pane: InspectPane::Commands,
-            embedded: false,
-        },
-        Context::Inspect {
-            pane: InspectPane::Commands,
-            embedded: true,
-        },
+        Context::InspectList { embedded: false },
+        Context::InspectList { embedded: true },
+        Context::InspectDrift { embedded: false },
+        Context::InspectDrift { embedded: true },
+        Context::InspectCommands { embedded: false },
+        Context::InspectCommands { embedded: true },
     ];
 
     #[test]
@@ -604,10 +365,7 @@ mod tests {
     #[test]
     fn without_a_list_the_inspect_view_offers_only_refresh_help_and_quit() {
         for embedded in [false, true] {
-            let ctx = Context::Inspect {
-                pane: InspectPane::Status,
-                embedded,
-            };
+            let ctx = Context::InspectStatus { embedded };
             let labels: Vec<&str> = footer(ctx).into_iter().map(|(_, l)| l).collect();
             let quit = if embedded { "back to wizard" } else { "quit" };
             assert_eq!(labels, ["refresh", "help", quit]);

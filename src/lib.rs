@@ -15,6 +15,8 @@ pub mod generate;
 pub mod inspect;
 pub mod kanidm;
 pub mod keymap;
+#[cfg(test)]
+mod module_graph;
 pub mod plan;
 pub mod runtime;
 pub mod secret;

@@ -63,9 +63,13 @@ fn drift_from_the_plan_with_converge_and_undo_commands() {
         stdout.starts_with("OAuth2 client netbox (NetBox)\n"),
         "{stdout}"
     );
-    assert!(stdout.contains("    PKCE enforced   no\n"), "{stdout}");
+    // The attributes as the interactive view shows them.
     assert!(
-        stdout.contains("    basic secret    set (hidden)\n"),
+        stdout.contains("Security\n  PKCE            not enforced (disabled)\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  client secret   set (never shown)\n"),
         "{stdout}"
     );
     assert!(

@@ -10,10 +10,13 @@ mod support;
 mod wizard;
 
 use crossterm::event::KeyCode;
+use crossterm::event::{Event, KeyEvent, KeyModifiers};
 use inspect_support::{inspect, key, render};
+use nbsso::app::screens::inspect::Load;
 use nbsso::app::{Effect, Model, Msg, Step, update};
 use nbsso::checks::{CheckEvent, Options};
-use nbsso::inspect::{Live, Load, Source};
+use nbsso::inspect::{Live, Source};
+use nbsso::runtime::Outcome;
 use nbsso::runtime::effects::Executor;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -134,7 +137,7 @@ fn the_admin_account_is_not_allowed_and_told_which_to_use() {
     assert!(message.contains("idm_oauth2_admins"), "{message}");
     let screen = render(&mut m, 100, 30);
     assert!(screen.contains("kanidm login -D idm_admin"), "{screen}");
-    assert_eq!(inspect(&m).exit_code(), 3);
+    assert_eq!(inspect(&m).exit_code().value(), 3);
     // Nothing cached for the account asked for: not allowed either, with the fix.
     let (mut m, read) = inspect_support::opened(live(&idp, dir.path(), "alice"), None);
     perform(&mut m, vec![read]);
@@ -171,7 +174,7 @@ fn a_file_is_read_again_on_refresh_and_bad_input_is_an_error() {
         message.contains("is not the output of kanidm system oauth2 get/list"),
         "{message}"
     );
-    assert_eq!(inspect(&m).exit_code(), 2);
+    assert_eq!(inspect(&m).exit_code().value(), 2);
     // "No matching entries" (what `admin` gets): the empty state.
     std::fs::copy(fixture("cli/85-oauth2-get-netbox-as-admin.stdout"), &path).unwrap();
     let effects = key(&mut m, KeyCode::F(5));
@@ -244,4 +247,37 @@ fn the_wizard_needs_valid_kanidm_answers_to_inspect() {
     assert!(effects.is_empty());
     assert!(m.inspect.is_none());
     assert!(m.notice.clone().unwrap().contains("valid Kanidm answers"));
+}
+
+/// The real loop: what the keys copy reaches the clipboard it was given, and the screen says so.
+#[tokio::test]
+async fn copied_commands_reach_the_clipboard() {
+    let mut m = inspect_support::loaded_model();
+    let keys = [
+        KeyCode::Enter,
+        KeyCode::Char('c'),
+        KeyCode::Tab,
+        KeyCode::Char('j'),
+        KeyCode::Char('y'),
+    ];
+    let events = futures_util::stream::iter(
+        keys.map(|code| Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))),
+    );
+    let (mut ui, clipboard) = wizard::test_loop(events, 80, 24);
+    assert_eq!(
+        ui.run(&mut m, Vec::new()).await.unwrap(),
+        Outcome::InputClosed
+    );
+    assert_eq!(
+        clipboard.copies(),
+        [
+            "kanidm system oauth2 enable-pkce --name idm_admin -- netbox",
+            "kanidm system oauth2 warning-insecure-client-disable-pkce --name idm_admin -- netbox"
+        ]
+    );
+    let screen = ui.terminal.backend().to_string();
+    assert!(
+        screen.contains("Copied kanidm system oauth2 warning-insecure-client"),
+        "{screen}"
+    );
 }

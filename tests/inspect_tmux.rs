@@ -91,6 +91,11 @@ fn open_filter_select_read_the_drift_copy_a_command_and_quit() {
 }
 
 fn start(name: &str, extra: &[&str]) -> Option<(Tmux, tempfile::TempDir)> {
+    start_sized(name, extra, 30)
+}
+
+/// [`start`] in a pane `height` lines tall.
+fn start_sized(name: &str, extra: &[&str], height: u16) -> Option<(Tmux, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("clients.json"), inspect::clients_json()).unwrap();
     let plan = Path::new(env!("CARGO_MANIFEST_DIR")).join(inspect::PLAN);
@@ -102,16 +107,21 @@ fn start(name: &str, extra: &[&str]) -> Option<(Tmux, tempfile::TempDir)> {
         plan.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    Tmux::start(name, dir.path(), &args, 100, 30).map(|t| (t, dir))
+    Tmux::start(name, dir.path(), &args, 100, height).map(|t| (t, dir))
 }
 
 #[test]
 fn plain_prints_the_report_on_a_terminal() {
-    let Some((t, _dir)) = start("plain", &["--plain"]) else {
+    // Tall enough for the whole report: the client's attributes, then its drift.
+    let Some((t, _dir)) = start_sized("plain", &["--plain"], 50) else {
         return;
     };
     let screen = t.wait_exit();
     assert!(screen.contains("OAuth2 client netbox (NetBox)"), "{screen}");
+    assert!(
+        screen.contains("Security\n  PKCE            not enforced (disabled)"),
+        "{screen}"
+    );
     assert!(
         screen.contains("✗ drift    oauth2_allow_insecure_client_disable_pkce"),
         "{screen}"

@@ -6,9 +6,9 @@
 mod support;
 
 use crossterm::event::KeyCode;
+use nbsso::app::screens::inspect::{Load, Pane, list_rows};
 use nbsso::app::{Effect, Model, Msg, update};
-use nbsso::inspect::{FailKind, Live, Load, LoadError, Source};
-use nbsso::keymap::InspectPane;
+use nbsso::inspect::{FailKind, Live, LoadError, Source};
 use std::time::Duration;
 use support::*;
 
@@ -48,11 +48,11 @@ fn list_with_a_plan_and_mixed_drift() {
 fn client_with_drift_rows_and_commands() {
     let mut m = loaded_model();
     key(&mut m, KeyCode::Enter);
-    assert_eq!(inspect(&m).pane, InspectPane::Drift);
+    assert_eq!(inspect(&m).pane, Pane::Drift);
     key(&mut m, KeyCode::Down);
     snap("inspect_client_drift", &mut m);
     key(&mut m, KeyCode::Tab);
-    assert_eq!(inspect(&m).pane, InspectPane::Commands);
+    assert_eq!(inspect(&m).pane, Pane::Commands);
     key(&mut m, KeyCode::Down);
     snap("inspect_client_commands", &mut m);
 }
@@ -100,7 +100,7 @@ fn not_allowed_names_the_account_to_use() {
         ),
     );
     snap("inspect_not_allowed", &mut m);
-    assert_eq!(inspect(&m).exit_code(), 3);
+    assert_eq!(inspect(&m).exit_code().value(), 3);
 }
 
 #[test]
@@ -239,7 +239,11 @@ fn nothing_to_copy_for_a_client_in_sync_or_without_a_plan() {
             .unwrap()
             .contains("without a plan")
     );
-    assert_eq!(inspect(&m).exit_code(), 0, "no plan: nothing to compare");
+    assert_eq!(
+        inspect(&m).exit_code().value(),
+        0,
+        "no plan: nothing to compare"
+    );
 }
 
 #[test]
@@ -288,11 +292,15 @@ fn standard_input_cannot_be_read_again() {
 #[test]
 fn exit_codes_follow_the_report() {
     let mut m = loaded_model();
-    assert_eq!(inspect(&m).exit_code(), 1, "netbox drifts");
+    assert_eq!(inspect(&m).exit_code().value(), 1, "netbox drifts");
     // Esc with an empty filter quits the view on its own.
     assert!(matches!(&key(&mut m, KeyCode::Esc)[..], [Effect::Quit]));
     let (m, _) = opened(Source::File("clients.json".into()), Some(plan()));
-    assert_eq!(inspect(&m).exit_code(), 3, "quit before the read ended");
+    assert_eq!(
+        inspect(&m).exit_code().value(),
+        3,
+        "quit before the read ended"
+    );
     let plan = plan();
     let (mut m, _) = opened(Source::File("clients.json".into()), Some(plan.clone()));
     let g = generation(&m);
@@ -303,7 +311,11 @@ fn exit_codes_follow_the_report() {
         &mut m,
         loaded(g, &serde_json::to_string(&list).unwrap(), Some(&plan)),
     );
-    assert_eq!(inspect(&m).exit_code(), 1, "the plan's client is missing");
+    assert_eq!(
+        inspect(&m).exit_code().value(),
+        1,
+        "the plan's client is missing"
+    );
     let notice = inspect(&m).notice.clone().unwrap();
     assert!(
         notice.starts_with(
@@ -428,7 +440,7 @@ fn a_long_list_scrolls_with_the_selection_and_draws_only_what_fits() {
     );
     update(&mut m, Msg::Resize(80, 24));
     let rows = inspect(&m).list_rows;
-    assert_eq!(rows, nbsso::view::inspect::list_rows((80, 24)));
+    assert_eq!(rows, list_rows((80, 24)));
     key(&mut m, KeyCode::PageDown);
     key(&mut m, KeyCode::PageDown);
     key(&mut m, KeyCode::Down);

@@ -6,10 +6,11 @@
 mod support;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use nbsso::app::field::{FieldId, Focusable};
+use nbsso::app::Focusable;
 use nbsso::app::model::Modal;
 use nbsso::app::{Effect, Msg, Step, update};
 use nbsso::checks::{CheckEvent, CheckId, Finding, Status};
+use nbsso::plan::Field;
 use support::*;
 
 fn start_run(effects: &[Effect]) -> Vec<u64> {
@@ -156,18 +157,18 @@ fn next_on_an_invalid_screen_moves_focus_to_the_first_invalid_field() {
     focus(&mut m, 2);
     press(&mut m, KeyCode::Enter);
     assert_eq!(m.step, Step::Kanidm, "Next refused");
-    assert_eq!(m.focused(), Some(Focusable::Text(FieldId::KanidmOrigin)));
+    assert_eq!(m.focused(), Some(Focusable::Field(Field::KanidmOrigin)));
     assert!(
-        m.error(Focusable::Text(FieldId::KanidmOrigin), Step::Kanidm)
+        m.error(Focusable::Field(Field::KanidmOrigin), Step::Kanidm)
             .unwrap()
             .contains("required")
     );
     type_text(&mut m, "https://idm.example.com");
     press(&mut m, KeyCode::Enter);
     assert_eq!(m.step, Step::Kanidm, "the admin account is still refused");
-    assert_eq!(m.focused(), Some(Focusable::Text(FieldId::Admin)));
+    assert_eq!(m.focused(), Some(Focusable::Field(Field::Admin)));
     assert!(
-        m.error(Focusable::Text(FieldId::Admin), Step::Kanidm)
+        m.error(Focusable::Field(Field::Admin), Step::Kanidm)
             .unwrap()
             .contains("cannot manage OAuth2 clients")
     );
@@ -178,7 +179,7 @@ fn errors_show_once_a_field_is_typed_in_or_its_step_was_attempted() {
     let mut m = model();
     press(&mut m, KeyCode::Enter);
     press(&mut m, KeyCode::Enter);
-    let origin = Focusable::Text(FieldId::KanidmOrigin);
+    let origin = Focusable::Field(Field::KanidmOrigin);
     assert_eq!(
         m.error(origin, Step::Kanidm),
         None,
@@ -201,8 +202,8 @@ fn back_always_works_and_keeps_values() {
     press(&mut m, KeyCode::PageUp);
     assert_eq!(m.step, Step::Source, "Back leaves an invalid screen");
     press(&mut m, KeyCode::Enter);
-    assert_eq!(m.value(FieldId::KanidmOrigin), "idm.example");
-    assert_eq!(m.draft.kanidm.origin, "idm.example");
+    assert_eq!(m.value(Field::KanidmOrigin), "idm.example");
+    assert_eq!(m.answers.draft.kanidm.origin, "idm.example");
 }
 
 #[test]
@@ -211,7 +212,7 @@ fn printable_keys_go_to_the_focused_field() {
     press(&mut m, KeyCode::Enter);
     press(&mut m, KeyCode::Enter);
     type_text(&mut m, "q?r");
-    assert_eq!(m.value(FieldId::KanidmOrigin), "q?r");
+    assert_eq!(m.value(Field::KanidmOrigin), "q?r");
     assert!(m.modal.is_none() && !m.help);
 }
 
@@ -232,7 +233,7 @@ fn tab_and_shift_tab_cycle_focus() {
     );
     assert_eq!(
         m.focused(),
-        Some(Focusable::Text(FieldId::KanidmVersion)),
+        Some(Focusable::Field(Field::KanidmVersion)),
         "wraps to the last field"
     );
 }
@@ -354,7 +355,7 @@ fn review_with_missing_answers_refuses_and_jumps_to_the_field() {
     assert_eq!(m.step, Step::Review);
     press(&mut m, KeyCode::Char('m'));
     assert_eq!(m.step, Step::Kanidm);
-    assert_eq!(m.focused(), Some(Focusable::Text(FieldId::KanidmOrigin)));
+    assert_eq!(m.focused(), Some(Focusable::Field(Field::KanidmOrigin)));
 }
 
 #[test]
@@ -394,7 +395,7 @@ fn resuming_a_saved_plan_fills_every_field() {
     });
     let effects = press(&mut m, KeyCode::Enter);
     assert_eq!(m.step, Step::Source);
-    assert_eq!(m.value(FieldId::KanidmOrigin), "https://idm.example.com");
+    assert_eq!(m.value(Field::KanidmOrigin), "https://idm.example.com");
     assert_eq!(
         debounces(&effects).len(),
         1,
@@ -409,8 +410,8 @@ fn paste_goes_into_the_focused_field_without_line_breaks() {
     press(&mut m, KeyCode::Enter);
     press(&mut m, KeyCode::Enter);
     update(&mut m, Msg::Paste("https://idm.example.com\n".into()));
-    assert_eq!(m.value(FieldId::KanidmOrigin), "https://idm.example.com");
-    assert!(m.touched.contains(&FieldId::KanidmOrigin));
+    assert_eq!(m.value(Field::KanidmOrigin), "https://idm.example.com");
+    assert!(m.answers.touched.contains(&Field::KanidmOrigin));
 }
 
 #[test]
@@ -424,7 +425,7 @@ fn changing_the_source_reruns_the_checks_through_the_debounce() {
     }
     assert_eq!(m.step, Step::Source);
     let effects = press(&mut m, KeyCode::Down);
-    assert_eq!(m.draft.source, "authentik");
+    assert_eq!(m.answers.draft.source, "authentik");
     assert_eq!(debounces(&effects).len(), 1);
 }
 
@@ -487,8 +488,8 @@ fn done_copies_a_value_through_osc52_and_names_the_file_as_fallback() {
     let mut m = model();
     fill_valid(&mut m);
     m.step = Step::Done;
-    m.written = Some(Vec::new());
-    m.done_selected = 1;
+    m.done.written = Some(Vec::new());
+    m.done.selected = 1;
     let effects = press(&mut m, KeyCode::Char('c'));
     let copied: Vec<&String> = effects
         .iter()
@@ -497,7 +498,7 @@ fn done_copies_a_value_through_osc52_and_names_the_file_as_fallback() {
             _ => None,
         })
         .collect();
-    let redirect = m.plan.as_ref().unwrap().redirect_url();
+    let redirect = m.answers.plan.as_ref().unwrap().redirect_url();
     assert_eq!(copied, [&redirect]);
     let notice = m.notice.clone().unwrap();
     assert!(

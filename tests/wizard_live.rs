@@ -65,7 +65,7 @@ fn answer(m: &mut Model, idp: &TestIdp, nb: &TestNetbox) -> Vec<nbsso::app::Effe
     effects.extend(type_text(m, &nb.origin()));
     press(m, KeyCode::Enter);
     press(m, KeyCode::Enter);
-    assert_eq!(m.step, Step::Checks, "{:?}", m.problems);
+    assert_eq!(m.step, Step::Checks, "{:?}", m.answers.problems);
     effects
 }
 
@@ -188,7 +188,7 @@ fn kanidms_release_is_offered_on_its_field_and_f2_makes_the_script_follow_it() {
     // F2 takes it; the checks run again and agree; the script is now for 1.7.3, which has no
     // consent prompt switch.
     let effects = press(&mut m, KeyCode::F(2));
-    assert_eq!(m.draft.kanidm.version, "1.7.3");
+    assert_eq!(m.answers.draft.kanidm.version, "1.7.3");
     assert_eq!(
         m.notice.as_deref(),
         Some("Kanidm version set to 1.7.3, from Kanidm's answer.")

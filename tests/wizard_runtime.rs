@@ -6,9 +6,8 @@ mod support;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use futures_util::Stream;
-use nbsso::app::field::FieldId;
-use nbsso::checks::Options;
-use nbsso::runtime::{Outcome, run_loop, to_msg};
+use nbsso::plan::Field;
+use nbsso::runtime::{EventLoop, Outcome, to_msg};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::io;
@@ -46,23 +45,15 @@ async fn typed_answers_reach_the_model_and_the_screen_is_drawn() {
     events.push(k(KeyCode::Esc));
     let (events, _keep) = script(events);
     let (_stop_tx, stop) = unbounded_channel();
-    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
     let mut model = support::model();
     // The script ends with the quit question open; then the input closes.
     drop(_keep);
-    let outcome = run_loop(
-        &mut terminal,
-        &mut model,
-        events,
-        stop,
-        Options::default(),
-        false,
-    )
-    .await
-    .unwrap();
+    let mut ui = EventLoop::new(terminal, events, stop);
+    let outcome = ui.run(&mut model, Vec::new()).await.unwrap();
     assert_eq!(outcome, Outcome::InputClosed);
-    assert_eq!(model.value(FieldId::KanidmOrigin), "idm.example.com");
-    let screen = terminal.backend().to_string();
+    assert_eq!(model.value(Field::KanidmOrigin), "idm.example.com");
+    let screen = ui.terminal.backend().to_string();
     assert!(screen.contains("Quit nbsso?"), "{screen}");
     assert!(screen.contains("needs a scheme"), "{screen}");
 }
@@ -74,18 +65,10 @@ async fn quitting_without_saving_ends_the_loop() {
     events.extend([k(KeyCode::Esc), k(KeyCode::Char('d'))]);
     let (events, _keep) = script(events);
     let (_stop_tx, stop) = unbounded_channel();
-    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
     let mut model = support::model();
-    let outcome = run_loop(
-        &mut terminal,
-        &mut model,
-        events,
-        stop,
-        Options::default(),
-        false,
-    )
-    .await
-    .unwrap();
+    let mut ui = EventLoop::new(terminal, events, stop);
+    let outcome = ui.run(&mut model, Vec::new()).await.unwrap();
     assert_eq!(outcome, Outcome::Quit);
 }
 
@@ -94,18 +77,10 @@ async fn a_signal_ends_the_loop_with_its_number() {
     let (events, _keep) = script(Vec::new());
     let (stop_tx, stop) = unbounded_channel();
     stop_tx.send(15).unwrap();
-    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
     let mut model = support::model();
-    let outcome = run_loop(
-        &mut terminal,
-        &mut model,
-        events,
-        stop,
-        Options::default(),
-        false,
-    )
-    .await
-    .unwrap();
+    let mut ui = EventLoop::new(terminal, events, stop);
+    let outcome = ui.run(&mut model, Vec::new()).await.unwrap();
     assert_eq!(outcome, Outcome::Signal(15));
 }
 
@@ -114,22 +89,48 @@ async fn a_small_terminal_gets_a_message_instead_of_the_layout() {
     let (events, keep) = script(vec![Event::Resize(60, 20)]);
     drop(keep);
     let (_stop_tx, stop) = unbounded_channel();
-    let mut terminal = Terminal::new(TestBackend::new(60, 20)).unwrap();
+    let terminal = Terminal::new(TestBackend::new(60, 20)).unwrap();
     let mut model = support::model();
-    run_loop(
-        &mut terminal,
-        &mut model,
-        events,
-        stop,
-        Options::default(),
-        false,
-    )
-    .await
-    .unwrap();
+    let mut ui = EventLoop::new(terminal, events, stop);
+    ui.run(&mut model, Vec::new()).await.unwrap();
     assert_eq!(model.size, (60, 20));
-    let screen = terminal.backend().to_string();
+    let screen = ui.terminal.backend().to_string();
     assert!(screen.contains("too small"), "{screen}");
     assert!(screen.contains("60×20"), "{screen}");
+}
+
+#[tokio::test]
+async fn a_terminal_size_seen_only_when_drawing_reaches_the_model_through_update() {
+    let (events, keep) = script(Vec::new());
+    drop(keep);
+    let (_stop_tx, stop) = unbounded_channel();
+    let terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let mut model = support::model();
+    assert_eq!(model.size, (80, 24));
+    let mut ui = EventLoop::new(terminal, events, stop);
+    ui.run(&mut model, Vec::new()).await.unwrap();
+    assert_eq!(model.size, (100, 30));
+    let screen = ui.terminal.backend().to_string();
+    assert!(screen.contains("Press Enter to begin."), "{screen}");
+}
+
+#[tokio::test]
+async fn done_copies_the_selected_value_to_the_clipboard() {
+    let mut model = support::model();
+    support::fill_valid(&mut model);
+    model.step = nbsso::app::Step::Done;
+    model.done.written = Some(Vec::new());
+    let redirect = model.answers.plan.as_ref().unwrap().redirect_url();
+    let (events, keep) = script(vec![k(KeyCode::Down), k(KeyCode::Char('c'))]);
+    drop(keep);
+    let (mut ui, clipboard) = support::test_loop(events, 80, 24);
+    ui.run(&mut model, Vec::new()).await.unwrap();
+    assert_eq!(clipboard.copies(), [redirect]);
+    let screen = ui.terminal.backend().to_string();
+    assert!(
+        screen.contains("Copied the Redirect URL through OSC 52"),
+        "{screen}"
+    );
 }
 
 #[test]

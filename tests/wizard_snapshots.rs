@@ -395,7 +395,7 @@ fn netbox_version_offered_by_the_login_page_check() {
     snap("wizard_netbox_version_hint", &mut m);
     // F2 takes the offered release into the field (and the plan).
     press(&mut m, KeyCode::F(2));
-    assert_eq!(m.draft.netbox.version, "4.7.3");
+    assert_eq!(m.answers.draft.netbox.version, "4.7.3");
     assert_eq!(
         m.notice.as_deref(),
         Some("NetBox version set to 4.7.3, from the login page.")
@@ -455,4 +455,34 @@ fn help_lists_every_binding_of_the_screen_beneath() {
     }
     // The footer under the overlay shows how to close it.
     assert!(screen.contains("close help"));
+}
+
+/// Wide characters take two columns: a CJK display name in the Review's narrow answers column is
+/// cut at the column's width (with …), and the right column still starts where it should.
+#[test]
+fn a_cjk_answer_is_cut_to_its_column() {
+    let mut m = model();
+    fill_valid(&mut m);
+    for _ in 0..3 {
+        press(&mut m, KeyCode::PageUp);
+    }
+    assert_eq!(m.step, Step::Kanidm);
+    focus(&mut m, 3);
+    replace_text(&mut m, "ネットボックス管理画面とユーザー");
+    for _ in 0..4 {
+        press(&mut m, KeyCode::Enter);
+    }
+    assert_eq!(m.step, Step::Review);
+    let screen = render(&mut m, 80, 24);
+    // The row as drawn, between the quotes (TestBackend notes the cells wide characters cover
+    // after it).
+    let row = screen.lines().find(|l| l.contains("Client")).unwrap();
+    let row = &row[1..row.rfind('"').unwrap()];
+    // The answers column is 39 columns: the label (8), then the value cut to 30 columns at most
+    // (the name's 10th character ends at its 20th column), "…" last. Counted in characters, the
+    // value (25) would not have been cut, and would have run past the column.
+    let (left, right) = row.split_at(row.find("Button").unwrap());
+    assert_eq!(left, " Client  netbox \"ネットボックス管理画…  ");
+    assert_eq!(unicode_width::UnicodeWidthStr::width(left), 1 + 39);
+    assert!(right.starts_with("Button  Kanidm (login)"), "{row}");
 }

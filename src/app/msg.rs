@@ -25,5 +25,5 @@ pub enum Msg {
     /// The plan was saved (or not).
     PlanSaved(Result<PathBuf, String>),
     /// The inspect view's clients were read (or not).
-    Inspect(crate::inspect::InspectMsg),
+    Inspect(super::screens::inspect::InspectMsg),
 }

@@ -1,6 +1,7 @@
-//! The wizard's screens in order, and what can take focus on each.
+//! The wizard's screens in order, and what can take focus on each: the plan fields the field
+//! table puts on the screen, in its Tab order.
 
-use super::field::{ChoiceId, FieldId, Focusable, ToggleId};
+use crate::plan::{Field, Group};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Step {
@@ -13,6 +14,15 @@ pub enum Step {
     Review,
     Write,
     Done,
+}
+
+/// Anything that can take focus on a screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Focusable {
+    /// A field of the plan, edited as its kind says (text, list, choice, toggle).
+    Field(Field),
+    /// Welcome: resume the saved plan, or start afresh.
+    Resume,
 }
 
 impl Step {
@@ -56,65 +66,37 @@ impl Step {
             .and_then(|i| Self::ALL.get(i).copied())
     }
 
+    /// The group of plan fields this screen asks for, if it is a form.
+    pub fn group(self) -> Option<Group> {
+        match self {
+            Self::Source => Some(Group::Source),
+            Self::Kanidm => Some(Group::Kanidm),
+            Self::NetBox => Some(Group::NetBox),
+            Self::Options => Some(Group::Options),
+            _ => None,
+        }
+    }
+
     /// The steps whose answers go into the plan (they can be invalid).
     pub fn is_form(self) -> bool {
-        matches!(
-            self,
-            Self::Source | Self::Kanidm | Self::NetBox | Self::Options
-        )
+        self.group().is_some()
     }
 
     /// What can take focus on this step, in Tab order. `resume` says whether Welcome offers a plan.
     pub fn focusables(self, resume: bool) -> Vec<Focusable> {
-        use FieldId as F;
-        match self {
-            Self::Welcome if resume => vec![Focusable::Choice(ChoiceId::Resume)],
-            Self::Source => vec![Focusable::Choice(ChoiceId::Source)],
-            Self::Kanidm => [
-                F::KanidmOrigin,
-                F::CaFile,
-                F::Client,
-                F::DisplayName,
-                F::Admin,
-                F::Group,
-                F::Members,
-                F::KanidmVersion,
-            ]
-            .into_iter()
-            .map(Focusable::Text)
-            .collect(),
-            Self::NetBox => [
-                F::NetboxUrl,
-                F::BasePath,
-                F::NetboxVersion,
-                F::SecretFile,
-                F::Configuration,
-            ]
-            .into_iter()
-            .map(Focusable::Text)
-            .collect(),
-            Self::Options => vec![
-                Focusable::Choice(ChoiceId::Pkce),
-                Focusable::Toggle(ToggleId::ShortUsernames),
-                Focusable::Toggle(ToggleId::ConsentPrompt),
-                Focusable::Toggle(ToggleId::RedirectIsHttps),
-                Focusable::Text(F::ButtonLabel),
-                Focusable::Text(F::ButtonIcon),
-                Focusable::Text(F::OutputDir),
-            ],
+        match (self, self.group()) {
+            (Self::Welcome, _) if resume => vec![Focusable::Resume],
+            (_, Some(group)) => Field::asked_on(group)
+                .into_iter()
+                .map(Focusable::Field)
+                .collect(),
             _ => Vec::new(),
         }
     }
 
-    /// The step a plan problem's dotted field belongs to, if the wizard asks for it.
-    pub fn of_problem_field(field: &str) -> Option<(Step, Focusable)> {
-        for step in Self::ALL {
-            for f in step.focusables(false) {
-                if f.covers(field) {
-                    return Some((step, f));
-                }
-            }
-        }
-        None
+    /// The step that asks for a field; `None` for fields only a plan file sets.
+    pub fn asking(field: Field) -> Option<Step> {
+        let group = field.group()?;
+        Self::ALL.into_iter().find(|s| s.group() == Some(group))
     }
 }

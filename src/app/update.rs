@@ -1,24 +1,20 @@
-//! `update(&mut Model, Msg) -> Vec<Effect>`: the only place the wizard's state changes. No I/O here:
+//! `update(&mut Model, Msg) -> Vec<Effect>`: the only place the wizard's state changes. It handles
+//! what belongs to no screen (help, quitting, saving the plan, moving between steps, focus) and
+//! hands the rest to the screen's module, then carries out the [`Turn`] it answers. No I/O here:
 //! anything that touches the network, the disk or the terminal is returned as an [`Effect`].
 
-use super::effect::{DEBOUNCE, Effect};
-use super::field::{ChoiceId, Focusable};
-use super::model::{CheckRow, Modal, Model};
+use super::effect::Effect;
+use super::model::{Modal, Model};
 use super::msg::Msg;
-use super::nav;
+use super::screens::inspect::{Inspect, Reply, list_rows};
+use super::screens::{Turn, checks, done, form, review, welcome, write};
 use super::step::Step;
-use crate::checks::{CheckEvent, CheckId, Status};
+use crate::checks::CheckId;
+use crate::inspect::{Live, Source};
 use crate::keymap::{self, Action, Context};
-use crate::plan::Plan;
-use crossterm::event::{Event, KeyEvent};
-use std::collections::BTreeSet;
+use crate::plan::PLAN_FILE;
+use crossterm::event::KeyEvent;
 use std::path::PathBuf;
-use std::sync::Arc;
-use tui_input::InputRequest;
-use tui_input::backend::crossterm::EventHandler;
-
-/// The file name the answers are saved under, in the output directory.
-pub const PLAN_FILE: &str = "nbsso-plan.toml";
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -27,7 +23,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Resize(w, h) => {
             model.size = (w, h);
             if let Some(inspect) = model.inspect.as_mut() {
-                inspect.resize(crate::view::inspect::list_rows((w, h)));
+                inspect.resize(list_rows((w, h)));
             }
             Vec::new()
         }
@@ -42,45 +38,26 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::DebounceElapsed(generation) => {
-            if generation != model.debounce {
-                return Vec::new();
-            }
-            match model.checkable() {
-                Some((plan, only)) if !same_run(model, &plan, &only) => {
-                    start_checks(model, plan, only)
-                }
-                _ => Vec::new(),
-            }
+            checks::debounce_elapsed(&mut model.board, generation, model.answers.checkable())
         }
         Msg::Check(event) => {
-            on_check(model, event);
+            checks::on_event(&mut model.board, event);
             Vec::new()
         }
         Msg::Planned(generation, result) => {
-            if generation == model.review.generation {
-                model.review.files = Some(result);
-                model.review.selected = 0;
-                model.review.scroll = 0;
-                model.review.hscroll = 0;
-            }
+            review::on_planned(&mut model.review, generation, result);
             Vec::new()
         }
-        Msg::Written(result) => {
-            model.write.writing = false;
-            match result {
-                Ok(files) => {
-                    model.written = Some(files);
-                    model.write.error = None;
-                    model.step = Step::Done;
-                    model.focus = 0;
-                }
-                Err(e) => model.write.error = Some(e),
+        Msg::Written(result) => match write::on_written(&mut model.write, result) {
+            Some(files) => {
+                model.done.written = Some(files);
+                apply(model, Turn::go(Step::Done))
             }
-            Vec::new()
-        }
+            None => Vec::new(),
+        },
         Msg::PlanSaved(result) => match result {
             Ok(path) => {
-                model.baseline = model.draft.clone();
+                model.answers.baseline = model.answers.draft.clone();
                 model.notice = Some(format!("Plan saved to {}", path.display()));
                 if model.quit_after_save {
                     vec![Effect::Quit]
@@ -97,59 +74,34 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     }
 }
 
-/// The keymap context under any overlay: decides the help's content too.
-pub fn base_context(model: &Model) -> Context {
-    if let Some(inspect) = &model.inspect {
-        return inspect.context();
-    }
-    match model.step {
-        Step::Welcome | Step::Source | Step::Kanidm | Step::NetBox | Step::Options => {
-            match model.focused() {
-                Some(Focusable::Text(_)) => Context::TextField,
-                Some(Focusable::Choice(_)) => Context::Choice,
-                Some(Focusable::Toggle(_)) => Context::Toggle,
-                None => Context::Page,
-            }
-        }
-        Step::Checks => Context::Checks,
-        Step::Review => Context::Review,
-        Step::Write => Context::Write,
-        Step::Done => Context::Done,
-    }
-}
-
-/// The context keys are resolved in now.
-pub fn context(model: &Model) -> Context {
-    if model.too_small() {
-        Context::TooSmall
-    } else if model.modal.is_some() {
-        Context::QuitModal
-    } else if model.help {
-        Context::Help
-    } else {
-        base_context(model)
-    }
-}
-
 fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let ctx = context(model);
-    if let Context::Inspect { .. } = ctx {
+    let ctx = model.context();
+    if ctx.is_inspect() {
         return inspect_key(model, ctx, key);
     }
     if let Some(action) = keymap::resolve(ctx, &key) {
         model.notice = None;
         return on_action(model, ctx, action);
     }
-    if ctx == Context::TextField
-        && let Some(Focusable::Text(id)) = model.focused()
-        && let Some(input) = model.inputs.get_mut(&id)
-        && input
-            .handle_event(&Event::Key(key))
-            .is_some_and(|changed| changed.value)
-    {
-        return field_changed(model, id);
+    if ctx == Context::TextField {
+        let focused = model.focused();
+        let turn = form::on_key(&mut model.answers, focused, key);
+        return apply(model, turn);
     }
     Vec::new()
+}
+
+fn on_paste(model: &mut Model, text: &str) -> Vec<Effect> {
+    if let Some(inspect) = model.inspect.as_mut() {
+        inspect.on_paste(text);
+        return Vec::new();
+    }
+    if model.context() != Context::TextField {
+        return Vec::new();
+    }
+    let focused = model.focused();
+    let turn = form::on_paste(&mut model.answers, focused, text);
+    apply(model, turn)
 }
 
 /// Keys while the inspect view is open: help and quit-now stay the wizard's; everything else is
@@ -165,9 +117,9 @@ fn inspect_key(model: &mut Model, ctx: Context, key: KeyEvent) -> Vec<Effect> {
     let Some(action) = action else {
         return inspect.on_text_key(key);
     };
-    match inspect.on_action(action) {
-        crate::inspect::Reply::Stay(effects) => effects,
-        crate::inspect::Reply::Close => close_inspect(model),
+    match inspect.on_action(action, &mut model.reads) {
+        Reply::Stay(effects) => effects,
+        Reply::Close => close_inspect(model),
     }
 }
 
@@ -182,12 +134,9 @@ fn close_inspect(model: &mut Model) -> Vec<Effect> {
 
 /// Opens the inspect view on the plan's Kanidm, read live with the cached kanidm login.
 fn open_inspect(model: &mut Model) -> Vec<Effect> {
-    use crate::inspect::{Inspect, Live, Source};
-    let (plan, label) = match (&model.plan, model.checkable()) {
-        (Some(plan), _) => (Some(plan.clone()), Some("the wizard's answers".to_string())),
-        (None, Some((plan, Some(only)))) if only.contains(&CheckId::KanidmTls) => {
-            (Some(plan), None)
-        }
+    let (plan, label) = match (&model.answers.plan, model.answers.checkable()) {
+        (Some(plan), _) => (plan.clone(), Some("the wizard's answers".to_string())),
+        (None, Some((plan, Some(only)))) if only.contains(&CheckId::KanidmTls) => (plan, None),
         _ => {
             model.notice = Some(
                 "The inspect view needs valid Kanidm answers first (URL, client, admin account)."
@@ -196,146 +145,20 @@ fn open_inspect(model: &mut Model) -> Vec<Effect> {
             return Vec::new();
         }
     };
-    let Some(for_live) = plan.clone() else {
-        return Vec::new();
-    };
     // Drift needs the whole plan; with only the Kanidm answers valid, the clients are shown alone.
-    let drift_plan = if label.is_some() { plan } else { None };
-    let (mut inspect, read) = Inspect::open(
-        Source::Live(Live::for_plan(&for_live)),
+    let drift_plan = label.is_some().then(|| plan.clone());
+    let mut inspect = Inspect::new(
+        Source::Live(Live::for_plan(&plan)),
         drift_plan,
         label,
-        Some(for_live.kanidm.client.clone()),
+        Some(plan.kanidm.client.clone()),
         true,
     );
-    inspect.resize(crate::view::inspect::list_rows(model.size));
+    inspect.resize(list_rows(model.size));
+    let read = inspect.read(&mut model.reads);
     model.inspect = Some(inspect);
     model.notice = None;
     vec![read]
-}
-
-fn on_paste(model: &mut Model, text: &str) -> Vec<Effect> {
-    if let Some(inspect) = model.inspect.as_mut() {
-        inspect.on_paste(text);
-        return Vec::new();
-    }
-    if context(model) != Context::TextField {
-        return Vec::new();
-    }
-    let Some(Focusable::Text(id)) = model.focused() else {
-        return Vec::new();
-    };
-    let Some(input) = model.inputs.get_mut(&id) else {
-        return Vec::new();
-    };
-    for c in text.chars().filter(|c| !c.is_control()) {
-        input.handle(InputRequest::InsertChar(c));
-    }
-    field_changed(model, id)
-}
-
-/// F2 on a version field: take the release a check read from the server.
-fn use_detected_release(model: &mut Model) -> Vec<Effect> {
-    use super::field::FieldId;
-    let Some(Focusable::Text(id @ (FieldId::NetboxVersion | FieldId::KanidmVersion))) =
-        model.focused()
-    else {
-        return Vec::new();
-    };
-    let (product, source) = if id == FieldId::KanidmVersion {
-        ("Kanidm", "Kanidm's answer")
-    } else {
-        ("NetBox", "the login page")
-    };
-    let Some(release) = model.detected_release(id).and_then(|d| d.suggested) else {
-        model.notice = Some(format!(
-            "No other {product} release to offer from {source}."
-        ));
-        return Vec::new();
-    };
-    if let Some(input) = model.inputs.get_mut(&id) {
-        *input = tui_input::Input::new(release.to_string());
-    }
-    model.notice = Some(format!(
-        "{product} version set to {release}, from {source}."
-    ));
-    field_changed(model, id)
-}
-
-fn field_changed(model: &mut Model, id: super::field::FieldId) -> Vec<Effect> {
-    let text = model.value(id).to_string();
-    id.set(&mut model.draft, &text);
-    model.touched.insert(id);
-    draft_changed(model)
-}
-
-/// After any answer changed: validate again, and (re)start or stop the checks through a debounce.
-pub(super) fn draft_changed(model: &mut Model) -> Vec<Effect> {
-    model.revalidate();
-    model.debounce += 1;
-    match model.checkable() {
-        Some((plan, only)) if !same_run(model, &plan, &only) => vec![Effect::Debounce {
-            generation: model.debounce,
-            after: DEBOUNCE,
-        }],
-        Some(_) => Vec::new(),
-        None if model.board.plan.is_some() => {
-            // The answers went invalid: the old results no longer describe them.
-            model.board.plan = None;
-            model.board.only = None;
-            model.board.run += 1;
-            model.board.rows.clear();
-            vec![Effect::CancelChecks]
-        }
-        None => Vec::new(),
-    }
-}
-
-/// The current run already checks exactly this.
-fn same_run(model: &Model, plan: &Arc<Plan>, only: &Option<BTreeSet<CheckId>>) -> bool {
-    model.board.plan.as_ref() == Some(plan) && model.board.only == *only
-}
-
-fn start_checks(
-    model: &mut Model,
-    plan: Arc<Plan>,
-    only: Option<BTreeSet<CheckId>>,
-) -> Vec<Effect> {
-    model.board.run += 1;
-    model.board.plan = Some(plan.clone());
-    model.board.only = only.clone();
-    model.board.details_scroll = 0;
-    model.board.rows = CheckId::ALL
-        .into_iter()
-        .filter(|id| only.as_ref().is_none_or(|o| o.contains(id)))
-        .map(|id| {
-            (
-                id,
-                CheckRow {
-                    status: Status::Pending,
-                    finding: None,
-                },
-            )
-        })
-        .collect();
-    vec![Effect::StartChecks {
-        run: model.board.run,
-        plan,
-        only,
-    }]
-}
-
-fn on_check(model: &mut Model, event: CheckEvent) {
-    if event.run != model.board.run || model.board.plan.is_none() {
-        return; // a stale run: its plan is no longer the answers
-    }
-    model.board.rows.insert(
-        event.id,
-        CheckRow {
-            status: event.status,
-            finding: event.finding,
-        },
-    );
 }
 
 fn on_action(model: &mut Model, ctx: Context, action: Action) -> Vec<Effect> {
@@ -367,15 +190,19 @@ fn on_action(model: &mut Model, ctx: Context, action: Action) -> Vec<Effect> {
             vec![save_plan(model)]
         }
         Action::SavePlan => vec![save_plan(model)],
-        Action::UseDetected => use_detected_release(model),
         Action::Inspect => open_inspect(model),
-        Action::Refresh
-        | Action::CopyAll
-        | Action::FocusList
-        | Action::PagePrev
-        | Action::PageNext => Vec::new(),
-        Action::Next => nav::next(model),
-        Action::Back => nav::back(model),
+        Action::UseDetected => {
+            let Some(super::step::Focusable::Field(field)) = model.focused() else {
+                return Vec::new();
+            };
+            let Some(offer) = super::screens::offer(field) else {
+                return Vec::new();
+            };
+            let detected = model.board.detected(offer.check).cloned();
+            let turn = form::take_release(&mut model.answers, offer, detected.as_ref());
+            apply(model, turn)
+        }
+        Action::Back => back(model),
         Action::FocusNext | Action::FocusPrev => {
             let n = model.focusables().len();
             if n > 0 {
@@ -387,111 +214,84 @@ fn on_action(model: &mut Model, ctx: Context, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Action::ChoicePrev | Action::ChoiceNext => {
-            choose(model, if action == Action::ChoiceNext { 1 } else { -1 })
-        }
-        Action::Toggle => match (model.step, model.focused()) {
-            (Step::Write, _) => {
-                model.write.yes = !model.write.yes;
-                Vec::new()
+        _ => {
+            if action == Action::Next {
+                model.answers.visited.insert(model.step);
             }
-            (_, Some(Focusable::Toggle(t))) => {
-                t.flip(&mut model.draft);
-                draft_changed(model)
-            }
-            _ => Vec::new(),
-        },
-        Action::Rerun => match model.checkable() {
-            Some((plan, only)) => start_checks(model, plan, only),
-            None => {
-                model.notice =
-                    Some("The checks need valid answers first: see the steps marked !".into());
-                Vec::new()
-            }
-        },
-        Action::SelectPrev | Action::SelectNext => {
-            select(model, action == Action::SelectNext);
-            Vec::new()
-        }
-        Action::ScrollUp if model.step == Step::Checks => {
-            model.board.details_scroll = model.board.details_scroll.saturating_sub(3);
-            Vec::new()
-        }
-        Action::ScrollDown if model.step == Step::Checks => {
-            let lines = model
-                .board
-                .rows
-                .get(&model.board.selected_id())
-                .and_then(|r| r.finding.as_ref())
-                .map_or(0, |f| {
-                    // Wrapped lines, roughly: the pane is at least 40 columns wide.
-                    std::iter::once(&f.summary)
-                        .chain(f.fix.iter())
-                        .chain(f.details.iter())
-                        .map(|l| l.chars().count() / 40 + 1)
-                        .sum::<usize>()
-                });
-            let max = u16::try_from(lines.saturating_sub(1)).unwrap_or(u16::MAX);
-            model.board.details_scroll = model.board.details_scroll.saturating_add(3).min(max);
-            Vec::new()
-        }
-        Action::ScrollUp => {
-            model.review.scroll = model.review.scroll.saturating_sub(5);
-            Vec::new()
-        }
-        Action::ScrollDown => {
-            let lines = model.review.selected_diff().lines().count();
-            let max = u16::try_from(lines.saturating_sub(1)).unwrap_or(u16::MAX);
-            model.review.scroll = model.review.scroll.saturating_add(5).min(max);
-            Vec::new()
-        }
-        Action::ScrollLeft => {
-            model.review.hscroll = model.review.hscroll.saturating_sub(HSCROLL_STEP);
-            Vec::new()
-        }
-        Action::ScrollRight => {
-            // No further than where the longest line's last column is still in view.
-            let widest = model
-                .review
-                .selected_diff()
-                .lines()
-                .map(|l| l.chars().count())
-                .max()
-                .unwrap_or(0);
-            let max = u16::try_from(widest.saturating_sub(1)).unwrap_or(u16::MAX);
-            model.review.hscroll = model.review.hscroll.saturating_add(HSCROLL_STEP).min(max);
-            Vec::new()
-        }
-        Action::JumpToMissing => {
-            nav::jump_to_missing(model);
-            Vec::new()
-        }
-        Action::Confirm => nav::confirm_write(model),
-        Action::Copy => {
-            let values = model.copyable();
-            match values.get(model.done_selected) {
-                Some((label, value, file)) => {
-                    model.notice = Some(format!(
-                        "Copied the {label} through OSC 52 (if your terminal allows it); it is also in {}",
-                        output_dir(model).join(file).display()
-                    ));
-                    vec![Effect::Copy(value.clone())]
-                }
-                None => Vec::new(),
-            }
+            let turn = screen_action(model, action);
+            apply(model, turn)
         }
     }
 }
 
-fn output_dir(model: &Model) -> PathBuf {
-    match &model.plan {
-        Some(plan) => plan.output_dir.clone(),
-        None => PathBuf::from(model.draft.output.dir.trim()),
+/// The current screen's own keys.
+fn screen_action(model: &mut Model, action: Action) -> Turn {
+    match model.step {
+        Step::Welcome => welcome::on_action(&mut model.welcome, &mut model.answers, action),
+        Step::Source | Step::Kanidm | Step::NetBox | Step::Options => {
+            form::on_action(model.step, &mut model.focus, &mut model.answers, action)
+        }
+        Step::Checks => checks::on_action(&mut model.board, &model.answers, action),
+        Step::Review => review::on_action(&mut model.review, &mut model.answers, action),
+        Step::Write => write::on_action(&mut model.write, &model.review, action),
+        Step::Done => done::on_action(&mut model.done, &model.answers, action),
+    }
+}
+
+/// Carries out what a screen asked for: new answers are validated and the checks restarted
+/// (through a debounce), then the next step is entered.
+fn apply(model: &mut Model, turn: Turn) -> Vec<Effect> {
+    let mut effects = turn.effects;
+    if turn.changed {
+        model.answers.revalidate();
+        effects.extend(checks::answers_changed(
+            &mut model.board,
+            model.answers.checkable(),
+        ));
+    }
+    if let Some(notice) = turn.notice {
+        model.notice = Some(notice);
+    }
+    if let Some(step) = turn.go {
+        effects.extend(enter(model, step));
+    }
+    if let Some(focus) = turn.focus {
+        model.focus = focus;
+    }
+    effects
+}
+
+/// Shows a step, its first field focused. Into the Review the files are compared with the disk
+/// again; into Write the confirmation starts on the safe answer.
+fn enter(model: &mut Model, step: Step) -> Vec<Effect> {
+    model.step = step;
+    model.focus = 0;
+    match step {
+        Step::Review => review::enter(&mut model.review, model.answers.plan.as_deref()),
+        Step::Write => {
+            write::enter(&mut model.write, &model.review);
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Back to the previous step: always allowed (answers are kept), except while writing and after.
+fn back(model: &mut Model) -> Vec<Effect> {
+    if model.write.writing || model.step == Step::Done {
+        return Vec::new();
+    }
+    if model.step.is_form() {
+        model.answers.visited.insert(model.step);
+    }
+    match model.step.prev() {
+        Some(prev) => enter(model, prev),
+        None => Vec::new(),
     }
 }
 
 fn save_plan(model: &Model) -> Effect {
-    let dir = model.draft.output.dir.trim();
+    let dir = model.answers.draft.output.dir.trim();
     let path = if dir.is_empty() {
         model.plan_path.clone()
     } else {
@@ -499,75 +299,6 @@ fn save_plan(model: &Model) -> Effect {
     };
     Effect::SavePlan {
         path,
-        toml: model.draft.to_toml(),
+        toml: model.answers.draft.to_toml(),
     }
-}
-
-fn choose(model: &mut Model, delta: isize) -> Vec<Effect> {
-    let Some(Focusable::Choice(choice)) = model.focused() else {
-        return Vec::new();
-    };
-    let options = choice.options();
-    let current = match choice {
-        ChoiceId::Resume => model.resume_choice,
-        ChoiceId::Source => options
-            .iter()
-            .position(|o| o.0 == model.draft.source.trim())
-            .unwrap_or(options.len().saturating_sub(1)),
-        ChoiceId::Pkce => options
-            .iter()
-            .position(|o| o.0 == model.draft.kanidm.pkce.trim())
-            .unwrap_or(0),
-    };
-    let next = current
-        .saturating_add_signed(delta)
-        .min(options.len().saturating_sub(1));
-    let Some(value) = options.get(next).map(|o| o.0) else {
-        return Vec::new();
-    };
-    match choice {
-        ChoiceId::Resume => {
-            model.resume_choice = next;
-            Vec::new()
-        }
-        ChoiceId::Source => {
-            model.draft.source = value.into();
-            draft_changed(model)
-        }
-        ChoiceId::Pkce => {
-            model.draft.kanidm.pkce = value.into();
-            draft_changed(model)
-        }
-    }
-}
-
-/// Columns one ←/→ moves the Review diff.
-const HSCROLL_STEP: u16 = 10;
-
-fn select(model: &mut Model, down: bool) {
-    let (index, len) = match model.step {
-        Step::Checks => {
-            model.board.details_scroll = 0;
-            (&mut model.board.selected, CheckId::ALL.len())
-        }
-        Step::Review => {
-            model.review.scroll = 0;
-            model.review.hscroll = 0;
-            let len = model.review.planned().len();
-            (&mut model.review.selected, len)
-        }
-        Step::Done => {
-            let len = model.copyable().len();
-            (&mut model.done_selected, len)
-        }
-        _ => return,
-    };
-    if len == 0 {
-        return;
-    }
-    *index = if down {
-        (*index + 1).min(len - 1)
-    } else {
-        index.saturating_sub(1)
-    };
 }

@@ -3,7 +3,7 @@
 use super::generate::print_plan_problems;
 use super::{CheckArgs, load_plan, print_json};
 use crate::checks::{self, CheckId, Finding, Status};
-use crate::exit;
+use crate::exit::Code;
 use crate::plan::Problem;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -30,17 +30,18 @@ struct CheckEntry {
     finding: Finding,
 }
 
-/// 3 when a server was unreachable, else 1 when anything failed or warned, else 0.
-pub fn exit_code(results: &[(CheckId, Finding)]) -> u8 {
+/// Unreachable when a server could not be reached, else findings when anything failed, warned or
+/// was skipped, else ok.
+pub fn exit_code(results: &[(CheckId, Finding)]) -> Code {
     if results.iter().any(|(_, f)| f.unreachable) {
-        exit::UNREACHABLE
+        Code::Unreachable
     } else if results
         .iter()
         .any(|(_, f)| matches!(f.status, Status::Fail | Status::Warn | Status::Skipped))
     {
-        exit::FINDINGS
+        Code::Findings
     } else {
-        exit::OK
+        Code::Ok
     }
 }
 
@@ -66,12 +67,12 @@ fn parse_only(values: &[String]) -> Result<Option<BTreeSet<CheckId>>, String> {
     Ok(Some(ids))
 }
 
-pub fn run(args: &CheckArgs) -> u8 {
+pub fn run(args: &CheckArgs, runtime: &tokio::runtime::Runtime) -> Code {
     let only = match parse_only(&args.only) {
         Ok(only) => only,
         Err(message) => {
             eprintln!("nbsso: {message}");
-            return exit::USAGE;
+            return Code::Usage;
         }
     };
     let (plan, warnings) = match load_plan(&args.plan) {
@@ -82,25 +83,14 @@ pub fn run(args: &CheckArgs) -> u8 {
                     version: 1,
                     command: "check",
                     plan: &args.plan,
-                    exit_code: exit::USAGE,
+                    exit_code: Code::Usage.value(),
                     problems: &problems,
                     checks: Vec::new(),
                 });
             } else {
                 print_plan_problems(&args.plan, &problems, "no check was run");
             }
-            return exit::USAGE;
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("nbsso: cannot start the network runtime: {e}");
-            return exit::UNREACHABLE;
+            return Code::Usage;
         }
     };
     if !args.json {
@@ -127,7 +117,7 @@ pub fn run(args: &CheckArgs) -> u8 {
             version: 1,
             command: "check",
             plan: &args.plan,
-            exit_code: code,
+            exit_code: code.value(),
             problems: &warnings,
             checks: results
                 .into_iter()

@@ -1,7 +1,7 @@
 //! `nbsso generate`: the plan's files, with a dry run and a JSON report.
 
 use super::{GenerateArgs, print_json};
-use crate::exit;
+use crate::exit::Code;
 use crate::generate::{self, writer};
 use crate::plan::{self, PlanDraft, Problem, Severity};
 use serde::Serialize;
@@ -40,12 +40,10 @@ struct FileReport {
 /// Reads and validates a plan file; on failure, the problems (a read or TOML error is one problem).
 pub fn load_plan(path: &Path) -> Result<(plan::Plan, Vec<Problem>), Vec<Problem>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![Problem {
-            severity: Severity::Error,
-            field: path.display().to_string(),
-            message: format!("cannot read the plan: {e}"),
-            fix: None,
-        }]
+        vec![Problem::elsewhere(
+            path.display().to_string(),
+            format!("cannot read the plan: {e}"),
+        )]
     })?;
     let draft = PlanDraft::from_toml(&text).map_err(|e| {
         let location = e
@@ -55,24 +53,25 @@ pub fn load_plan(path: &Path) -> Result<(plan::Plan, Vec<Problem>), Vec<Problem>
                 format!("{}:{line}", path.display())
             })
             .unwrap_or_else(|| path.display().to_string());
-        vec![Problem {
-            severity: Severity::Error,
-            field: location,
-            message: format!("the plan is not valid TOML: {}", e.message()),
-            fix: Some("see examples/ for the plan format".into()),
-        }]
+        vec![
+            Problem::elsewhere(
+                location,
+                format!("the plan is not valid TOML: {}", e.message()),
+            )
+            .with_fix("see examples/ for the plan format"),
+        ]
     })?;
     plan::validate(&draft)
 }
 
-pub fn run(args: &GenerateArgs) -> u8 {
+pub fn run(args: &GenerateArgs) -> Code {
     let mut report = GenerateReport {
         version: 1,
         command: "generate",
         plan: &args.plan,
         ok: false,
         dry_run: args.dry_run,
-        exit_code: exit::USAGE,
+        exit_code: Code::Usage.value(),
         output_dir: None,
         problems: &[],
         files: Vec::new(),
@@ -87,7 +86,7 @@ pub fn run(args: &GenerateArgs) -> u8 {
             } else {
                 print_plan_problems(&args.plan, &problems, "nothing was written");
             }
-            return exit::USAGE;
+            return Code::Usage;
         }
     };
     report.problems = &warnings;
@@ -117,7 +116,7 @@ pub fn run(args: &GenerateArgs) -> u8 {
 
     if args.dry_run {
         report.ok = true;
-        report.exit_code = exit::OK;
+        report.exit_code = Code::Ok.value();
         report.files = planned
             .iter()
             .map(|f| FileReport {
@@ -148,7 +147,7 @@ pub fn run(args: &GenerateArgs) -> u8 {
                 print!("{}", f.diff);
             }
         }
-        return exit::OK;
+        return Code::Ok;
     }
 
     let written = match writer::write_files(&planned, &writer::timestamp_now()) {
@@ -156,7 +155,7 @@ pub fn run(args: &GenerateArgs) -> u8 {
         Err(e) => return fail_write(args, &mut report, e),
     };
     report.ok = true;
-    report.exit_code = exit::OK;
+    report.exit_code = Code::Ok.value();
     report.files = planned
         .iter()
         .zip(&written)
@@ -192,18 +191,18 @@ pub fn run(args: &GenerateArgs) -> u8 {
             out_dir.join("CHECKLIST.md").display()
         );
     }
-    exit::OK
+    Code::Ok
 }
 
-fn fail_write(args: &GenerateArgs, report: &mut GenerateReport<'_>, e: writer::WriteError) -> u8 {
-    report.exit_code = exit::WRITE_FAILED;
+fn fail_write(args: &GenerateArgs, report: &mut GenerateReport<'_>, e: writer::WriteError) -> Code {
+    report.exit_code = Code::NotWritten.value();
     report.error = Some(e.to_string());
     if args.json {
         print_json(report);
     } else {
         eprintln!("nbsso: {e}");
     }
-    exit::WRITE_FAILED
+    Code::NotWritten
 }
 
 fn file_name(path: &Path) -> String {

@@ -3,8 +3,9 @@
 
 use super::generate::print_plan_problems;
 use super::{InspectArgs, load_plan, print_json};
-use crate::exit;
+use crate::exit::Code;
 use crate::inspect::source::{self, Live, Source, WHO_CAN_SEE, parse_any};
+use crate::inspect::{attributes, verdict};
 use crate::kanidm::{self, DriftItem, OAuthClientState};
 use crate::plan::Plan;
 use serde::Serialize;
@@ -28,14 +29,19 @@ struct InspectReport<'a> {
 }
 
 /// Reads the client (or every client) from Kanidm's REST API with the kanidm CLI's cached login.
-/// Errors carry the exit code: 2 for missing settings, 3 for an unreachable or refusing server.
-fn fetch_live(args: &InspectArgs, plan: Option<&Plan>) -> Result<(String, String), (u8, String)> {
+/// Errors carry the exit code: usage for missing settings, unreachable for a server that cannot
+/// be reached or refuses.
+fn fetch_live(
+    args: &InspectArgs,
+    plan: Option<&Plan>,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<(String, String), (Code, String)> {
     let client = args
         .client
         .clone()
         .or_else(|| plan.map(|p| p.kanidm.client.clone()));
-    live_settings(args, plan)
-        .fetch_blocking(client.as_deref())
+    runtime
+        .block_on(live_settings(args, plan).fetch(client.as_deref()))
         .map_err(|e| (e.exit_code(), e.message))
 }
 
@@ -68,13 +74,13 @@ fn wants_view(args: &InspectArgs) -> bool {
         && (std::io::stdin().is_terminal() || args.from.as_deref() == Some("-"))
 }
 
-fn run_view(args: &InspectArgs, plan: Option<Plan>) -> u8 {
+fn run_view(args: &InspectArgs, plan: Option<Plan>, runtime: &tokio::runtime::Runtime) -> Code {
     let source = match args.from.as_deref() {
         Some("-") => match source::read_stdin() {
             Ok(text) => Source::Stdin(text.into()),
             Err(e) => {
                 eprintln!("nbsso: {}", e.message);
-                return exit::USAGE;
+                return Code::Usage;
             }
         },
         Some(path) => Source::File(path.into()),
@@ -85,35 +91,41 @@ fn run_view(args: &InspectArgs, plan: Option<Plan>) -> u8 {
             "nbsso: say which Kanidm to read: --plan FILE, --url https://idm.example.com (or KANIDM_URL), \
              or give saved output with --from FILE"
         );
-        return exit::USAGE;
+        return Code::Usage;
     }
     let label = args.plan.as_ref().map(|p| p.display().to_string());
-    crate::runtime::run_inspect(source, plan.map(Arc::new), label, args.client.clone())
+    crate::runtime::run_inspect(
+        runtime,
+        source,
+        plan.map(Arc::new),
+        label,
+        args.client.clone(),
+    )
 }
 
-pub fn run(args: &InspectArgs) -> u8 {
+pub fn run(args: &InspectArgs, runtime: &tokio::runtime::Runtime) -> Code {
     let plan: Option<Plan> = match &args.plan {
         Some(path) => match load_plan(path) {
             Ok((plan, _)) => Some(plan),
             Err(problems) => {
                 print_plan_problems(path, &problems, "nothing was inspected");
-                return exit::USAGE;
+                return Code::Usage;
             }
         },
         None => None,
     };
     if wants_view(args) {
-        return run_view(args, plan);
+        return run_view(args, plan, runtime);
     }
     let (text, from) = match args.from.as_deref() {
         Some(from) => match read_source(from) {
             Ok(t) => (t, from.to_string()),
             Err(e) => {
                 eprintln!("nbsso: {e}");
-                return exit::USAGE;
+                return Code::Usage;
             }
         },
-        None => match fetch_live(args, plan.as_ref()) {
+        None => match fetch_live(args, plan.as_ref(), runtime) {
             Ok(fetched) => fetched,
             Err((code, message)) => {
                 eprintln!("nbsso: {message}");
@@ -126,7 +138,7 @@ pub fn run(args: &InspectArgs) -> u8 {
         Ok(c) => c,
         Err(e) => {
             eprintln!("nbsso: {from} is not the output of kanidm system oauth2 get/list: {e}");
-            return exit::USAGE;
+            return Code::Usage;
         }
     };
     let wanted = args
@@ -139,7 +151,7 @@ pub fn run(args: &InspectArgs) -> u8 {
         version: 1,
         command: "inspect",
         source: from,
-        exit_code: exit::OK,
+        exit_code: Code::Ok.value(),
         clients: names.clone(),
         client: None,
         drift: None,
@@ -160,7 +172,7 @@ pub fn run(args: &InspectArgs) -> u8 {
             );
             println!("Name one to inspect it: nbsso inspect <client> --from {from} [--plan FILE]");
         }
-        return exit::OK;
+        return verdict(None);
     };
     let Some(client) = clients
         .iter()
@@ -168,7 +180,8 @@ pub fn run(args: &InspectArgs) -> u8 {
     else {
         let message =
             format!("no OAuth2 client named {wanted} in {from}; if it exists, {WHO_CAN_SEE}");
-        report.exit_code = exit::FINDINGS;
+        let code = verdict(Some(None));
+        report.exit_code = code.value();
         report.error = Some(message.clone());
         if args.json {
             print_json(&report);
@@ -181,17 +194,13 @@ pub fn run(args: &InspectArgs) -> u8 {
                 );
             }
         }
-        return exit::FINDINGS;
+        return code;
     };
     let drift = plan.as_ref().map(|p| kanidm::drift(client, p));
     report.client = Some(client);
     report.drift = drift.as_deref();
-    report.exit_code = if drift.as_ref().is_some_and(|d| !d.is_empty()) {
-        exit::FINDINGS
-    } else {
-        exit::OK
-    };
-    let code = report.exit_code;
+    let code = verdict(Some(Some(drift.as_ref().map_or(0, Vec::len))));
+    report.exit_code = code.value();
     if args.json {
         print_json(&report);
     } else {
@@ -203,59 +212,14 @@ pub fn run(args: &InspectArgs) -> u8 {
     code
 }
 
-/// A client's attributes, grouped and readable.
+/// A client's attributes, grouped as the interactive view shows them, under its name.
 pub fn render_client(c: &OAuthClientState) -> String {
-    let on = |b: bool| if b { "yes" } else { "no" };
     let mut out = format!("OAuth2 client {}", c.name);
     if let Some(d) = &c.display_name {
         out.push_str(&format!(" ({d})"));
     }
     out.push('\n');
-    out.push_str("  URLs\n");
-    for url in &c.redirect_urls {
-        out.push_str(&format!("    redirect        {url}\n"));
-    }
-    if c.redirect_urls.is_empty() {
-        out.push_str("    redirect        (none)\n");
-    }
-    out.push_str(&format!(
-        "    landing         {}\n",
-        c.landing_url.as_deref().unwrap_or("(none)")
-    ));
-    out.push_str("  Scopes\n");
-    for (group, scopes) in &c.scope_maps {
-        out.push_str(&format!(
-            "    {group:<15} {}\n",
-            scopes.iter().cloned().collect::<Vec<_>>().join(" ")
-        ));
-    }
-    if c.scope_maps.is_empty() {
-        out.push_str("    (no scope map: nobody can log in)\n");
-    }
-    for (group, scopes) in &c.sup_scope_maps {
-        out.push_str(&format!(
-            "    +{group:<14} {}\n",
-            scopes.iter().cloned().collect::<Vec<_>>().join(" ")
-        ));
-    }
-    out.push_str("  Security\n");
-    out.push_str(&format!("    PKCE enforced   {}\n", on(!c.pkce_disabled)));
-    out.push_str(&format!("    strict redirect {}\n", on(c.strict_redirect)));
-    out.push_str(&format!("    legacy crypto   {}\n", on(c.legacy_crypto)));
-    out.push_str(&format!(
-        "    basic secret    {}\n",
-        if c.basic_secret_present {
-            "set (hidden)"
-        } else {
-            "none"
-        }
-    ));
-    out.push_str("  Users\n");
-    out.push_str(&format!(
-        "    short names     {}\n",
-        on(c.prefer_short_username)
-    ));
-    out.push_str(&format!("    consent prompt  {}\n", on(c.consent_prompt)));
+    out.push_str(&attributes::text(c));
     out
 }
 

@@ -1,4 +1,5 @@
-//! The command line: `nbsso generate` and `nbsso check`.
+//! The command line: the wizard (no command), `nbsso generate`, `nbsso check`, `nbsso inspect`.
+//! Each returns a code of the exit-code table ([`crate::exit`]).
 
 mod check;
 mod generate;
@@ -6,6 +7,7 @@ mod inspect;
 
 pub use generate::load_plan;
 
+use crate::exit::{self, Code};
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -19,12 +21,7 @@ use std::path::PathBuf;
         nbsso reads a migration plan (TOML), checks it against what your NetBox and Kanidm versions can do \
         and against the live servers, and writes the kanidm commands, the NetBox settings and a checklist. \
         It changes nothing on any server.",
-    after_help = "Examples:\n  \
-        nbsso generate --plan examples/keycloak-netbox-4.7.3.toml --dry-run\n  \
-        nbsso generate --plan plan.toml --out ./nbsso-out\n  \
-        nbsso check --plan plan.toml\n  \
-        nbsso check --plan plan.toml --only discovery,clock --json\n\n\
-        Exit codes: 0 ok, 1 findings, 2 usage or invalid plan, 3 unreachable, 4 output not written."
+    after_help = after_help()
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -42,25 +39,10 @@ pub enum Command {
         Existing files that differ are backed up as NAME.nbsso-<timestamp>.bak before being replaced.")]
     Generate(GenerateArgs),
     /// Check the live Kanidm and NetBox servers against a plan (changes nothing)
-    #[command(
-        after_help = "Checks (for --only): kanidm-tls, discovery, jwks, clock, netbox-login, redirect, authorise.\n\
-        Exit codes: 0 all passed, 1 a check failed or warned, 2 usage or invalid plan, 3 a server could not be reached."
-    )]
+    #[command(after_help = check_help())]
     Check(CheckArgs),
     /// Show Kanidm OAuth2 clients, live or from saved `kanidm system oauth2 get/list` output, and their drift from a plan
-    #[command(
-        after_help = "Without --from the client is read from Kanidm's REST API (GET /v1/oauth2/<client>) with the token of\n\
-        `kanidm login` (~/.cache/kanidm_tokens, KANIDM_TOKEN_CACHE_PATH) or KANIDM_TOKEN.\n\n\
-        Saved output works too (text or JSON), with --from FILE or --from - for stdin:\n  \
-        kanidm system oauth2 get netbox --name idm_admin > client.txt\n  \
-        kanidm system oauth2 list --name idm_admin -o json > clients.json\n\n\
-        On a terminal a read-only view opens: every client (GET /v1/oauth2), filtered as you type,\n\
-        the selected client's drift and the commands that converge it (c copies one; F1 lists keys).\n\
-        --plain or --json print the report; so does any run whose output is not a terminal.\n\
-        The view exits with the codes below, for the client it selected first.\n\n\
-        Exit codes: 0 in sync (or no plan given), 1 drift or client missing, 2 usage or unreadable input,\n\
-        3 Kanidm unreachable or refusing the login."
-    )]
+    #[command(after_help = inspect_help())]
     Inspect(InspectArgs),
 }
 
@@ -130,18 +112,116 @@ pub struct InspectArgs {
     pub plain: bool,
 }
 
-pub fn run(cli: Cli) -> u8 {
+const EXAMPLES: &str = "Examples:\n  \
+    nbsso generate --plan examples/keycloak-netbox-4.7.3.toml --dry-run\n  \
+    nbsso generate --plan plan.toml --out ./nbsso-out\n  \
+    nbsso check --plan plan.toml\n  \
+    nbsso check --plan plan.toml --only discovery,clock --json";
+
+fn after_help() -> String {
+    format!("{EXAMPLES}\n\n{}", exit::summary())
+}
+
+fn check_help() -> String {
+    let codes = exit::help_line(&[
+        (Code::Ok, Some("all passed")),
+        (Code::Findings, Some("a check failed or warned")),
+        (Code::Usage, Some("usage or invalid plan")),
+        (Code::Unreachable, Some("a server could not be reached")),
+    ]);
+    format!(
+        "Checks (for --only): kanidm-tls, discovery, jwks, clock, netbox-login, redirect, authorise.\n{codes}"
+    )
+}
+
+const INSPECT_HELP: &str = "Without --from the client is read from Kanidm's REST API (GET /v1/oauth2/<client>) with the token of\n\
+        `kanidm login` (~/.cache/kanidm_tokens, KANIDM_TOKEN_CACHE_PATH) or KANIDM_TOKEN.\n\n\
+        Saved output works too (text or JSON), with --from FILE or --from - for stdin:\n  \
+        kanidm system oauth2 get netbox --name idm_admin > client.txt\n  \
+        kanidm system oauth2 list --name idm_admin -o json > clients.json\n\n\
+        On a terminal a read-only view opens: every client (GET /v1/oauth2), filtered as you type,\n\
+        the selected client's drift and the commands that converge it (c copies one; F1 lists keys).\n\
+        --plain or --json print the report; so does any run whose output is not a terminal.\n\
+        The view exits with the codes below, for the client it selected first.";
+
+fn inspect_help() -> String {
+    let codes = exit::help_line(&[
+        (Code::Ok, Some("in sync (or no plan given)")),
+        (Code::Findings, Some("drift or client missing")),
+        (Code::Usage, Some("usage or unreadable input")),
+        (
+            Code::Unreachable,
+            Some("Kanidm unreachable or refusing the login"),
+        ),
+    ]);
+    format!("{INSPECT_HELP}\n\n{codes}")
+}
+
+pub fn run(cli: Cli) -> Code {
     match cli.command {
         Some(Command::Generate(args)) => generate::run(&args),
-        Some(Command::Check(args)) => check::run(&args),
-        Some(Command::Inspect(args)) => inspect::run(&args),
-        None => crate::runtime::run_wizard(),
+        Some(Command::Check(args)) => with_runtime(|rt| check::run(&args, rt)),
+        Some(Command::Inspect(args)) => with_runtime(|rt| inspect::run(&args, rt)),
+        None => with_runtime(crate::runtime::run_wizard),
     }
+}
+
+/// Runs a command on the process's one async runtime; stragglers of the blocking pool (a network
+/// read past its use) are not waited for at the end.
+fn with_runtime(command: impl FnOnce(&tokio::runtime::Runtime) -> Code) -> Code {
+    let runtime = match crate::runtime::async_runtime() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("nbsso: cannot start the async runtime: {e}");
+            return Code::Internal;
+        }
+    };
+    let code = command(&runtime);
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    code
 }
 
 fn print_json<T: Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
         Ok(text) => println!("{text}"),
         Err(e) => eprintln!("nbsso: cannot print the JSON report: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn words(text: &str) -> String {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// `nbsso --help` prints the whole table; every command's help names only codes of it.
+    #[test]
+    fn help_comes_from_the_exit_code_table() {
+        let mut cli = Cli::command();
+        let top = words(&cli.render_long_help().to_string());
+        assert!(top.contains(&exit::summary()), "{top}");
+        for command in ["generate", "check", "inspect"] {
+            let Some(sub) = cli.find_subcommand_mut(command) else {
+                panic!("no {command} command");
+            };
+            let help = words(&sub.render_long_help().to_string());
+            for code in exit::codes_named(&help) {
+                assert!(
+                    exit::TABLE.iter().any(|e| e.code.value() == code),
+                    "{command}: {code}"
+                );
+            }
+        }
+        let check = cli
+            .find_subcommand_mut("check")
+            .map(|c| words(&c.render_long_help().to_string()));
+        assert!(
+            check.is_some_and(|h| h.contains(
+                "Exit codes: 0 all passed, 1 a check failed or warned, 2 usage or invalid plan, 3 a server could not be reached."
+            ))
+        );
     }
 }

@@ -9,9 +9,16 @@ use crate::plan::Plan;
 pub struct Row {
     pub state: OAuthClientState,
     /// Name, display name and redirect URL hosts, lowercased: what the filter matches.
-    pub(super) haystack: String,
+    haystack: String,
     /// How many attributes drift from the plan; `None` without a plan.
     pub drift: Option<usize>,
+}
+
+impl Row {
+    /// Whether the filter's lowercased text matches the name, display name or a redirect host.
+    pub fn matches(&self, needle: &str) -> bool {
+        needle.is_empty() || self.haystack.contains(needle)
+    }
 }
 
 /// Works out the rows of a freshly read list (runs off the event loop: drift for every client).

@@ -3,7 +3,7 @@
 //! view opens). The only I/O of "inspect"; the runtime calls it off the event loop.
 
 use crate::checks::http::{HttpClient, Trust};
-use crate::exit;
+use crate::exit::Code;
 use crate::kanidm::token::select_token;
 use crate::kanidm::{self, OAuthClientState};
 use crate::plan::Plan;
@@ -46,10 +46,10 @@ impl LoadError {
     }
 
     /// The exit code of `nbsso inspect` for this failure.
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> Code {
         match self.kind {
-            FailKind::NotAllowed | FailKind::Unreachable => exit::UNREACHABLE,
-            FailKind::Invalid => exit::USAGE,
+            FailKind::NotAllowed | FailKind::Unreachable => Code::Unreachable,
+            FailKind::Invalid => Code::Usage,
         }
     }
 }
@@ -188,20 +188,6 @@ impl Live {
                 format!("Kanidm answered HTTP {status} for {url}"),
             )),
         }
-    }
-
-    /// [`Self::fetch`] on a runtime of its own, for the text and JSON reports.
-    pub fn fetch_blocking(&self, client: Option<&str>) -> Result<(String, String), LoadError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| {
-                LoadError::new(
-                    FailKind::Unreachable,
-                    format!("cannot start the network runtime: {e}"),
-                )
-            })?;
-        runtime.block_on(self.fetch(client))
     }
 }
 

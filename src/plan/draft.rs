@@ -1,6 +1,7 @@
 //! The plan as the user writes it (TOML) or the wizard edits it: plain strings, so every problem can be
 //! reported at once by [`super::validate`] instead of stopping at the first one.
 
+use super::field::{Field, Section};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -61,7 +62,7 @@ pub struct KanidmDraft {
     pub unknown: UnknownKeys,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TlsDraft {
     /// PEM file of the private CA that signed Kanidm's certificate; empty for the system roots.
@@ -89,73 +90,105 @@ pub struct OutputDraft {
     pub unknown: UnknownKeys,
 }
 
+/// Defaults come from the field table. A table missing from a plan file, or a key missing from a
+/// table, takes them too: each draft table's `Default` is the whole default plan's.
 impl Default for PlanDraft {
     fn default() -> Self {
-        Self {
-            source: "none".into(),
-            netbox: NetBoxDraft::default(),
-            kanidm: KanidmDraft::default(),
-            tls: TlsDraft::default(),
-            login: LoginDraft::default(),
-            output: OutputDraft::default(),
-            unknown: UnknownKeys::new(),
+        let mut draft = Self::blank();
+        for field in Field::all() {
+            field.reset(&mut draft);
         }
+        draft
     }
 }
 
 impl Default for NetBoxDraft {
     fn default() -> Self {
-        Self {
-            url: String::new(),
-            base_path: String::new(),
-            version: crate::versions::NETBOX_NEWEST_KNOWN.to_string(),
-            secret_file: "/etc/netbox/kanidm-oidc-secret".into(),
-            configuration: String::new(),
-            redirect_is_https: false,
-            unknown: UnknownKeys::new(),
-        }
+        PlanDraft::default().netbox
     }
 }
 
 impl Default for KanidmDraft {
     fn default() -> Self {
-        Self {
-            origin: String::new(),
-            version: "1.11.1".into(),
-            client: "netbox".into(),
-            display_name: "NetBox".into(),
-            admin: "idm_admin".into(),
-            group: "netbox_users".into(),
-            members: Vec::new(),
-            extra_scopes: Vec::new(),
-            pkce: "auto".into(),
-            short_usernames: true,
-            consent_prompt: true,
-            unknown: UnknownKeys::new(),
-        }
+        PlanDraft::default().kanidm
+    }
+}
+
+impl Default for TlsDraft {
+    fn default() -> Self {
+        PlanDraft::default().tls
     }
 }
 
 impl Default for LoginDraft {
     fn default() -> Self {
-        Self {
-            button_label: "Kanidm".into(),
-            button_icon: "login".into(),
-            unknown: UnknownKeys::new(),
-        }
+        PlanDraft::default().login
     }
 }
 
 impl Default for OutputDraft {
     fn default() -> Self {
-        Self {
-            dir: "nbsso-out".into(),
-            unknown: UnknownKeys::new(),
-        }
+        PlanDraft::default().output
     }
 }
 
 impl PlanDraft {
+    /// Every value empty or off: what the table's defaults are written over.
+    fn blank() -> Self {
+        Self {
+            source: String::new(),
+            netbox: NetBoxDraft {
+                url: String::new(),
+                base_path: String::new(),
+                version: String::new(),
+                secret_file: String::new(),
+                configuration: String::new(),
+                redirect_is_https: false,
+                unknown: UnknownKeys::new(),
+            },
+            kanidm: KanidmDraft {
+                origin: String::new(),
+                version: String::new(),
+                client: String::new(),
+                display_name: String::new(),
+                admin: String::new(),
+                group: String::new(),
+                members: Vec::new(),
+                extra_scopes: Vec::new(),
+                pkce: String::new(),
+                short_usernames: false,
+                consent_prompt: false,
+                unknown: UnknownKeys::new(),
+            },
+            tls: TlsDraft {
+                ca_file: String::new(),
+                unknown: UnknownKeys::new(),
+            },
+            login: LoginDraft {
+                button_label: String::new(),
+                button_icon: String::new(),
+                unknown: UnknownKeys::new(),
+            },
+            output: OutputDraft {
+                dir: String::new(),
+                unknown: UnknownKeys::new(),
+            },
+            unknown: UnknownKeys::new(),
+        }
+    }
+
+    /// The keys of a table of the plan file that nbsso does not know.
+    pub fn unknown(&self, section: Section) -> &UnknownKeys {
+        match section {
+            Section::Top => &self.unknown,
+            Section::NetBox => &self.netbox.unknown,
+            Section::Kanidm => &self.kanidm.unknown,
+            Section::Tls => &self.tls.unknown,
+            Section::Login => &self.login.unknown,
+            Section::Output => &self.output.unknown,
+        }
+    }
+
     /// Parses plan TOML. Only syntax and type errors fail here; everything else is left to validation.
     pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
         toml::from_str(text)

@@ -2,11 +2,16 @@
 //! normalised form the generators work from (a [`Plan`]).
 
 mod draft;
+pub mod field;
 pub mod fields;
 mod validate;
 
 pub use draft::{KanidmDraft, LoginDraft, NetBoxDraft, OutputDraft, PlanDraft, TlsDraft};
+pub use field::{Field, Group};
 pub use validate::{Problem, Severity, validate};
+
+/// The file name the wizard saves the answers under, in the output directory.
+pub const PLAN_FILE: &str = "nbsso-plan.toml";
 
 use crate::versions::{KanidmCapabilities, NetBoxCapabilities};
 use serde::Serialize;

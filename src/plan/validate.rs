@@ -1,13 +1,16 @@
 //! Checks a whole [`PlanDraft`] and reports every problem at once, each with its field and a fix.
+//! Each field's own rule comes from the field table ([`super::field`]); the rules that join
+//! fields (PKCE against the NetBox release, the `admin` account, …) are written out here.
 
 use super::draft::{PlanDraft, UnknownKeys};
-use super::fields;
+use super::field::{Field, Kind, Section, known_keys};
 use super::{
     DEFAULT_SCOPES, KanidmTarget, LoginButton, NetBoxTarget, Pkce, PkceChoice, Plan, SourceIdp,
 };
 use crate::versions::{KanidmCapabilities, NetBoxCapabilities, Version};
 use serde::Serialize;
 use std::fmt;
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -20,31 +23,57 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     pub severity: Severity,
-    /// Dotted TOML path, e.g. `kanidm.origin`.
+    /// Where, as written in reports: the dotted path (`kanidm.origin`, `kanidm.members[2]`), an
+    /// unknown key, or the plan file itself.
     pub field: String,
+    /// The field of the table it is about; `None` for unknown keys and unreadable files.
+    #[serde(skip)]
+    pub key: Option<Field>,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
 }
 
 impl Problem {
-    fn error(field: &str, message: impl Into<String>) -> Self {
+    /// An error about a field of the table.
+    pub fn error(field: Field, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Error,
-            field: field.into(),
+            field: field.path().to_string(),
+            key: Some(field),
             message: message.into(),
             fix: None,
         }
     }
 
-    fn warning(field: &str, message: impl Into<String>) -> Self {
+    pub fn warning(field: Field, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Warning,
             ..Self::error(field, message)
         }
     }
 
-    fn with_fix(mut self, fix: impl Into<String>) -> Self {
+    /// An error about one item of a list field (`kanidm.members[2]`).
+    fn item_error(field: Field, index: usize, message: impl Into<String>) -> Self {
+        Self {
+            field: format!("{}[{index}]", field.path()),
+            ..Self::error(field, message)
+        }
+    }
+
+    /// An error about something that is not a field: an unknown key, or the plan file itself
+    /// (`plan.toml`, `plan.toml:3`).
+    pub fn elsewhere(location: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Error,
+            field: location.into(),
+            key: None,
+            message: message.into(),
+            fix: None,
+        }
+    }
+
+    pub fn with_fix(mut self, fix: impl Into<String>) -> Self {
         self.fix = Some(fix.into());
         self
     }
@@ -69,9 +98,23 @@ impl fmt::Display for Problem {
 struct Findings(Vec<Problem>);
 
 impl Findings {
-    /// Records the validator's message for `field` and returns the value if it was valid.
-    fn field<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
-        match result {
+    /// Checks a text field by its rule in the table; returns the normalised value if it is valid
+    /// (`""` for an optional field left empty).
+    fn text(&mut self, field: Field, draft: &PlanDraft) -> Option<String> {
+        let Kind::Text {
+            get,
+            optional,
+            rule,
+            ..
+        } = field.spec().kind
+        else {
+            return None;
+        };
+        let text = get(draft);
+        if optional && text.trim().is_empty() {
+            return Some(String::new());
+        }
+        match rule(text) {
             Ok(value) => Some(value),
             Err(message) => {
                 self.0.push(Problem::error(field, message));
@@ -80,16 +123,58 @@ impl Findings {
         }
     }
 
+    /// Checks item `index` of a list field by the table's rule; returns its value if it is valid.
+    fn item(&mut self, field: Field, index: usize, text: &str) -> Option<String> {
+        let Kind::List { item, .. } = field.spec().kind else {
+            return None;
+        };
+        match item(text) {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.0.push(Problem::item_error(field, index, message));
+                None
+            }
+        }
+    }
+
+    /// Checks a pick-one field; returns the chosen value (the default when empty).
+    fn choice(&mut self, field: Field, draft: &PlanDraft) -> Option<&'static str> {
+        let Kind::Choice {
+            get,
+            default,
+            choices,
+            what,
+            ..
+        } = field.spec().kind
+        else {
+            return None;
+        };
+        let text = get(draft).trim();
+        if text.is_empty() {
+            return Some(default);
+        }
+        if let Some(choice) = choices.iter().find(|c| c.value == text) {
+            return Some(choice.value);
+        }
+        let values: Vec<&str> = choices.iter().map(|c| c.value).collect();
+        let (last, first) = values.split_last().unwrap_or((&"", &[]));
+        self.push(
+            Problem::error(field, format!("unknown {what} {text:?}"))
+                .with_fix(format!("write {} or {last}", first.join(", "))),
+        );
+        None
+    }
+
     fn push(&mut self, problem: Problem) {
         self.0.push(problem);
     }
 
-    fn unknown_keys(&mut self, table: &str, keys: &UnknownKeys, known: &[&str]) {
+    fn unknown_keys(&mut self, section: Section, keys: &UnknownKeys) {
+        let known = known_keys(section);
         for key in keys.keys() {
-            let field = if table.is_empty() {
-                key.clone()
-            } else {
-                format!("{table}.{key}")
+            let field = match section {
+                Section::Top => key.clone(),
+                _ => format!("{}.{key}", section.name()),
             };
             let suggestion = known
                 .iter()
@@ -97,7 +182,7 @@ impl Findings {
                 .filter(|(score, _)| *score > 0.8)
                 .max_by(|a, b| a.0.total_cmp(&b.0))
                 .map(|(_, k)| k);
-            let mut problem = Problem::error(&field, "nbsso does not know this setting");
+            let mut problem = Problem::elsewhere(field, "nbsso does not know this setting");
             problem = match suggestion {
                 Some(k) => problem.with_fix(format!("did you mean `{k}`?")),
                 None => problem.with_fix(format!("known settings here: {}", known.join(", "))),
@@ -107,79 +192,47 @@ impl Findings {
     }
 }
 
-fn version(findings: &mut Findings, field: &str, text: &str) -> Option<Version> {
-    findings.field(field, text.parse::<Version>().map_err(|e| e.to_string()))
+fn version(findings: &mut Findings, field: Field, draft: &PlanDraft) -> Option<Version> {
+    findings
+        .text(field, draft)
+        .and_then(|text| text.parse::<Version>().ok())
+}
+
+fn path(text: Option<String>) -> Option<Option<PathBuf>> {
+    text.map(|t| (!t.is_empty()).then(|| PathBuf::from(t)))
 }
 
 /// Checks the draft. On success returns the plan and its warnings; otherwise every problem found,
 /// errors and warnings, in field order.
 pub fn validate(draft: &PlanDraft) -> Result<(Plan, Vec<Problem>), Vec<Problem>> {
     let mut f = Findings::default();
-    f.unknown_keys(
-        "",
-        &draft.unknown,
-        &["source", "netbox", "kanidm", "tls", "login", "output"],
-    );
-    f.unknown_keys(
-        "netbox",
-        &draft.netbox.unknown,
-        &[
-            "url",
-            "base_path",
-            "version",
-            "secret_file",
-            "configuration",
-            "redirect_is_https",
-        ],
-    );
-    f.unknown_keys(
-        "kanidm",
-        &draft.kanidm.unknown,
-        &[
-            "origin",
-            "version",
-            "client",
-            "display_name",
-            "admin",
-            "group",
-            "members",
-            "extra_scopes",
-            "pkce",
-            "short_usernames",
-            "consent_prompt",
-        ],
-    );
-    f.unknown_keys("tls", &draft.tls.unknown, &["ca_file"]);
-    f.unknown_keys(
-        "login",
-        &draft.login.unknown,
-        &["button_label", "button_icon"],
-    );
-    f.unknown_keys("output", &draft.output.unknown, &["dir"]);
+    for section in [
+        Section::Top,
+        Section::NetBox,
+        Section::Kanidm,
+        Section::Tls,
+        Section::Login,
+        Section::Output,
+    ] {
+        f.unknown_keys(section, draft.unknown(section));
+    }
 
-    let source = match draft.source.trim() {
-        "keycloak" => Some(SourceIdp::Keycloak),
-        "authentik" => Some(SourceIdp::Authentik),
-        "none" | "" => Some(SourceIdp::None),
-        other => {
-            f.push(
-                Problem::error("source", format!("unknown identity provider {other:?}"))
-                    .with_fix("write keycloak, authentik or none"),
-            );
-            None
-        }
-    };
+    let source = f.choice(Field::Source, draft).map(|value| match value {
+        "keycloak" => SourceIdp::Keycloak,
+        "authentik" => SourceIdp::Authentik,
+        _ => SourceIdp::None,
+    });
 
     // NetBox
     let nb = &draft.netbox;
-    let netbox_url = f.field("netbox.url", fields::netbox_url(&nb.url));
-    let base_path = f.field("netbox.base_path", fields::base_path(&nb.base_path));
-    let netbox_caps = version(&mut f, "netbox.version", &nb.version).and_then(|v| {
+    let netbox_url = f.text(Field::NetboxUrl, draft);
+    let base_path = f.text(Field::BasePath, draft);
+    let netbox_caps = version(&mut f, Field::NetboxVersion, draft).and_then(|v| {
         let caps = NetBoxCapabilities::of(v);
         if caps.is_none() {
             f.push(
                 Problem::error(
-                    "netbox.version",
+                    Field::NetboxVersion,
                     format!("NetBox {v} is older than 3.1.0, the oldest release nbsso knows"),
                 )
                 .with_fix("upgrade NetBox first"),
@@ -191,39 +244,28 @@ pub fn validate(draft: &PlanDraft) -> Result<(Plan, Vec<Problem>), Vec<Problem>>
         && caps.beyond_known
     {
         f.push(Problem::warning(
-            "netbox.version",
+            Field::NetboxVersion,
             format!(
                 "NetBox {} is newer than 4.7.3, the newest release nbsso knows; assuming it pins social-auth-core {} like 4.7.3",
                 caps.netbox, caps.social_core
             ),
         ));
     }
-    let secret_file = f.field(
-        "netbox.secret_file",
-        fields::absolute_path(&nb.secret_file, "secret file"),
-    );
-    let configuration = if nb.configuration.trim().is_empty() {
-        Some(None)
-    } else {
-        f.field(
-            "netbox.configuration",
-            fields::local_path(&nb.configuration, "configuration.py path"),
-        )
-        .map(Some)
-    };
+    let secret_file = f.text(Field::SecretFile, draft).map(PathBuf::from);
+    let configuration = path(f.text(Field::Configuration, draft));
     if let Some(url) = &netbox_url
         && url.starts_with("http://")
     {
         f.push(
             Problem::warning(
-                "netbox.url",
+                Field::NetboxUrl,
                 "NetBox is reached over plain http://: the login and session cookies travel unencrypted",
             )
             .with_fix("serve NetBox over https:// behind a TLS proxy"),
         );
         if nb.redirect_is_https {
             f.push(Problem::error(
-                "netbox.redirect_is_https",
+                Field::RedirectIsHttps,
                 "REDIRECT_IS_HTTPS makes NetBox send an https:// redirect URL while the plan's NetBox URL is http://",
             ).with_fix("use the https:// URL users type, or set redirect_is_https = false"));
         }
@@ -231,13 +273,13 @@ pub fn validate(draft: &PlanDraft) -> Result<(Plan, Vec<Problem>), Vec<Problem>>
 
     // Kanidm
     let k = &draft.kanidm;
-    let origin = f.field("kanidm.origin", fields::kanidm_origin(&k.origin));
-    let kanidm_caps = version(&mut f, "kanidm.version", &k.version).and_then(|v| {
+    let origin = f.text(Field::KanidmOrigin, draft);
+    let kanidm_caps = version(&mut f, Field::KanidmVersion, draft).and_then(|v| {
         let caps = KanidmCapabilities::of(v);
         if caps.is_none() {
             f.push(
                 Problem::error(
-                    "kanidm.version",
+                    Field::KanidmVersion,
                     format!("Kanidm {v} has no add-redirect-url (added in 1.3.0)"),
                 )
                 .with_fix("upgrade Kanidm to 1.3 or later (1.11 recommended)"),
@@ -245,43 +287,37 @@ pub fn validate(draft: &PlanDraft) -> Result<(Plan, Vec<Problem>), Vec<Problem>>
         }
         caps
     });
-    let client = f.field(
-        "kanidm.client",
-        fields::kanidm_name(&k.client, "client name"),
-    );
-    let display_name = f.field(
-        "kanidm.display_name",
-        fields::free_text(&k.display_name, "display name", 128),
-    );
-    let admin = f.field(
-        "kanidm.admin",
-        fields::kanidm_name(&k.admin, "admin account"),
-    );
+    let client = f.text(Field::Client, draft);
+    let display_name = f.text(Field::DisplayName, draft);
+    let admin = f.text(Field::Admin, draft);
     if admin.as_deref() == Some("admin") {
         f.push(
             Problem::error(
-                "kanidm.admin",
+                Field::Admin,
                 "the `admin` account cannot manage OAuth2 clients: it sees none and gets 403 on create",
             )
             .with_fix("use idm_admin, or an account in idm_oauth2_admins"),
         );
     }
-    let group = f.field("kanidm.group", fields::kanidm_name(&k.group, "group name"));
+    let group = f.text(Field::Group, draft);
     let mut members = Vec::new();
     for (i, member) in k.members.iter().enumerate() {
-        let field = format!("kanidm.members[{i}]");
-        if let Some(m) = f.field(&field, fields::kanidm_member(member)) {
-            if members.contains(&m) {
-                f.push(Problem::warning(&field, format!("{m} is listed twice")));
-            } else {
-                members.push(m);
-            }
+        let Some(m) = f.item(Field::Members, i, member) else {
+            continue;
+        };
+        if members.contains(&m) {
+            f.push(Problem {
+                severity: Severity::Warning,
+                ..Problem::item_error(Field::Members, i, format!("{m} is listed twice"))
+            });
+        } else {
+            members.push(m);
         }
     }
     if k.members.is_empty() {
         f.push(
             Problem::warning(
-                "kanidm.members",
+                Field::Members,
                 "no members: nobody will be allowed to log in until people are added to the group",
             )
             .with_fix("list the Kanidm persons who may log in to NetBox"),
@@ -289,25 +325,18 @@ pub fn validate(draft: &PlanDraft) -> Result<(Plan, Vec<Problem>), Vec<Problem>>
     }
     let mut scopes: Vec<String> = DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect();
     for (i, extra) in k.extra_scopes.iter().enumerate() {
-        if let Some(s) = f.field(&format!("kanidm.extra_scopes[{i}]"), fields::scope(extra))
+        if let Some(s) = f.item(Field::ExtraScopes, i, extra)
             && !scopes.contains(&s)
         {
             scopes.push(s);
         }
     }
 
-    let pkce_choice = match k.pkce.trim() {
-        "auto" | "" => Some(PkceChoice::Auto),
-        "enforce" => Some(PkceChoice::Enforce),
-        "disable" => Some(PkceChoice::Disable),
-        other => {
-            f.push(
-                Problem::error("kanidm.pkce", format!("unknown PKCE strategy {other:?}"))
-                    .with_fix("write auto, enforce or disable"),
-            );
-            None
-        }
-    };
+    let pkce_choice = f.choice(Field::Pkce, draft).map(|value| match value {
+        "enforce" => PkceChoice::Enforce,
+        "disable" => PkceChoice::Disable,
+        _ => PkceChoice::Auto,
+    });
     let pkce = match (pkce_choice, &netbox_caps) {
         (Some(choice), Some(caps)) => decide_pkce(&mut f, choice, caps),
         _ => None,
@@ -317,7 +346,7 @@ pub fn validate(draft: &PlanDraft) -> Result<(Plan, Vec<Problem>), Vec<Problem>>
         if !k.consent_prompt && !caps.consent_prompt_toggle {
             f.push(
                 Problem::error(
-                    "kanidm.consent_prompt",
+                    Field::ConsentPrompt,
                     format!(
                         "Kanidm {} cannot turn the consent prompt off (disable-consent-prompt came in 1.9.0)",
                         caps.version
@@ -328,7 +357,7 @@ pub fn validate(draft: &PlanDraft) -> Result<(Plan, Vec<Problem>), Vec<Problem>>
         }
         if caps.beyond_known {
             f.push(Problem::warning(
-                "kanidm.version",
+                Field::KanidmVersion,
                 format!(
                     "Kanidm {} is newer than the 1.11 CLI nbsso was checked against",
                     caps.version
@@ -338,38 +367,23 @@ pub fn validate(draft: &PlanDraft) -> Result<(Plan, Vec<Problem>), Vec<Problem>>
     }
 
     // TLS, login button, output
-    let ca_file = if draft.tls.ca_file.trim().is_empty() {
-        Some(None)
-    } else {
-        f.field(
-            "tls.ca_file",
-            fields::absolute_path(&draft.tls.ca_file, "CA file"),
-        )
-        .map(Some)
-    };
-    let label = f.field(
-        "login.button_label",
-        fields::free_text(&draft.login.button_label, "button label", 64),
-    );
-    let icon = f.field(
-        "login.button_icon",
-        fields::button_icon(&draft.login.button_icon),
-    );
+    let ca_file = path(f.text(Field::CaFile, draft));
+    let label = f.text(Field::ButtonLabel, draft);
+    let icon = f
+        .text(Field::ButtonIcon, draft)
+        .map(|icon| (!icon.is_empty()).then_some(icon));
     if let Some(caps) = &netbox_caps
         && !caps.backend_attrs
     {
         f.push(Problem::warning(
-            "login.button_label",
+            Field::ButtonLabel,
             format!(
                 "NetBox {} cannot rename the login button (SOCIAL_AUTH_BACKEND_ATTRS came in 4.0.9); it will read \"OpenID Connect\"",
                 caps.netbox
             ),
         ));
     }
-    let output_dir = f.field(
-        "output.dir",
-        fields::local_path(&draft.output.dir, "output directory"),
-    );
+    let output_dir = f.text(Field::OutputDir, draft).map(PathBuf::from);
 
     let has_errors = f.0.iter().any(|p| p.severity == Severity::Error);
     let assembled = (|| {
@@ -417,7 +431,7 @@ fn decide_pkce(f: &mut Findings, choice: PkceChoice, caps: &NetBoxCapabilities) 
         (PkceChoice::Auto, false) => {
             f.push(
                 Problem::warning(
-                    "kanidm.pkce",
+                    Field::Pkce,
                     format!(
                         "NetBox {} pins social-auth-core {}, which cannot send PKCE; Kanidm's PKCE enforcement will be turned off for this client",
                         caps.netbox, caps.social_core
@@ -430,7 +444,7 @@ fn decide_pkce(f: &mut Findings, choice: PkceChoice, caps: &NetBoxCapabilities) 
         (PkceChoice::Enforce, false) => {
             f.push(
                 Problem::error(
-                    "kanidm.pkce",
+                    Field::Pkce,
                     format!(
                         "NetBox {} (social-auth-core {}) cannot send PKCE, so every login would stop at Kanidm with \"No PKCE code challenge was provided\"",
                         caps.netbox, caps.social_core
@@ -442,7 +456,7 @@ fn decide_pkce(f: &mut Findings, choice: PkceChoice, caps: &NetBoxCapabilities) 
         }
         (PkceChoice::Disable, supported) => {
             let mut p = Problem::warning(
-                "kanidm.pkce",
+                Field::Pkce,
                 "turning PKCE off weakens Kanidm's protection of the authorization code",
             );
             if supported {

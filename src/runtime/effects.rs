@@ -1,14 +1,15 @@
 //! Performs [`Effect`]s: timers, check runs, the writer and the plan file. Every result comes back
 //! as a [`Msg`] on the queue; blocking file work runs on tokio's blocking pool, never in the loop.
 
-use crate::app::update::PLAN_FILE;
+use super::clipboard::{Clipboard, Ignore};
+use crate::app::screens::inspect::InspectMsg;
 use crate::app::{Effect, Msg};
 use crate::checks::{self, CheckEvent, RunHandle};
 use crate::generate::writer;
 use crate::generate::{FileKind, GeneratedFile};
-use crate::inspect::{self, FailKind, InspectMsg, LoadError, Loaded, Source};
+use crate::inspect::{self, FailKind, LoadError, Loaded, Source};
+use crate::plan::PLAN_FILE;
 use crate::plan::Plan;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
@@ -24,8 +25,8 @@ pub struct Executor {
     debounce: Option<JoinHandle<()>>,
     /// The inspect view's read in flight; a newer read replaces it.
     inspect_load: Option<JoinHandle<()>>,
-    /// Write OSC 52 to the terminal (off in tests).
-    pub osc52: bool,
+    /// Where copied values go.
+    clipboard: Arc<dyn Clipboard>,
 }
 
 impl Executor {
@@ -41,8 +42,14 @@ impl Executor {
             checks: None,
             debounce: None,
             inspect_load: None,
-            osc52: false,
+            clipboard: Arc::new(Ignore),
         }
+    }
+
+    /// Copied values go to `clipboard` (by default they are dropped).
+    pub fn with_clipboard(mut self, clipboard: Arc<dyn Clipboard>) -> Self {
+        self.clipboard = clipboard;
+        self
     }
 
     /// Runs one effect (never `Quit`: the loop handles that).
@@ -111,13 +118,7 @@ impl Executor {
                     load.abort();
                 }
             }
-            Effect::Copy(text) => {
-                if self.osc52 {
-                    let mut out = std::io::stdout();
-                    let _ = out.write_all(osc52(&text).as_bytes());
-                    let _ = out.flush();
-                }
-            }
+            Effect::Copy(text) => self.clipboard.copy(&text),
             Effect::Quit => {}
         }
     }
@@ -164,52 +165,4 @@ fn save_plan(path: &Path, toml: String) -> Result<PathBuf, String> {
     let planned = writer::plan_files(dir, &[file]).map_err(|e| e.to_string())?;
     writer::write_files(&planned, &writer::timestamp_now()).map_err(|e| e.to_string())?;
     Ok(dir.join(PLAN_FILE))
-}
-
-/// The OSC 52 sequence that asks the terminal to put `text` on the clipboard.
-pub fn osc52(text: &str) -> String {
-    format!("\x1b]52;c;{}\x07", base64(text.as_bytes()))
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk.first().copied().unwrap_or(0),
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                let index = usize::try_from((n >> (18 - 6 * i)) & 63).unwrap_or(0);
-                out.push(char::from(TABLE.get(index).copied().unwrap_or(b'=')));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648_vectors() {
-        for (plain, encoded) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(plain.as_bytes()), encoded);
-        }
-        assert_eq!(osc52("foo"), "\x1b]52;c;Zm9v\x07");
-    }
 }

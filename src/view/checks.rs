@@ -1,7 +1,7 @@
 //! The live check board: one row per check (glyph, word, title, finding), and a details pane with
 //! the selected check's fix.
 
-use super::status_glyph;
+use super::parts::{field_label, selected_spans, status_glyph};
 use crate::app::Model;
 use crate::checks::{CheckId, Status};
 use ratatui::Frame;
@@ -30,8 +30,13 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
         let mut lines = vec![Line::raw(
             "They start once the Kanidm or the NetBox answers are valid. Still needed:",
         )];
-        for p in model.missing().iter().take(usize::from(rows.height) + 4) {
-            let label = super::field_label(&p.field);
+        for p in model
+            .answers
+            .missing()
+            .iter()
+            .take(usize::from(rows.height) + 4)
+        {
+            let label = field_label(p);
             lines.push(Line::from(vec![
                 Span::styled("  ✗ ", t.fail()),
                 Span::styled(label, t.label()),
@@ -66,10 +71,13 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
                 t.status(status),
             ),
             Span::styled(format!("{:<33}", id.title()), t.label()),
-            Span::raw(super::form::fit(&summary, rows.width.saturating_sub(45))),
+            Span::raw(super::text::fit(
+                &summary,
+                usize::from(rows.width.saturating_sub(45)),
+            )),
         ];
         if selected {
-            spans = super::selected_spans(spans, t);
+            spans = selected_spans(spans, t);
         }
         lines.push(Line::from(spans));
     }

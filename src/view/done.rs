@@ -1,6 +1,7 @@
 //! Done: what was written and backed up, the next commands in order, and values to copy.
 
 use crate::app::Model;
+use crate::app::screens::done::copyable;
 use crate::generate::writer::Disposition;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -9,14 +10,11 @@ use ratatui::widgets::Paragraph;
 
 pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
     let t = &model.theme;
-    let dir = model
-        .plan
-        .as_ref()
-        .map(|p| p.output_dir.clone())
-        .unwrap_or_default();
-    let fit = |s: &str| super::form::fit(s, area.width);
+    let plan = model.answers.plan.as_deref();
+    let dir = plan.map(|p| p.output_dir.clone()).unwrap_or_default();
+    let fit = |s: &str| super::text::fit(s, usize::from(area.width));
     let mut lines = vec![Line::styled("Done: the files are written", t.title())];
-    for f in model.written.iter().flatten() {
+    for f in model.done.written.iter().flatten() {
         let word = match f.disposition {
             Disposition::New => "+ written  ",
             Disposition::Unchanged => "= unchanged",
@@ -35,11 +33,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
         }
     }
     lines.push(Line::styled("Next, in this order:", t.label()));
-    let admin = model
-        .plan
-        .as_ref()
-        .map(|p| p.kanidm.admin.clone())
-        .unwrap_or_default();
+    let admin = plan.map(|p| p.kanidm.admin.clone()).unwrap_or_default();
     let steps = [
         format!(
             "Read {} (every step, and how to check it)",
@@ -55,7 +49,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
         ),
         format!(
             "nbsso check --plan {}  (s saves the plan)",
-            dir.join(crate::app::update::PLAN_FILE).display()
+            dir.join(crate::plan::PLAN_FILE).display()
         ),
     ];
     for (i, s) in steps.iter().enumerate() {
@@ -65,13 +59,13 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
         "Values (c copies the selected one):",
         t.label(),
     ));
-    for (i, (label, value, _)) in model.copyable().iter().enumerate() {
-        let selected = i == model.done_selected;
+    for (i, c) in copyable(plan).iter().enumerate() {
+        let selected = i == model.done.selected;
         let style = if selected { t.selected() } else { t.base() };
         lines.push(Line::from(vec![
             Span::styled(if selected { "▸ " } else { "  " }, style),
-            Span::styled(format!("{label:<14}"), t.label()),
-            Span::styled(value.clone(), style),
+            Span::styled(format!("{:<14}", c.label), t.label()),
+            Span::styled(c.value.clone(), style),
         ]));
     }
     frame.render_widget(Paragraph::new(lines), area);

@@ -1,9 +1,10 @@
 //! The form screens (Source, Kanidm, NetBox, Options): text fields on tui-input with the visual
 //! cursor, pick-one lists and toggles, each with its message underneath.
 
-use crate::app::field::{ChoiceId, FieldId, Focusable, ToggleId};
-use crate::app::{Model, Step};
-use crate::versions::{NetBoxCapabilities, Version};
+use super::text::fit;
+use crate::app::screens::{heading, options};
+use crate::app::{Focusable, Model};
+use crate::plan::Field;
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::Modifier;
@@ -12,35 +13,14 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 const LABEL_WIDTH: u16 = 26;
 
-fn heading(step: Step) -> (&'static str, &'static str) {
-    match step {
-        Step::Source => (
-            "Source: where NetBox logs in today",
-            "This decides how users' existing NetBox accounts are matched after the move.",
-        ),
-        Step::Kanidm => (
-            "Kanidm: the OAuth2 client NetBox will log in through",
-            "Nothing is created now: kanidm-setup.sh does it, after you have reviewed it.",
-        ),
-        Step::NetBox => (
-            "NetBox: where it is served, and which release",
-            "The release decides which settings NetBox understands (PKCE, button label).",
-        ),
-        _ => (
-            "Options: how the login behaves",
-            "Each option is explained by what your NetBox and Kanidm releases allow.",
-        ),
-    }
-}
-
 /// Draws the form of the current step; returns where the terminal cursor goes.
 pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> {
     let t = &model.theme;
-    let (title, intro) = heading(model.step);
+    let heading = heading(model.step);
     frame.render_widget(
         Paragraph::new(vec![
-            Line::styled(title, t.title()),
-            Line::styled(intro, t.dim()),
+            Line::styled(heading.title, t.title()),
+            Line::styled(heading.intro, t.dim()),
         ]),
         area,
     );
@@ -53,7 +33,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
     // room for the focused field's whole message, fields with nothing to say give up that line.
     let text_fields = focusables
         .iter()
-        .filter(|f| matches!(f, Focusable::Text(_)))
+        .filter(|f| matches!(f, Focusable::Field(field) if field.is_text()))
         .count();
     let compact = text_fields == focusables.len()
         && area.y + 2 + 2 * u16::try_from(text_fields).unwrap_or(u16::MAX) + 2 > bottom;
@@ -64,13 +44,13 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
             break;
         }
         match f {
-            Focusable::Text(id) => {
+            Focusable::Field(field) if field.is_text() => {
                 let height = if compact && !has_message_line(model, f, focused) {
                     1
                 } else {
                     2
                 };
-                let (pos, message) = text_field(model, frame, row(y, height), id, focused);
+                let (pos, message) = text_field(model, frame, row(y, height), field, focused);
                 if focused {
                     cursor = pos;
                     focused_message = message
@@ -80,13 +60,14 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
                 }
                 y += height;
             }
-            Focusable::Choice(c) => {
-                y += choice(model, frame, row(y, bottom - y), c, focused);
-            }
-            Focusable::Toggle(tg) => {
-                toggle(model, frame, row(y, 1), tg, focused);
+            Focusable::Field(field) if field.is_flag() => {
+                toggle(model, frame, row(y, 1), field, focused);
                 y += 1;
             }
+            Focusable::Field(field) => {
+                y += choice(model, frame, row(y, bottom - y), field, focused);
+            }
+            Focusable::Resume => {}
         }
         if focused && focused_message.is_none() {
             focused_message = model
@@ -97,7 +78,8 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
     }
     // The focused field's whole message when it did not fit on its line.
     if let Some(message) = focused_message
-        && message.chars().count() > usize::from(area.width.saturating_sub(LABEL_WIDTH))
+        && unicode_width::UnicodeWidthStr::width(message.as_str())
+            > usize::from(area.width.saturating_sub(LABEL_WIDTH))
         && y + 2 <= bottom
     {
         let style = if message.starts_with('!') {
@@ -111,18 +93,6 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
         );
     }
     cursor
-}
-
-/// A check's word on a field: what it saw and what it suggests.
-/// Cuts `text` to `width` columns, ending in … when something was cut.
-pub fn fit(text: &str, width: u16) -> String {
-    let width = usize::from(width);
-    if text.chars().count() <= width {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 /// Whether a text field shows anything under its input: an error, a warning, a check's word, or
@@ -144,11 +114,11 @@ fn text_field(
     model: &Model,
     frame: &mut Frame,
     area: Rect,
-    id: FieldId,
+    id: Field,
     focused: bool,
 ) -> (Option<Position>, Option<String>) {
     let t = &model.theme;
-    let f = Focusable::Text(id);
+    let f = Focusable::Field(id);
     let error = model.error(f, model.step);
     let label_style = if focused { t.focus() } else { t.label() };
     let marker = if error.is_some() { " !" } else { "" };
@@ -161,7 +131,7 @@ fn text_field(
     );
     let input_x = area.x + LABEL_WIDTH.min(area.width);
     let input_w = area.width.saturating_sub(LABEL_WIDTH);
-    let input = model.inputs.get(&id);
+    let input = model.answers.inputs.get(&id);
     let value = input.map(|i| i.value()).unwrap_or_default();
     let scroll = input.map_or(0, |i| {
         i.visual_scroll(usize::from(input_w.saturating_sub(1)))
@@ -191,9 +161,10 @@ fn text_field(
         )
     });
     if area.height > 1 {
+        let width = usize::from(input_w);
         let line = match (&error, model.warning(f)) {
-            (Some(e), _) => Line::styled(fit(&format!("✗ {e}"), input_w), t.error_text()),
-            (None, Some(w)) => Line::styled(fit(&format!("! {}", w.message), input_w), t.warn()),
+            (Some(e), _) => Line::styled(fit(&format!("✗ {e}"), width), t.error_text()),
+            (None, Some(w)) => Line::styled(fit(&format!("! {}", w.message), width), t.warn()),
             (None, None) if model.check_hint(f).is_some() => {
                 let hint = model.check_hint(f).unwrap_or_default();
                 let style = if hint.starts_with('✓') {
@@ -201,7 +172,7 @@ fn text_field(
                 } else {
                     t.warn()
                 };
-                Line::styled(fit(&hint, input_w), style)
+                Line::styled(fit(&hint, width), style)
             }
             (None, None) if focused => Line::styled(id.hint(), t.dim()),
             _ => Line::raw(""),
@@ -215,28 +186,17 @@ fn text_field(
 }
 
 /// A pick-one list; returns the rows it used.
-fn choice(model: &Model, frame: &mut Frame, area: Rect, id: ChoiceId, focused: bool) -> u16 {
+fn choice(model: &Model, frame: &mut Frame, area: Rect, id: Field, focused: bool) -> u16 {
     let t = &model.theme;
-    let f = Focusable::Choice(id);
+    let f = Focusable::Field(id);
+    let width = usize::from(area.width);
     let label_style = if focused { t.focus() } else { t.label() };
-    let selected = match id {
-        ChoiceId::Resume => model.resume_choice,
-        ChoiceId::Source => id
-            .options()
-            .iter()
-            .position(|o| o.0 == model.draft.source.trim())
-            .unwrap_or(2),
-        ChoiceId::Pkce => id
-            .options()
-            .iter()
-            .position(|o| o.0 == model.draft.kanidm.pkce.trim())
-            .unwrap_or(0),
-    };
+    let selected = id.choice_index(&model.answers.draft);
     let mut lines = vec![Line::from(vec![
         Span::styled(prefix(focused), label_style),
         Span::styled(id.label(), label_style),
     ])];
-    for (i, (_, label, explanation)) in id.options().iter().enumerate() {
+    for (i, option) in id.choices().iter().enumerate() {
         let mark = if i == selected { "(•)" } else { "( )" };
         let style = if i == selected && focused {
             t.selected()
@@ -245,26 +205,24 @@ fn choice(model: &Model, frame: &mut Frame, area: Rect, id: ChoiceId, focused: b
         };
         lines.push(Line::from(vec![
             Span::raw("    "),
-            Span::styled(format!("{mark} {label:<12}"), style),
-            Span::styled(format!(" {explanation}"), t.dim()),
+            Span::styled(format!("{mark} {:<12}", option.label), style),
+            Span::styled(format!(" {}", option.explanation), t.dim()),
         ]));
     }
-    if id == ChoiceId::Pkce {
-        for note in pkce_note(model) {
-            lines.push(Line::styled(
-                fit(&format!("    {note}"), area.width),
-                t.dim(),
-            ));
+    if id == Field::Pkce {
+        let login_page = model.detected_release(Field::NetboxVersion);
+        for note in options::pkce_note(&model.answers.draft, login_page) {
+            lines.push(Line::styled(fit(&format!("    {note}"), width), t.dim()));
         }
     }
     if let Some(e) = model.error(f, model.step) {
         lines.push(Line::styled(
-            fit(&format!("    ✗ {e}"), area.width),
+            fit(&format!("    ✗ {e}"), width),
             t.error_text(),
         ));
     } else if let Some(w) = model.warning(f) {
         lines.push(Line::styled(
-            fit(&format!("    ! {}", w.message), area.width),
+            fit(&format!("    ! {}", w.message), width),
             t.warn(),
         ));
     }
@@ -275,46 +233,15 @@ fn choice(model: &Model, frame: &mut Frame, area: Rect, id: ChoiceId, focused: b
     used
 }
 
-/// What the NetBox release allows for PKCE, and why; and whether the login page agrees with it.
-pub fn pkce_note(model: &Model) -> Vec<String> {
-    let Some(caps) = model
-        .draft
-        .netbox
-        .version
-        .trim()
-        .parse::<Version>()
-        .ok()
-        .and_then(NetBoxCapabilities::of)
-    else {
-        return vec!["Enter NetBox's version to see whether it can send PKCE.".into()];
-    };
-    let mut notes = vec![if caps.oidc_pkce {
-        format!(
-            "NetBox {} (social-auth-core {}) can send PKCE: Kanidm keeps enforcing it.",
-            caps.netbox, caps.social_core
-        )
-    } else {
-        format!(
-            "NetBox {} (social-auth-core {}) cannot send PKCE (4.8.7+, NetBox 4.5.9+ can).",
-            caps.netbox, caps.social_core
-        )
-    }];
-    if let Some(detected) = model.detected_release(FieldId::NetboxVersion)
-        && let Some(release) = detected.suggested
-    {
-        notes.push(format!(
-            "! The login page looks like NetBox {}: with {release} the answer may differ.",
-            detected.range
-        ));
-    }
-    notes
-}
-
-fn toggle(model: &Model, frame: &mut Frame, area: Rect, id: ToggleId, focused: bool) {
+fn toggle(model: &Model, frame: &mut Frame, area: Rect, id: Field, focused: bool) {
     let t = &model.theme;
-    let f = Focusable::Toggle(id);
+    let f = Focusable::Field(id);
     let label_style = if focused { t.focus() } else { t.label() };
-    let mark = if id.get(&model.draft) { "[x]" } else { "[ ]" };
+    let mark = if id.flag(&model.answers.draft) {
+        "[x]"
+    } else {
+        "[ ]"
+    };
     let mut spans = vec![
         Span::styled(prefix(focused), label_style),
         Span::styled(format!("{mark} {}", id.label()), label_style),

@@ -7,36 +7,19 @@ mod done;
 mod form;
 pub mod inspect;
 mod overlay;
+mod parts;
 mod review;
 mod step_bar;
+pub mod text;
 mod welcome;
 mod write;
 
-use crate::app::update::{base_context, context};
 use crate::app::{Model, Step};
-use crate::checks::{CheckId, Status};
 use crate::keymap;
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
-
-/// Spinner frames for running checks (the word "running" stands beside it).
-const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
-
-pub fn spinner(model: &Model) -> &'static str {
-    let i = usize::try_from(model.tick % SPINNER.len() as u64).unwrap_or(0);
-    SPINNER.get(i).copied().unwrap_or("…")
-}
-
-/// The glyph of a status, animated while running.
-pub fn status_glyph(model: &Model, status: Status) -> &'static str {
-    if status == Status::Running {
-        spinner(model)
-    } else {
-        status.glyph()
-    }
-}
 
 pub fn render(model: &Model, frame: &mut Frame) {
     let area = frame.area();
@@ -51,7 +34,7 @@ pub fn render(model: &Model, frame: &mut Frame) {
         ]));
         let cursor = inspect::render(i, &model.theme, frame, main);
         frame.render_widget(
-            footer_line(model, keymap::footer(context(model)), footer.width),
+            footer_line(model, keymap::footer(model.context()), footer.width),
             footer,
         );
         overlays(model, frame, area, cursor);
@@ -99,7 +82,7 @@ pub fn render(model: &Model, frame: &mut Frame) {
     };
     frame.render_widget(status_line(model), status);
     frame.render_widget(
-        footer_line(model, keymap::footer(context(model)), footer.width),
+        footer_line(model, keymap::footer(model.context()), footer.width),
         footer,
     );
     overlays(model, frame, area, cursor);
@@ -112,7 +95,7 @@ fn overlays(
     area: Rect,
     cursor: Option<ratatui::layout::Position>,
 ) {
-    let ctx = base_context(model);
+    let ctx = model.base_context();
     if model.help {
         overlay::help(model, frame, area, keymap::help(ctx), ctx);
     } else if model.modal.is_some() {
@@ -131,52 +114,11 @@ fn status_line(model: &Model) -> Paragraph<'static> {
     if model.step == Step::Checks {
         return Paragraph::new("");
     }
-    Paragraph::new(Line::from(checks_summary(model)))
-}
-
-/// "Checks: ⠋ 2 running  ✓ 4 ok  ! 1 warning": glyph + word for every state.
-pub fn checks_summary(model: &Model) -> Vec<Span<'static>> {
-    let t = &model.theme;
-    let mut spans = vec![Span::styled(" Checks: ", t.label())];
-    if model.board.plan.is_none() {
-        spans.push(Span::styled("start when the answers are valid", t.dim()));
-        return spans;
-    }
-    let waiting = CheckId::ALL.len().saturating_sub(model.board.rows.len());
-    if waiting > 0 {
-        spans.push(Span::styled(format!("· {waiting} waiting  "), t.dim()));
-    }
-    for status in [
-        Status::Running,
-        Status::Pending,
-        Status::Pass,
-        Status::Warn,
-        Status::Fail,
-        Status::Skipped,
-    ] {
-        let n = model.board.count(status);
-        if n > 0 {
-            spans.push(Span::styled(
-                format!("{} {n} {}  ", status_glyph(model, status), status.word()),
-                t.status(status),
-            ));
-        }
-    }
-    spans
+    Paragraph::new(Line::from(parts::checks_summary(model)))
 }
 
 /// The footer: the context's footer bindings. When they do not fit, the ones just before help and
 /// quit (always last in the tables) are dropped first, so help and quit stay visible.
-/// Where the wizard asks for a plan field: `Kanidm › Kanidm URL`, or the dotted name.
-pub fn field_label(field: &str) -> String {
-    use crate::app::field::Focusable;
-    match Step::of_problem_field(field) {
-        Some((step, Focusable::Text(id))) => format!("{} › {}", step.title(), id.label()),
-        Some((step, _)) => format!("{} › {field}", step.title()),
-        None => field.to_string(),
-    }
-}
-
 fn footer_line(
     model: &Model,
     mut entries: Vec<(String, &'static str)>,
@@ -224,18 +166,4 @@ fn too_small(model: &Model, frame: &mut Frame, area: Rect) {
             .wrap(Wrap { trim: true }),
         middle,
     );
-}
-
-/// A row's spans with the selection style laid over each span's own.
-pub(crate) fn selected_spans<'a>(
-    spans: Vec<ratatui::text::Span<'a>>,
-    t: &crate::theme::Theme,
-) -> Vec<ratatui::text::Span<'a>> {
-    spans
-        .into_iter()
-        .map(|s| {
-            let style = s.style.patch(t.selected());
-            s.style(style)
-        })
-        .collect()
 }

@@ -24,7 +24,7 @@ pub fn help(
         ]));
     }
     lines.push(Line::raw(""));
-    if let Context::Inspect { .. } = ctx {
+    if ctx.is_inspect() {
         lines.push(Line::styled("The inspect view (read-only)", t.label()));
         lines.push(Line::raw(
             "  In the list, typing filters by name, display name or redirect URL host.",

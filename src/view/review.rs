@@ -1,16 +1,19 @@
 //! Review: the answers, what the checks found, anything still missing, and every output file with
 //! its disposition and a scrollable diff.
 
+use super::text::fit;
 use crate::app::Model;
 use crate::generate::writer::Disposition;
+use crate::plan::Field;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
+use unicode_width::UnicodeWidthStr;
 
 pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
     let t = &model.theme;
-    let missing = model.missing();
+    let missing = model.answers.missing();
     let missing_rows = if missing.is_empty() {
         0
     } else {
@@ -31,7 +34,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
         head,
     );
     render_answers(model, frame, answers);
-    let mut spans = super::checks_summary(model);
+    let mut spans = super::parts::checks_summary(model);
     for (id, row) in &model.board.rows {
         if matches!(
             row.status,
@@ -53,14 +56,12 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
             t.fail(),
         )];
         for p in missing.iter().take(3) {
-            let label = super::field_label(&p.field);
-            let room = area
-                .width
-                .saturating_sub(u16::try_from(label.chars().count() + 6).unwrap_or(u16::MAX));
+            let label = super::parts::field_label(p);
+            let room = usize::from(area.width).saturating_sub(label.width() + 6);
             lines.push(Line::from(vec![
                 Span::styled("  ✗ ", t.fail()),
                 Span::styled(label, t.label()),
-                Span::raw(format!(": {}", super::form::fit(&p.message, room))),
+                Span::raw(format!(": {}", fit(&p.message, room))),
             ]));
         }
         frame.render_widget(Paragraph::new(lines), missing_area);
@@ -68,10 +69,13 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
     render_files(model, frame, files);
 }
 
+/// The answers in two columns, read through the field table (a secret field is never shown).
 fn render_answers(model: &Model, frame: &mut Frame, area: Rect) {
     let t = &model.theme;
-    let d = &model.draft;
-    let or_missing = |s: &str| {
+    let d = &model.answers.draft;
+    let v = |field: Field| field.shown(d);
+    let or_missing = |field: Field| {
+        let s = v(field);
         if s.trim().is_empty() {
             "(missing)".to_string()
         } else {
@@ -81,47 +85,46 @@ fn render_answers(model: &Model, frame: &mut Frame, area: Rect) {
     let members = if d.kanidm.members.is_empty() {
         "no members yet".to_string()
     } else {
-        d.kanidm.members.join(", ")
+        v(Field::Members)
     };
-    let base = if d.netbox.base_path.trim().is_empty() {
-        String::new()
-    } else {
-        format!(" BASE_PATH {}", d.netbox.base_path.trim())
+    let base = match v(Field::BasePath).trim() {
+        "" => String::new(),
+        base => format!(" BASE_PATH {base}"),
     };
     let rows = [
-        ("Source", d.source.clone()),
-        ("Kanidm", or_missing(&d.kanidm.origin)),
+        ("Source", v(Field::Source)),
+        ("Kanidm", or_missing(Field::KanidmOrigin)),
         (
             "Client",
-            format!("{} \"{}\"", d.kanidm.client, d.kanidm.display_name),
+            format!("{} \"{}\"", v(Field::Client), v(Field::DisplayName)),
         ),
-        ("Group", format!("{} ({members})", d.kanidm.group)),
+        ("Group", format!("{} ({members})", v(Field::Group))),
         (
             "Secret",
-            format!("not shown; file {}", d.netbox.secret_file),
+            format!("not shown; file {}", v(Field::SecretFile)),
         ),
-        ("NetBox", format!("{}{base}", or_missing(&d.netbox.url))),
+        ("NetBox", format!("{}{base}", or_missing(Field::NetboxUrl))),
         (
             "Version",
-            format!("{} (PKCE {})", d.netbox.version, d.kanidm.pkce),
+            format!("{} (PKCE {})", v(Field::NetboxVersion), v(Field::Pkce)),
         ),
         (
             "Button",
-            format!("{} ({})", d.login.button_label, d.login.button_icon),
+            format!("{} ({})", v(Field::ButtonLabel), v(Field::ButtonIcon)),
         ),
-        ("Output", d.output.dir.clone()),
-        ("Admin", d.kanidm.admin.clone()),
+        ("Output", v(Field::OutputDir)),
+        ("Admin", v(Field::Admin)),
     ];
     let [left, right] = area.layout(&Layout::horizontal([
         Constraint::Percentage(50),
         Constraint::Percentage(50),
     ]));
-    let room = left.width.saturating_sub(9);
+    let room = usize::from(left.width.saturating_sub(9));
     let line = |(k, v): &(&str, String)| {
         Line::from(vec![
             Span::styled(format!("{k:<8}"), t.label()),
             Span::styled(
-                super::form::fit(v, room),
+                fit(v, room),
                 if *k == "Secret" { t.secret() } else { t.base() },
             ),
         ])
@@ -145,7 +148,7 @@ fn disposition_word(d: Disposition) -> &'static str {
 fn render_files(model: &Model, frame: &mut Frame, area: Rect) {
     let t = &model.theme;
     let files = match &model.review.files {
-        None if model.plan.is_none() => {
+        None if model.answers.plan.is_none() => {
             frame.render_widget(
                 Paragraph::new(Line::styled(
                     "The output files are planned once every answer is valid.",

@@ -11,14 +11,11 @@ pub fn marker(model: &Model, step: Step) -> &'static str {
     if step == Step::Checks && model.board.plan.is_some() && model.board.count(Status::Fail) > 0 {
         return "✗";
     }
-    let seen = model.visited.contains(&step)
-        || step.focusables(false).iter().any(|f| match f {
-            crate::app::field::Focusable::Text(id) => model.touched.contains(id),
-            _ => false,
-        });
-    if seen && model.step_invalid(step) {
+    let answers = &model.answers;
+    let seen = answers.visited.contains(&step) || answers.step_touched(step);
+    if seen && answers.step_invalid(step) {
         "!"
-    } else if (model.visited.contains(&step) && step < model.step) || model.step == Step::Done {
+    } else if (answers.visited.contains(&step) && step < model.step) || model.step == Step::Done {
         "✓"
     } else {
         ""

@@ -1,7 +1,7 @@
 //! Welcome: what will happen, what will not, and a saved plan to resume.
 
 use crate::app::Model;
-use crate::app::field::ChoiceId;
+use crate::app::screens::welcome::RESUME;
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
@@ -23,18 +23,18 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
         Line::raw("  • No file is written until the end, after the review and your confirmation."),
         Line::raw(""),
     ];
-    if let Some(offer) = &model.resume {
+    if let Some(offer) = &model.welcome.resume {
         lines.push(Line::from(vec![
             Span::styled("A saved plan was found: ", t.label()),
             Span::raw(offer.path.display().to_string()),
         ]));
-        for (i, (_, label, explanation)) in ChoiceId::Resume.options().iter().enumerate() {
-            let selected = i == model.resume_choice;
+        for (i, choice) in RESUME.iter().enumerate() {
+            let selected = i == model.welcome.choice;
             let mark = if selected { "▸ (•)" } else { "  ( )" };
             let style = if selected { t.selected() } else { t.base() };
             lines.push(Line::from(vec![
-                Span::styled(format!("{mark} {label}"), style),
-                Span::styled(format!("  {explanation}"), t.dim()),
+                Span::styled(format!("{mark} {}", choice.label), style),
+                Span::styled(format!("  {}", choice.explanation), t.dim()),
             ]));
         }
     } else {

@@ -11,9 +11,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
     let t = &model.theme;
     let files = model.review.planned();
-    let dir = model
-        .plan
-        .as_ref()
+    let plan = model.answers.plan.as_deref();
+    let dir = plan
         .map(|p| p.output_dir.display().to_string())
         .unwrap_or_default();
     let overwrites = model.review.overwrites();

@@ -3,9 +3,10 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use nbsso::app::screens::inspect::{Inspect, InspectMsg};
 use nbsso::app::{Config, Effect, Model, Msg, update};
 use nbsso::inspect::source::parse_any;
-use nbsso::inspect::{Inspect, InspectMsg, LoadError, Loaded, Source, prepare};
+use nbsso::inspect::{LoadError, Loaded, Source, prepare};
 use nbsso::plan::{Plan, PlanDraft, validate};
 use nbsso::theme::Theme;
 use ratatui::Terminal;
@@ -106,15 +107,15 @@ pub fn failed(generation: u64, error: LoadError) -> Msg {
 /// `nbsso inspect --from clients.json --plan …` before the read finished, and its read effect.
 pub fn opened(source: Source, plan: Option<Arc<Plan>>) -> (Model, Effect) {
     let label = plan.as_ref().map(|_| PLAN.to_string());
-    let (inspect, read) = Inspect::open(source, plan, label, None, false);
-    let model = Model::inspect_only(
+    let inspect = Inspect::new(source, plan, label, None, false);
+    let (model, mut read) = Model::inspect_only(
         Config {
             theme: Theme::colour(),
             ..Config::default()
         },
         inspect,
     );
-    (model, read)
+    (model, read.remove(0))
 }
 
 pub fn generation(model: &Model) -> u64 {

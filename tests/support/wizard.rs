@@ -5,10 +5,13 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use nbsso::app::{Config, Effect, Model, Msg, Step, update};
 use nbsso::generate::writer::{self, PlannedFile};
+use nbsso::runtime::EventLoop;
+use nbsso::runtime::clipboard::Recorded;
 use nbsso::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub fn model() -> Model {
     Model::new(Config {
@@ -65,7 +68,7 @@ pub fn fill_valid(model: &mut Model) -> Vec<Effect> {
     effects.extend(type_text(model, "https://netbox.example.com"));
     press(model, KeyCode::Enter); // → Options
     effects.extend(press(model, KeyCode::Enter)); // → Checks
-    assert_eq!(model.step, Step::Checks, "{:?}", model.problems);
+    assert_eq!(model.step, Step::Checks, "{:?}", model.answers.problems);
     effects
 }
 
@@ -87,7 +90,7 @@ pub fn planned_files(model: &Model, existing: &[(&str, &str)]) -> Vec<PlannedFil
     for (name, text) in existing {
         std::fs::write(dir.path().join(name), text).expect("write existing");
     }
-    let plan = model.plan.clone().expect("valid plan");
+    let plan = model.answers.plan.clone().expect("valid plan");
     let files = nbsso::generate::generate(&plan);
     let tmp = dir.path().display().to_string();
     writer::plan_files(dir.path(), &files)
@@ -103,7 +106,7 @@ pub fn planned_files(model: &Model, existing: &[(&str, &str)]) -> Vec<PlannedFil
 
 /// Renders the model at `w`×`h` and returns the screen as text.
 pub fn render(model: &mut Model, w: u16, h: u16) -> String {
-    model.size = (w, h);
+    update(model, Msg::Resize(w, h));
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
     terminal
         .draw(|f| nbsso::view::render(model, f))
@@ -113,10 +116,23 @@ pub fn render(model: &mut Model, w: u16, h: u16) -> String {
 
 /// Renders and returns the buffer, for style assertions.
 pub fn render_buffer(model: &mut Model, w: u16, h: u16) -> ratatui::buffer::Buffer {
-    model.size = (w, h);
+    update(model, Msg::Resize(w, h));
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
     terminal
         .draw(|f| nbsso::view::render(model, f))
         .expect("draw");
     terminal.backend().buffer().clone()
+}
+
+/// The real loop on a `w`×`h` test terminal with scripted `events` (no stop signal), and the
+/// clipboard it copies to.
+pub fn test_loop<S>(events: S, w: u16, h: u16) -> (EventLoop<TestBackend, S>, Arc<Recorded>)
+where
+    S: futures_util::Stream<Item = std::io::Result<crossterm::event::Event>> + Unpin,
+{
+    let (_, stop) = tokio::sync::mpsc::unbounded_channel();
+    let clipboard = Arc::new(Recorded::default());
+    let terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    let ui = EventLoop::new(terminal, events, stop).with_clipboard(clipboard.clone());
+    (ui, clipboard)
 }

@@ -1,134 +1,30 @@
 //! The inspect view's client pane (drift rows first, then the attributes grouped) and commands
 //! pane (converge and undo commands of the selected drift row, what differs and why).
 
-use super::{LABEL, attribute_label, fit, pane_block};
-use crate::inspect::Inspect;
+use super::pane_block;
+use crate::app::screens::inspect::{Inspect, Pane};
+use crate::inspect::attribute_label;
+use crate::inspect::attributes::groups;
 use crate::kanidm::COMPARED_ATTRIBUTES as COMPARED;
 use crate::kanidm::OAuthClientState;
-use crate::keymap::InspectPane;
 use crate::theme::Theme;
+use crate::view::text::{fit, wrap_words};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-fn on(b: bool) -> &'static str {
-    if b { "on" } else { "off" }
-}
-
-fn attr(label: &str, value: String, t: &Theme) -> Line<'static> {
-    Line::from(vec![
-        Span::styled(format!("  {label:<LABEL$}"), t.dim()),
-        Span::raw(value),
-    ])
-}
-
-fn scopes(set: &std::collections::BTreeSet<String>) -> String {
-    set.iter().cloned().collect::<Vec<_>>().join(" ")
-}
-
-/// The client's attributes, grouped: Identity, URLs, Access, Security.
+/// The client's attributes, grouped, as the text report shows them.
 fn attribute_lines(c: &OAuthClientState, t: &Theme) -> Vec<Line<'static>> {
-    let none = || "(none)".to_string();
-    let mut lines = vec![Line::styled("Identity", t.label())];
-    lines.push(attr("name", c.name.clone(), t));
-    lines.push(attr(
-        "display name",
-        c.display_name.clone().unwrap_or_else(none),
-        t,
-    ));
-    lines.push(attr("SPN", c.spn.clone().unwrap_or_else(none), t));
-    lines.push(attr("UUID", c.uuid.clone().unwrap_or_else(none), t));
-    lines.push(Line::styled("URLs", t.label()));
-    lines.push(attr(
-        "landing",
-        c.landing_url.clone().unwrap_or_else(none),
-        t,
-    ));
-    if c.redirect_urls.is_empty() {
-        lines.push(attr("redirect", "(none: every login is refused)".into(), t));
-    }
-    for url in &c.redirect_urls {
-        lines.push(attr("redirect", url.clone(), t));
-    }
-    lines.push(Line::styled("Access", t.label()));
-    if c.scope_maps.is_empty() {
-        lines.push(attr("scope map", "(none: nobody can log in)".into(), t));
-    }
-    for (group, set) in &c.scope_maps {
-        lines.push(attr("scope map", format!("{group}: {}", scopes(set)), t));
-    }
-    if c.sup_scope_maps.is_empty() {
-        lines.push(attr("sup. scope map", none(), t));
-    }
-    for (group, set) in &c.sup_scope_maps {
-        lines.push(attr(
-            "sup. scope map",
-            format!("{group}: {}", scopes(set)),
-            t,
-        ));
-    }
-    if c.claim_maps.is_empty() {
-        lines.push(attr("claim map", none(), t));
-    }
-    for claim in &c.claim_maps {
-        lines.push(attr("claim map", claim.clone(), t));
-    }
-    lines.push(Line::styled("Security", t.label()));
-    lines.push(attr(
-        "PKCE",
-        if c.pkce_disabled {
-            "not enforced (disabled)"
-        } else {
-            "enforced"
-        }
-        .into(),
-        t,
-    ));
-    lines.push(attr(
-        "legacy crypto",
-        if c.legacy_crypto {
-            "on (RS256)"
-        } else {
-            "off (ES256)"
-        }
-        .into(),
-        t,
-    ));
-    lines.push(attr("strict redirect", on(c.strict_redirect).into(), t));
-    lines.push(attr("consent prompt", on(c.consent_prompt).into(), t));
-    lines.push(attr(
-        "short username",
-        on(c.prefer_short_username).into(),
-        t,
-    ));
-    lines.push(attr(
-        "client secret",
-        if c.basic_secret_present {
-            "set (never shown)"
-        } else {
-            "none"
-        }
-        .into(),
-        t,
-    ));
-    // Whatever else Kanidm holds (refresh token expiry, localhost redirects, key IDs), verbatim;
-    // nothing named like a secret, whatever a future release calls it.
-    let other: Vec<_> = c
-        .other
-        .iter()
-        .filter(|(name, _)| !name.contains("secret"))
-        .collect();
-    if !other.is_empty() {
-        lines.push(Line::styled("Other", t.label()));
-    }
-    for (name, values) in other {
-        for value in values {
+    let mut lines = Vec::new();
+    for group in groups(c) {
+        lines.push(Line::styled(group.title, t.label()));
+        for attribute in &group.attributes {
+            let (label, value) = attribute.cells();
             lines.push(Line::from(vec![
-                Span::styled(format!("  {name}: "), t.dim()),
-                Span::raw(value.clone()),
+                Span::styled(label, t.dim()),
+                Span::raw(value.to_string()),
             ]));
         }
     }
@@ -136,7 +32,7 @@ fn attribute_lines(c: &OAuthClientState, t: &Theme) -> Vec<Line<'static>> {
 }
 
 pub(super) fn render_details(i: &Inspect, t: &Theme, frame: &mut Frame, area: Rect) {
-    let focused = i.pane == InspectPane::Drift;
+    let focused = i.pane == Pane::Drift;
     let Some(row) = i.selected_row() else {
         let block = pane_block(" Client ".into(), focused, t);
         frame.render_widget(
@@ -203,7 +99,7 @@ pub(super) fn render_details(i: &Inspect, t: &Theme, frame: &mut Frame, area: Re
                     Span::raw(fit(&text, width.saturating_sub(11))),
                 ];
                 if selected && focused {
-                    spans = crate::view::selected_spans(spans, t);
+                    spans = crate::view::parts::selected_spans(spans, t);
                 }
                 lines.push(Line::from(spans));
             }
@@ -249,7 +145,7 @@ pub(super) fn render_details(i: &Inspect, t: &Theme, frame: &mut Frame, area: Re
 }
 
 pub(super) fn render_commands(i: &Inspect, t: &Theme, frame: &mut Frame, area: Rect) {
-    let focused = i.pane == InspectPane::Commands;
+    let focused = i.pane == Pane::Commands;
     let title = match i.selected_drift() {
         Some(item) => format!(
             " Commands: {} ({}) ",
@@ -331,40 +227,4 @@ pub(super) fn render_commands(i: &Inspect, t: &Theme, frame: &mut Frame, area: R
     }
     .min(u16::try_from(start).unwrap_or(0));
     frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
-}
-
-/// Word-wraps text at `width` columns; a word longer than a line is cut into pieces (commands must
-/// be read whole, never cut off).
-fn wrap_words(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(8);
-    let mut out = Vec::new();
-    let mut line = String::new();
-    let words = text.split_whitespace().flat_map(|word| {
-        // Pieces of at most `width` columns (wide characters count two).
-        let mut pieces = vec![String::new()];
-        for c in word.chars() {
-            let last = pieces.last().map_or(0, |p| p.width());
-            if last + c.width().unwrap_or(0) > width {
-                pieces.push(String::new());
-            }
-            if let Some(piece) = pieces.last_mut() {
-                piece.push(c);
-            }
-        }
-        pieces
-    });
-    for word in words {
-        let used = line.width();
-        if used > 0 && used + 1 + word.width() > width {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(&word);
-    }
-    if !line.is_empty() {
-        out.push(line);
-    }
-    out
 }

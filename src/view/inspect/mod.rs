@@ -6,8 +6,9 @@
 mod client;
 mod state;
 
-use crate::inspect::{Inspect, Load, Row};
-use crate::keymap::InspectPane;
+use super::text::{fit, pad};
+use crate::app::screens::inspect::{Inspect, Load, Pane, commands_height, list_width};
+use crate::inspect::Row;
 use crate::theme::Theme;
 use client::{render_commands, render_details};
 use ratatui::Frame;
@@ -15,68 +16,10 @@ use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use state::render_state;
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
 /// Width of the drift column of the list (`✗ 12 drift`).
 const DRIFT_COL: usize = 11;
-/// Width of the attribute labels in the details pane.
-pub(super) const LABEL: usize = 16;
-
-fn commands_height(height: u16) -> u16 {
-    (height.saturating_sub(4).saturating_mul(2) / 5).clamp(7, 10)
-}
-
-fn list_width(width: u16) -> u16 {
-    (width.saturating_mul(2) / 5).clamp(30, 56)
-}
-
-/// How many list rows are visible at a terminal size (the update keeps the selection in them).
-pub fn list_rows(size: (u16, u16)) -> usize {
-    let (_, h) = size;
-    usize::from(h.saturating_sub(4 + commands_height(h) + 2)).max(1)
-}
-
-/// The Kanidm attributes drift compares, with the words the view uses for them.
-pub fn attribute_label(attribute: &str) -> &'static str {
-    match attribute {
-        "oauth2_rs_origin" => "redirect URL",
-        "oauth2_rs_origin_landing" => "landing URL",
-        "oauth2_rs_scope_map" => "scope map",
-        "oauth2_allow_insecure_client_disable_pkce" => "PKCE",
-        "oauth2_jwt_legacy_crypto_enable" => "legacy crypto",
-        "oauth2_prefer_short_username" => "short username",
-        "oauth2_consent_prompt_enable" => "consent prompt",
-        "oauth2_strict_redirect_uri" => "strict redirect",
-        "displayname" => "display name",
-        _ => "attribute",
-    }
-}
-
-/// Cuts `text` to `width` terminal columns with an ellipsis (wide characters count two).
-pub(super) fn fit(text: &str, width: usize) -> String {
-    if text.width() <= width {
-        return text.to_string();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w + 1 > width {
-            break;
-        }
-        used += w;
-        out.push(c);
-    }
-    out.push('…');
-    out
-}
-
-/// `text` cut or padded to exactly `width` terminal columns.
-pub(super) fn pad(text: &str, width: usize) -> String {
-    let text = fit(text, width);
-    let fill = width.saturating_sub(text.width());
-    format!("{text}{}", " ".repeat(fill))
-}
 
 /// Draws everything but the footer; returns where the cursor goes (the filter, when it has focus).
 pub fn render(i: &Inspect, t: &Theme, frame: &mut Frame, area: Rect) -> Option<Position> {
@@ -124,7 +67,7 @@ fn header_line(i: &Inspect, t: &Theme, width: u16) -> Paragraph<'static> {
 }
 
 fn filter_line(i: &Inspect, t: &Theme, frame: &mut Frame, area: Rect) -> Option<Position> {
-    let focused = i.pane == InspectPane::List;
+    let focused = i.pane == Pane::List;
     let label = " Filter › ";
     let count = match i.load {
         Load::Loaded => format!("{} of {} clients ", i.filtered.len(), i.rows.len()),
@@ -185,7 +128,7 @@ fn drift_cell(row: &Row, t: &Theme) -> Span<'static> {
 }
 
 fn render_list(i: &Inspect, t: &Theme, frame: &mut Frame, area: Rect) {
-    let focused = i.pane == InspectPane::List;
+    let focused = i.pane == Pane::List;
     let block = pane_block(" Clients ".into(), focused, t);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -255,9 +198,9 @@ fn status_line(i: &Inspect, t: &Theme) -> Paragraph<'static> {
         return Paragraph::new(Line::styled(format!(" {notice}"), t.warn()));
     }
     let next = match i.pane {
-        InspectPane::List | InspectPane::Status => "Enter for the commands",
-        InspectPane::Drift => "c copies converge commands",
-        InspectPane::Commands => "c copies the command",
+        Pane::List => "Enter for the commands",
+        Pane::Drift => "c copies converge commands",
+        Pane::Commands => "c copies the command",
     };
     let text = match (&i.load, i.selected_row()) {
         (Load::Loaded, Some(row)) => match row.drift {

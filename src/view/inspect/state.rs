@@ -1,7 +1,8 @@
 //! What the inspect view shows instead of its panes while there is no list: reading, no clients
 //! (and who can see them), not allowed, unreachable, unreadable input.
 
-use crate::inspect::{Inspect, Load, Source, source::WHO_CAN_SEE};
+use crate::app::screens::inspect::{Inspect, Load};
+use crate::inspect::{Source, WHO_CAN_SEE};
 use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;

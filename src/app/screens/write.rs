@@ -1,0 +1,63 @@
+//! Write: a confirmation naming every file that would be overwritten (No is the default then);
+//! Yes hands the reviewed files to the writer, No goes back to the review.
+
+use super::Turn;
+use super::review::Review;
+use crate::app::effect::Effect;
+use crate::app::step::Step;
+use crate::generate::writer::WrittenFile;
+use crate::keymap::Action;
+
+/// The Write screen's confirmation.
+#[derive(Debug, Clone, Default)]
+pub struct WriteState {
+    /// Yes is selected; defaults to No when anything would be overwritten.
+    pub yes: bool,
+    pub writing: bool,
+    pub error: Option<String>,
+}
+
+/// Entering the confirmation: Yes only when nothing would be overwritten.
+pub fn enter(write: &mut WriteState, review: &Review) {
+    write.yes = review.overwrites().is_empty();
+    write.error = None;
+}
+
+pub fn on_action(write: &mut WriteState, review: &Review, action: Action) -> Turn {
+    match action {
+        Action::Toggle => {
+            write.yes = !write.yes;
+            Turn::default()
+        }
+        Action::Confirm if write.writing => Turn::default(),
+        // Back to the review, with the dispositions read again (a failed write may have changed
+        // some files).
+        Action::Confirm if !write.yes => Turn::go(Step::Review),
+        Action::Confirm => {
+            write.writing = true;
+            write.error = None;
+            Turn::effects(vec![Effect::WriteFiles {
+                planned: review.planned().to_vec(),
+            }])
+        }
+        _ => Turn::default(),
+    }
+}
+
+/// The writer finished: the files written (on to Done), or why not (stay, with the message).
+pub fn on_written(
+    write: &mut WriteState,
+    result: Result<Vec<WrittenFile>, String>,
+) -> Option<Vec<WrittenFile>> {
+    write.writing = false;
+    match result {
+        Ok(files) => {
+            write.error = None;
+            Some(files)
+        }
+        Err(e) => {
+            write.error = Some(e);
+            None
+        }
+    }
+}
