@@ -374,7 +374,10 @@ async fn run_check(
                         std::fs::read_to_string(path)
                             .map_err(|e| format!("{}: {e}", path.display()))
                     });
-                    let allowed = jwks::allowed_algorithms(configuration);
+                    let allowed = jwks::allowed_algorithms_for(
+                        configuration,
+                        &plan.deployment.settings_prefix(),
+                    );
                     (jwks::evaluate(plan, &captured, &allowed), Artifact::Nothing)
                 }
                 Err(e) => (fetch_failure("JWKS", &e), Artifact::Nothing),

@@ -28,7 +28,12 @@ pub struct LoginPage {
 
 impl LoginPage {
     pub fn oidc(&self) -> Option<&SsoButton> {
-        self.buttons.iter().find(|b| b.backend == "oidc")
+        self.backend(crate::plan::deployment::OIDC_BACKEND)
+    }
+
+    /// The button of a social-auth backend, by name (the plan's `deployment.backend_name`).
+    pub fn backend(&self, name: &str) -> Option<&SsoButton> {
+        self.buttons.iter().find(|b| b.backend == name)
     }
 }
 
@@ -194,7 +199,7 @@ pub fn evaluate_login(plan: &Plan, captured: &Captured) -> (Finding, Option<Logi
             style_name(expected)
         )).with_fix(format!("set netbox.version to the release shown in NetBox's footer ({})", version_hint(first.style))));
     }
-    let finding = match page.oidc() {
+    let finding = match page.backend(&plan.deployment.backend_name) {
         Some(button) => {
             let expected_label = if plan.netbox.caps.backend_attrs {
                 plan.login.label.as_str()
@@ -204,7 +209,7 @@ pub fn evaluate_login(plan: &Plan, captured: &Captured) -> (Finding, Option<Logi
             if button.label != expected_label {
                 problems.push(
                     Finding::warn(format!("the Kanidm button reads {:?}, the plan says {expected_label:?}", button.label))
-                        .with_fix(format!("SOCIAL_AUTH_BACKEND_ATTRS = {{'oidc': ('{expected_label}', ...)}} and restart NetBox")),
+                        .with_fix(format!("SOCIAL_AUTH_BACKEND_ATTRS = {{'{}': ('{expected_label}', ...)}} and restart NetBox", plan.deployment.backend_name)),
                 );
             }
             worst(problems).unwrap_or_else(|| {
@@ -313,7 +318,7 @@ pub async fn fetch_authorize(
     page: &LoginPage,
     deadline: Duration,
 ) -> Result<Option<Captured>, FetchError> {
-    let Some(button) = page.oidc() else {
+    let Some(button) = page.backend(&plan.deployment.backend_name) else {
         return Ok(None);
     };
     let target = resolve(&plan.netbox.url, &button.target);
@@ -457,12 +462,14 @@ pub fn explain_redirect_difference(sent: &str, expected: &str) -> String {
         "NetBox builds http:// URLs: make the proxy send X-Forwarded-Proto: https, or set SOCIAL_AUTH_REDIRECT_IS_HTTPS = True".into()
     } else if sent.trim_end_matches('/') == expected.trim_end_matches('/') {
         "only the trailing slash differs: Kanidm matches redirect URLs exactly, register the URL NetBox sends".into()
-    } else if sent.ends_with("oauth/complete/oidc/") && expected.ends_with("oauth/complete/oidc/") {
-        let root = |u: &str| u.trim_end_matches("oauth/complete/oidc/").to_string();
+    } else if let (Some(s), Some(e)) = (sent.rfind("oauth/complete/"), expected.rfind("oauth/complete/"))
+        && sent[s..] == expected[e..]
+    {
+        let root = |u: &str, at: usize| u[..at].to_string();
         format!(
             "NetBox believes it is served at {}, the plan says {}: fix the proxy's Host / X-Forwarded-Host, BASE_PATH, or netbox.url",
-            root(sent),
-            root(expected)
+            root(sent, s),
+            root(expected, e)
         )
     } else {
         format!(

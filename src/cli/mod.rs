@@ -2,7 +2,9 @@
 
 mod check;
 mod generate;
+mod import;
 mod inspect;
+mod patch;
 
 pub use generate::load_plan;
 
@@ -62,6 +64,9 @@ pub enum Command {
         3 Kanidm unreachable or refusing the login."
     )]
     Inspect(InspectArgs),
+    /// Read a NetBox deployment's configuration and say what single sign-on it sets up, and where
+    #[command(after_help = import::AFTER_HELP)]
+    Import(import::ImportArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -78,6 +83,8 @@ pub struct GenerateArgs {
     /// Print a JSON report on stdout instead of text
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub patch: generate::PatchArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -135,6 +142,7 @@ pub fn run(cli: Cli) -> u8 {
         Some(Command::Generate(args)) => generate::run(&args),
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::Inspect(args)) => inspect::run(&args),
+        Some(Command::Import(args)) => import::run(&args),
         None => crate::runtime::run_wizard(),
     }
 }

@@ -10,13 +10,15 @@ pub type UnknownKeys = BTreeMap<String, toml::Value>;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PlanDraft {
-    /// Where NetBox logs in today: `keycloak`, `authentik` or `none`.
+    /// Where NetBox logs in today: `keycloak`, `authentik`, `keycloak-oidc`, `oidc` or `none`.
     pub source: String,
     pub netbox: NetBoxDraft,
     pub kanidm: KanidmDraft,
     pub tls: TlsDraft,
     pub login: LoginDraft,
     pub output: OutputDraft,
+    /// The NetBox configuration to patch (`nbsso generate --patch`).
+    pub deployment: super::deployment::DeploymentDraft,
     #[serde(flatten, skip_serializing)]
     pub unknown: UnknownKeys,
 }
@@ -98,6 +100,7 @@ impl Default for PlanDraft {
             tls: TlsDraft::default(),
             login: LoginDraft::default(),
             output: OutputDraft::default(),
+            deployment: Default::default(),
             unknown: UnknownKeys::new(),
         }
     }

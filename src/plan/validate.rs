@@ -28,7 +28,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn error(field: &str, message: impl Into<String>) -> Self {
+    pub(super) fn error(field: &str, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Error,
             field: field.into(),
@@ -37,14 +37,14 @@ impl Problem {
         }
     }
 
-    fn warning(field: &str, message: impl Into<String>) -> Self {
+    pub(super) fn warning(field: &str, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Warning,
             ..Self::error(field, message)
         }
     }
 
-    fn with_fix(mut self, fix: impl Into<String>) -> Self {
+    pub(super) fn with_fix(mut self, fix: impl Into<String>) -> Self {
         self.fix = Some(fix.into());
         self
     }
@@ -118,7 +118,15 @@ pub fn validate(draft: &PlanDraft) -> Result<(Plan, Vec<Problem>), Vec<Problem>>
     f.unknown_keys(
         "",
         &draft.unknown,
-        &["source", "netbox", "kanidm", "tls", "login", "output"],
+        &[
+            "source",
+            "netbox",
+            "kanidm",
+            "tls",
+            "login",
+            "output",
+            "deployment",
+        ],
     );
     f.unknown_keys(
         "netbox",
@@ -156,19 +164,23 @@ pub fn validate(draft: &PlanDraft) -> Result<(Plan, Vec<Problem>), Vec<Problem>>
         &["button_label", "button_icon"],
     );
     f.unknown_keys("output", &draft.output.unknown, &["dir"]);
+    f.unknown_keys(
+        "deployment",
+        &draft.deployment.unknown,
+        &super::deployment::KNOWN_KEYS,
+    );
 
-    let source = match draft.source.trim() {
-        "keycloak" => Some(SourceIdp::Keycloak),
-        "authentik" => Some(SourceIdp::Authentik),
-        "none" | "" => Some(SourceIdp::None),
-        other => {
-            f.push(
-                Problem::error("source", format!("unknown identity provider {other:?}"))
-                    .with_fix("write keycloak, authentik or none"),
-            );
-            None
-        }
-    };
+    let source = SourceIdp::parse(&draft.source);
+    if source.is_none() {
+        f.push(
+            Problem::error(
+                "source",
+                format!("unknown identity provider {:?}", draft.source.trim()),
+            )
+            .with_fix("write keycloak, authentik, keycloak-oidc, oidc or none"),
+        );
+    }
+    let deployment = super::deployment::validate(&draft.deployment, source, &mut f.0);
 
     // NetBox
     let nb = &draft.netbox;
@@ -402,6 +414,7 @@ pub fn validate(draft: &PlanDraft) -> Result<(Plan, Vec<Problem>), Vec<Problem>>
                 icon: icon?,
             },
             output_dir: output_dir?,
+            deployment: deployment?,
         })
     })();
     match assembled {
