@@ -258,9 +258,15 @@ impl<'s> Walker<'s> {
         let secret_target = targets
             .iter()
             .any(|t| matches!(t, Expr::Name(n) if is_secret_name(n.id.as_str())));
-        if secret_target || self.json_holds_secret(value) {
-            self.config.secret_spans.push(span(stmt.range()));
+        if secret_target {
+            // Only a statement that holds a secret literal is hidden (not `environ.get('X')`).
+            let before = self.config.secret_values.len();
             self.collect_secret_literals(value);
+            if self.config.secret_values.len() > before {
+                self.config.secret_spans.push(span(stmt.range()));
+            }
+        } else if self.json_holds_secret(value) {
+            self.config.secret_spans.push(span(stmt.range()));
         } else {
             self.secret_dict_entries(value);
         }
@@ -331,11 +337,28 @@ impl<'s> Walker<'s> {
             Expr::List(l) => l.elts.iter().for_each(|e| self.collect_secret_literals(e)),
             Expr::Tuple(t) => t.elts.iter().for_each(|e| self.collect_secret_literals(e)),
             Expr::Dict(d) => d.items.iter().for_each(|i| self.collect_secret_literals(&i.value)),
-            Expr::Call(c) => c
-                .arguments
-                .args
-                .iter()
-                .for_each(|e| self.collect_secret_literals(e)),
+            Expr::Call(c) => {
+                // The first argument of an environment or secret-file read names the variable or
+                // file; only a default can hold a secret. nbsso's own reader holds a path.
+                let name = self.dotted(&c.func);
+                let reads = name.ends_with(".get")
+                    || name.ends_with("getenv")
+                    || name == "_read_secret"
+                    || name == "_environ_get_and_map";
+                if name == crate::generate::netbox_settings::SECRET_HELPER {
+                    return;
+                }
+                let skip = usize::from(reads);
+                c.arguments
+                    .args
+                    .iter()
+                    .skip(skip)
+                    .for_each(|e| self.collect_secret_literals(e));
+                c.arguments
+                    .keywords
+                    .iter()
+                    .for_each(|k| self.collect_secret_literals(&k.value));
+            }
             _ => {}
         }
     }
