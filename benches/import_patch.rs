@@ -75,7 +75,10 @@ members = ["alice"]
     }
     let parse = median(parse);
     let total = median(total);
-    println!("configuration.py: {lines} lines, {} bytes; {changed} file(s) patched", text.len());
+    println!(
+        "configuration.py: {lines} lines, {} bytes; {changed} file(s) patched",
+        text.len()
+    );
     println!("parse alone:        {:>8.2} ms", parse.as_secs_f64() * 1e3);
     println!(
         "import + patch:     {:>8.2} ms  (goal ≤ {} ms; {:.2}× the goal)",

@@ -88,7 +88,11 @@ fn assert_only_hunks_differ(old: &str, new: &str) {
     let hunks = diff::hunks(old, new);
     let (mut o, mut n) = (0, 0);
     for h in &hunks {
-        assert_eq!(h.old.start - o, h.new.start - n, "unchanged stretch lengths differ");
+        assert_eq!(
+            h.old.start - o,
+            h.new.start - n,
+            "unchanged stretch lengths differ"
+        );
         assert_eq!(old_lines[o..h.old.start], new_lines[n..h.new.start]);
         o = h.old.end;
         n = h.new.end;
@@ -161,7 +165,10 @@ fn detection_is_right_for_every_shape() {
             shape: Shape::ConfigurationPy,
             provider: Provider::None,
             check: |f| {
-                assert_eq!(f.backends.as_deref().unwrap(), ["netbox.authentication.RemoteUserBackend"]);
+                assert_eq!(
+                    f.backends.as_deref().unwrap(),
+                    ["netbox.authentication.RemoteUserBackend"]
+                );
                 assert_eq!(f.logout_url.as_deref(), Some("home"));
             },
         },
@@ -179,7 +186,11 @@ fn detection_is_right_for_every_shape() {
                 assert!(f.logout_url.as_deref().unwrap().ends_with("/logout"));
                 let secret = f.get("SOCIAL_AUTH_KEYCLOAK_SECRET").unwrap();
                 assert_eq!(secret.shown(), "<redacted>");
-                assert!(secret.origin.to_string().ends_with("configuration.py:271"), "{}", secret.origin);
+                assert!(
+                    secret.origin.to_string().ends_with("configuration.py:271"),
+                    "{}",
+                    secret.origin
+                );
             },
         },
         Case {
@@ -191,7 +202,16 @@ fn detection_is_right_for_every_shape() {
                 assert_eq!(f.id_key.as_deref(), Some("email"));
                 let key = f.get("SOCIAL_AUTH_KEYCLOAK_KEY").unwrap();
                 assert!(key.dynamic());
-                assert!(f.get("SOCIAL_AUTH_KEYCLOAK_PUBLIC_KEY").unwrap().value.as_ref().unwrap().as_str().unwrap().ends_with("AAQAB"));
+                assert!(
+                    f.get("SOCIAL_AUTH_KEYCLOAK_PUBLIC_KEY")
+                        .unwrap()
+                        .value
+                        .as_ref()
+                        .unwrap()
+                        .as_str()
+                        .unwrap()
+                        .ends_with("AAQAB")
+                );
             },
         },
         Case {
@@ -201,11 +221,23 @@ fn detection_is_right_for_every_shape() {
             provider: Provider::Authentik,
             check: |f| {
                 assert_eq!(f.username_key.as_deref(), Some("sub"));
-                assert_eq!(f.scopes.as_deref().unwrap(), ["openid", "profile", "email", "roles"]);
+                assert_eq!(
+                    f.scopes.as_deref().unwrap(),
+                    ["openid", "profile", "email", "roles"]
+                );
                 assert_eq!(f.pipeline.as_ref().unwrap().custom.len(), 3);
                 let backend = f.get("REMOTE_AUTH_BACKEND").unwrap();
-                assert_eq!(backend.conditions, ["environ.get('NETBOX_SSO_ENABLED', 'false').lower() == 'true'"]);
-                assert!(backend.overridden[0].to_string().ends_with("configuration.py:203"), "{:?}", backend.overridden);
+                assert_eq!(
+                    backend.conditions,
+                    ["environ.get('NETBOX_SSO_ENABLED', 'false').lower() == 'true'"]
+                );
+                assert!(
+                    backend.overridden[0]
+                        .to_string()
+                        .ends_with("configuration.py:203"),
+                    "{:?}",
+                    backend.overridden
+                );
                 assert!(f.logout_url.as_deref().unwrap().ends_with("/end-session/"));
             },
         },
@@ -216,11 +248,17 @@ fn detection_is_right_for_every_shape() {
             provider: Provider::KeycloakOidc,
             check: |f| {
                 let endpoint = f.get("SOCIAL_AUTH_OIDC_OIDC_ENDPOINT").unwrap();
-                assert_eq!(endpoint.env.as_ref().unwrap().env_var.as_deref(), Some("OIDC_ENDPOINT"));
+                assert_eq!(
+                    endpoint.env.as_ref().unwrap().env_var.as_deref(),
+                    Some("OIDC_ENDPOINT")
+                );
                 assert_eq!(f.button_label.as_deref(), Some("Keycloak"));
                 let issuer = f.get("SOCIAL_AUTH_OIDC_ID_TOKEN_ISSUER").unwrap();
                 assert_eq!(issuer.conditions.len(), 3);
-                assert_eq!(f.get("SOCIAL_AUTH_OIDC_SECRET").unwrap().shown(), "<redacted>");
+                assert_eq!(
+                    f.get("SOCIAL_AUTH_OIDC_SECRET").unwrap().shown(),
+                    "<redacted>"
+                );
             },
         },
         Case {
@@ -230,9 +268,21 @@ fn detection_is_right_for_every_shape() {
             provider: Provider::Keycloak,
             check: |f| {
                 let backend = f.get("REMOTE_AUTH_BACKEND").unwrap();
-                assert!(backend.env.as_ref().unwrap().to_string().ends_with("netbox.env:11 (REMOTE_AUTH_BACKEND)"), "{:?}", backend.env);
+                assert!(
+                    backend
+                        .env
+                        .as_ref()
+                        .unwrap()
+                        .to_string()
+                        .ends_with("netbox.env:11 (REMOTE_AUTH_BACKEND)"),
+                    "{:?}",
+                    backend.env
+                );
                 let key = f.get("SOCIAL_AUTH_KEYCLOAK_KEY").unwrap();
-                assert!(key.origin.file.ends_with("sso.py"), "the later extra file wins");
+                assert!(
+                    key.origin.file.ends_with("sso.py"),
+                    "the later extra file wins"
+                );
                 assert!(key.overridden[0].file.ends_with("extra.py"));
                 assert_eq!(f.button_label.as_deref(), Some("NetOps login"));
             },
@@ -244,7 +294,10 @@ fn detection_is_right_for_every_shape() {
             provider: Provider::Authentik,
             check: |f| {
                 let endpoint = f.get("SOCIAL_AUTH_OIDC_OIDC_ENDPOINT").unwrap();
-                assert_eq!(endpoint.value.as_ref().unwrap().as_str(), Some("https://authentik.company/application/o/netbox/"));
+                assert_eq!(
+                    endpoint.value.as_ref().unwrap().as_str(),
+                    Some("https://authentik.company/application/o/netbox/")
+                );
             },
         },
         Case {
@@ -253,7 +306,11 @@ fn detection_is_right_for_every_shape() {
             shape: Shape::ConfigurationPy,
             provider: Provider::Keycloak,
             check: |f| {
-                assert_eq!(f.backends.as_ref().unwrap().len(), 2, "the commented-out backend is not one");
+                assert_eq!(
+                    f.backends.as_ref().unwrap().len(),
+                    2,
+                    "the commented-out backend is not one"
+                );
                 let p = f.pipeline.as_ref().unwrap();
                 assert_eq!(p.steps.len(), 8);
                 assert!(p.custom.is_empty());
@@ -275,7 +332,10 @@ fn detection_is_right_for_every_shape() {
             shape: Shape::Generated,
             provider: Provider::Keycloak,
             check: |f| {
-                assert_eq!(f.get("REMOTE_AUTH_BACKEND").unwrap().form(), nbsso::pyconf::Form::Json);
+                assert_eq!(
+                    f.get("REMOTE_AUTH_BACKEND").unwrap().form(),
+                    nbsso::pyconf::Form::Json
+                );
             },
         },
         Case {
@@ -291,8 +351,15 @@ fn detection_is_right_for_every_shape() {
             shape: Shape::ConfigurationPy,
             provider: Provider::Oidc,
             check: |f| {
-                assert!(f.warnings.iter().any(|w| w.message.contains("AUTHENTICATION_BACKENDS is ignored")));
-                assert_eq!(f.get("SOCIAL_AUTH_OIDC_KEY").unwrap().origin.line, f.get("SOCIAL_AUTH_OIDC_OIDC_ENDPOINT").unwrap().origin.line);
+                assert!(
+                    f.warnings
+                        .iter()
+                        .any(|w| w.message.contains("AUTHENTICATION_BACKENDS is ignored"))
+                );
+                assert_eq!(
+                    f.get("SOCIAL_AUTH_OIDC_KEY").unwrap().origin.line,
+                    f.get("SOCIAL_AUTH_OIDC_OIDC_ENDPOINT").unwrap().origin.line
+                );
             },
         },
         Case {
@@ -313,9 +380,18 @@ fn detection_is_right_for_every_shape() {
     for case in &cases {
         let dep = load(case.paths, case.env);
         let f = detect(&dep);
-        assert_eq!((f.shape, f.provider), (case.shape, case.provider), "{:?}", case.paths);
+        assert_eq!(
+            (f.shape, f.provider),
+            (case.shape, case.provider),
+            "{:?}",
+            case.paths
+        );
         (case.check)(&f);
-        assert!(!format!("{:?}", f.settings).contains("canary"), "{:?}", case.paths);
+        assert!(
+            !format!("{:?}", f.settings).contains("canary"),
+            "{:?}",
+            case.paths
+        );
     }
 }
 
@@ -323,13 +399,33 @@ fn detection_is_right_for_every_shape() {
 fn direct_cut_over_patches_byte_exactly_and_reparses_to_the_plan() {
     let cases: [(&[&str], Option<&str>, &str); 9] = [
         (&["stock-wheel/conf/configuration.py"], None, "none"),
-        (&["keycloak-list-pipeline/netbox/netbox/configuration.py"], None, "keycloak"),
-        (&["keycloak-id-key/netbox/netbox/configuration.py"], None, "keycloak"),
-        (&["authentik-if-block/conf/configuration.py"], None, "authentik"),
-        (&["keycloak-oidc-nested-if/netbox/netbox/configuration.py"], Some("keycloak-oidc-nested-if/netbox.env"), "keycloak-oidc"),
+        (
+            &["keycloak-list-pipeline/netbox/netbox/configuration.py"],
+            None,
+            "keycloak",
+        ),
+        (
+            &["keycloak-id-key/netbox/netbox/configuration.py"],
+            None,
+            "keycloak",
+        ),
+        (
+            &["authentik-if-block/conf/configuration.py"],
+            None,
+            "authentik",
+        ),
+        (
+            &["keycloak-oidc-nested-if/netbox/netbox/configuration.py"],
+            Some("keycloak-oidc-nested-if/netbox.env"),
+            "keycloak-oidc",
+        ),
         (&["docker-keycloak/configuration"], None, "keycloak"),
         (&["docker-authentik/configuration"], None, "authentik"),
-        (&["tuple-pipeline/netbox/netbox/configuration.py"], None, "keycloak"),
+        (
+            &["tuple-pipeline/netbox/netbox/configuration.py"],
+            None,
+            "keycloak",
+        ),
         (&["bom-crlf-cjk/configuration.py"], None, "keycloak"),
     ];
     for (paths, env, source) in cases {
@@ -340,7 +436,12 @@ fn direct_cut_over_patches_byte_exactly_and_reparses_to_the_plan() {
         check_outcome(&outcome);
         // No Keycloak or old OIDC setting survives in a file nbsso changed.
         for f in &outcome.files {
-            assert!(!f.new.contains("SOCIAL_AUTH_KEYCLOAK_"), "{}:\n{}", f.path.display(), f.new);
+            assert!(
+                !f.new.contains("SOCIAL_AUTH_KEYCLOAK_"),
+                "{}:\n{}",
+                f.path.display(),
+                f.new
+            );
             assert!(!f.new.contains("/end-session/"), "{}", f.path.display());
         }
     }
@@ -355,8 +456,13 @@ fn the_patched_files_on_disk_read_back_as_exactly_what_the_plan_asks() {
     std::fs::write(&plan_path, plan_toml("keycloak", "kanidm", "oidc")).unwrap();
     let out_dir = tmp.path().join("out");
     let (code, stdout, stderr) = nbsso(&[
-        "generate", "--plan", plan_path.to_str().unwrap(), "--out", out_dir.to_str().unwrap(),
-        "--patch", config.to_str().unwrap(),
+        "generate",
+        "--plan",
+        plan_path.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--patch",
+        config.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let after = std::fs::read_to_string(&config).unwrap();
@@ -369,24 +475,46 @@ fn the_patched_files_on_disk_read_back_as_exactly_what_the_plan_asks() {
     assert_eq!(backups.len(), 1);
     assert_eq!(std::fs::read_to_string(backups[0].path()).unwrap(), before);
     // Read back with nbsso: the Kanidm settings, and nothing of Keycloak.
-    let dep = deploy::load(&[config.clone()], None).unwrap();
+    let dep = deploy::load(std::slice::from_ref(&config), None).unwrap();
     let f = detect(&dep);
-    assert_eq!(f.backends.as_deref().unwrap(), ["social_core.backends.open_id_connect.OpenIdConnectAuth"]);
+    assert_eq!(
+        f.backends.as_deref().unwrap(),
+        ["social_core.backends.open_id_connect.OpenIdConnectAuth"]
+    );
     assert!(f.already_kanidm);
     let value = |n: &str| f.get(n).unwrap().value.clone().unwrap();
-    assert_eq!(value("SOCIAL_AUTH_OIDC_OIDC_ENDPOINT").as_str(), Some("https://idm.example.com/oauth2/openid/netbox"));
+    assert_eq!(
+        value("SOCIAL_AUTH_OIDC_OIDC_ENDPOINT").as_str(),
+        Some("https://idm.example.com/oauth2/openid/netbox")
+    );
     assert_eq!(value("SOCIAL_AUTH_OIDC_KEY").as_str(), Some("netbox"));
-    assert_eq!(value("SOCIAL_AUTH_OIDC_JWT_ALGORITHMS").as_str_list().unwrap(), ["ES256", "RS256"]);
+    assert_eq!(
+        value("SOCIAL_AUTH_OIDC_JWT_ALGORITHMS")
+            .as_str_list()
+            .unwrap(),
+        ["ES256", "RS256"]
+    );
     assert_eq!(value("LOGOUT_REDIRECT_URL").as_str(), Some("home"));
-    assert!(f.settings.iter().all(|s| !s.name.starts_with("SOCIAL_AUTH_KEYCLOAK_")));
+    assert!(
+        f.settings
+            .iter()
+            .all(|s| !s.name.starts_with("SOCIAL_AUTH_KEYCLOAK_"))
+    );
     // The in-place splice kept the trailing comment of the backend line.
     assert!(after.contains("REMOTE_AUTH_BACKEND = 'social_core.backends.open_id_connect.OpenIdConnectAuth'  # SSO via Keycloak (ticket OPS-1412)"));
     // The pipeline, its comments and the custom step are untouched.
-    assert!(after.contains("    'social_core.pipeline.social_auth.associate_by_email',  # link pre-SSO accounts\n"));
+    assert!(after.contains(
+        "    'social_core.pipeline.social_auth.associate_by_email',  # link pre-SSO accounts\n"
+    ));
     // A second run changes nothing.
     let (code, stdout, _) = nbsso(&[
-        "generate", "--plan", plan_path.to_str().unwrap(), "--out", out_dir.to_str().unwrap(),
-        "--patch", config.to_str().unwrap(),
+        "generate",
+        "--plan",
+        plan_path.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--patch",
+        config.to_str().unwrap(),
     ]);
     assert_eq!(code, 0);
     assert!(stdout.contains("no file changes"), "{stdout}");
@@ -398,20 +526,54 @@ fn netbox_docker_changes_the_env_file_and_adds_a_file_that_sorts_last() {
     let dep = load(&["docker-keycloak/configuration"], None);
     let outcome = patch(&plan("keycloak", "kanidm", "oidc"), &dep);
     check_outcome(&outcome);
-    let by_name = |n: &str| outcome.files.iter().find(|f| f.path.ends_with(n)).unwrap_or_else(|| panic!("{n} not patched: {:?}", outcome.files.iter().map(|f| &f.path).collect::<Vec<_>>()));
+    let by_name = |n: &str| {
+        outcome
+            .files
+            .iter()
+            .find(|f| f.path.ends_with(n))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{n} not patched: {:?}",
+                    outcome.files.iter().map(|f| &f.path).collect::<Vec<_>>()
+                )
+            })
+    };
     let env = by_name("env/netbox.env");
-    assert!(env.new.contains("\nREMOTE_AUTH_BACKEND=social_core.backends.open_id_connect.OpenIdConnectAuth\n"));
-    assert!(env.diff.contains("-REMOTE_AUTH_BACKEND=social_core.backends.keycloak.KeycloakOAuth2"));
+    assert!(env.new.contains(
+        "\nREMOTE_AUTH_BACKEND=social_core.backends.open_id_connect.OpenIdConnectAuth\n"
+    ));
+    assert!(
+        env.diff
+            .contains("-REMOTE_AUTH_BACKEND=social_core.backends.keycloak.KeycloakOAuth2")
+    );
     let zz = by_name("zz_nbsso_kanidm.py");
     assert!(zz.old.is_none());
-    assert!(zz.new.contains("SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = 'https://idm.example.com/oauth2/openid/netbox'"));
-    assert!(!zz.new.contains("REMOTE_AUTH_BACKEND ="), "the backend lives in the env file");
+    assert!(zz.new.contains(
+        "SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = 'https://idm.example.com/oauth2/openid/netbox'"
+    ));
+    assert!(
+        !zz.new.contains("REMOTE_AUTH_BACKEND ="),
+        "the backend lives in the env file"
+    );
     let sso = by_name("configuration/sso.py");
     assert!(!sso.new.contains("SOCIAL_AUTH_KEYCLOAK"));
     assert!(sso.new.contains("from os import environ"));
     assert!(by_name("configuration/extra.py").new.contains("ADMINS = ["));
-    assert!(outcome.files.iter().all(|f| !f.path.ends_with("configuration/configuration.py")));
-    assert!(outcome.notes.iter().any(|n| n.contains("REMOTE_AUTH_BACKEND: set in") && n.contains("does not turn an environment read into a literal")), "{:#?}", outcome.notes);
+    assert!(
+        outcome
+            .files
+            .iter()
+            .all(|f| !f.path.ends_with("configuration/configuration.py"))
+    );
+    assert!(
+        outcome
+            .notes
+            .iter()
+            .any(|n| n.contains("REMOTE_AUTH_BACKEND: set in")
+                && n.contains("does not turn an environment read into a literal")),
+        "{:#?}",
+        outcome.notes
+    );
 }
 
 #[test]
@@ -419,47 +581,91 @@ fn authentik_in_docker_keeps_environment_reads_and_changes_their_values() {
     let dep = load(&["docker-authentik/configuration"], None);
     let outcome = patch(&plan("authentik", "kanidm", "oidc"), &dep);
     check_outcome(&outcome);
-    let env = outcome.files.iter().find(|f| f.path.ends_with("netbox.env")).unwrap();
-    assert!(env.new.contains("AUTHENTIK_OIDC_ENDPOINT=https://idm.example.com/oauth2/openid/netbox\n"));
+    let env = outcome
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("netbox.env"))
+        .unwrap();
+    assert!(
+        env.new
+            .contains("AUTHENTIK_OIDC_ENDPOINT=https://idm.example.com/oauth2/openid/netbox\n")
+    );
     assert!(env.new.contains("AUTHENTIK_CLIENT_ID=netbox\n"));
     assert!(env.new.contains("AUTHENTIK_LOGOUT_URL=home\n"));
-    let extra = outcome.files.iter().find(|f| f.path.ends_with("authentik.py")).unwrap();
-    assert!(extra.new.contains("SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = environ.get('AUTHENTIK_OIDC_ENDPOINT')"));
-    assert!(!extra.new.contains("SOCIAL_AUTH_OIDC_SCOPE"), "Authentik's roles scope goes");
+    let extra = outcome
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("authentik.py"))
+        .unwrap();
+    assert!(
+        extra
+            .new
+            .contains("SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = environ.get('AUTHENTIK_OIDC_ENDPOINT')")
+    );
+    assert!(
+        !extra.new.contains("SOCIAL_AUTH_OIDC_SCOPE"),
+        "Authentik's roles scope goes"
+    );
 }
 
 #[test]
 fn staged_cut_over_from_keycloak_keeps_both_logins_with_their_own_buttons() {
-    let dep = load(&["keycloak-list-pipeline/netbox/netbox/configuration.py"], None);
+    let dep = load(
+        &["keycloak-list-pipeline/netbox/netbox/configuration.py"],
+        None,
+    );
     let outcome = patch(&plan("keycloak", "both", "oidc"), &dep);
     check_outcome(&outcome);
     let new = &outcome.files[0].new;
-    assert!(new.contains("SOCIAL_AUTH_KEYCLOAK_SECRET = 'canary-kc1-client-secret-7Hq2Lx'"), "old login kept");
+    assert!(
+        new.contains("SOCIAL_AUTH_KEYCLOAK_SECRET = 'canary-kc1-client-secret-7Hq2Lx'"),
+        "old login kept"
+    );
     assert!(new.contains("REMOTE_AUTH_BACKEND = ['social_core.backends.keycloak.KeycloakOAuth2', 'social_core.backends.open_id_connect.OpenIdConnectAuth']"), "{new}");
-    assert!(new.contains("SOCIAL_AUTH_BACKEND_ATTRS = {'keycloak': ('Corp SSO', 'key'), 'oidc': ('Kanidm', 'login')}"));
-    assert!(new.contains("SOCIAL_AUTH_OIDC_VERIFY_SSL = '/etc/ssl/certs/kanidm-ca.pem'"), "the CA is Kanidm's only");
+    assert!(new.contains(
+        "SOCIAL_AUTH_BACKEND_ATTRS = {'keycloak': ('Corp SSO', 'key'), 'oidc': ('Kanidm', 'login')}"
+    ));
+    assert!(
+        new.contains("SOCIAL_AUTH_OIDC_VERIFY_SSL = '/etc/ssl/certs/kanidm-ca.pem'"),
+        "the CA is Kanidm's only"
+    );
 }
 
 #[test]
 fn staged_cut_over_from_authentik_gives_kanidm_its_own_backend_name() {
     let dep = load(&["authentik-if-block/conf/configuration.py"], None);
     let plan = plan("authentik", "both", "kanidm");
-    assert_eq!(plan.redirect_url(), "https://netbox.example.com/oauth/complete/kanidm/");
+    assert_eq!(
+        plan.redirect_url(),
+        "https://netbox.example.com/oauth/complete/kanidm/"
+    );
     let outcome = patch(&plan, &dep);
     check_outcome(&outcome);
     let new = &outcome.files[0].new;
     assert!(new.contains("class KanidmOpenIdConnect(_NbssoOpenIdConnectAuth):"));
-    assert!(new.contains("SOCIAL_AUTH_KANIDM_OIDC_ENDPOINT = 'https://idm.example.com/oauth2/openid/netbox'"));
+    assert!(new.contains(
+        "SOCIAL_AUTH_KANIDM_OIDC_ENDPOINT = 'https://idm.example.com/oauth2/openid/netbox'"
+    ));
     assert!(new.contains("'nbsso_kanidm.KanidmOpenIdConnect'"));
-    assert!(new.contains("SOCIAL_AUTH_OIDC_USERNAME_KEY = 'sub'"), "the old login keeps its settings");
+    assert!(
+        new.contains("SOCIAL_AUTH_OIDC_USERNAME_KEY = 'sub'"),
+        "the old login keeps its settings"
+    );
     // `oidc` for both is refused: the two logins would share one name and one set of settings.
-    let refused = validate(&PlanDraft::from_toml(&plan_toml("authentik", "both", "oidc")).unwrap()).unwrap_err();
-    assert!(refused.iter().any(|p| p.field == "deployment.backend_name"), "{refused:#?}");
+    let refused = validate(&PlanDraft::from_toml(&plan_toml("authentik", "both", "oidc")).unwrap())
+        .unwrap_err();
+    assert!(
+        refused.iter().any(|p| p.field == "deployment.backend_name"),
+        "{refused:#?}"
+    );
     // Helm has no place for a Python module: only the direct cut-over.
     let helm = load(&["helm-authentik/values.yaml"], None);
     let err = plan_patch(&plan, &helm, &detect(&helm)).unwrap_err();
     assert!(matches!(err, PatchError::Refused(_)));
-    assert!(err.to_string().contains("only the direct cut-over"), "{err}");
+    assert!(
+        err.to_string().contains("only the direct cut-over"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -470,9 +676,16 @@ fn helm_values_get_a_values_diff_and_the_secret_an_instruction() {
     let values = &outcome.files[0];
     assert!(values.new.contains("      SOCIAL_AUTH_OIDC_OIDC_ENDPOINT: \"https://idm.example.com/oauth2/openid/netbox\"\n"), "{}", values.new);
     assert!(!values.new.contains("SOCIAL_AUTH_OIDC_USERNAME_KEY"));
-    assert!(values.new.contains("  - secret:\n      secretName: netbox-authentik\n"));
+    assert!(
+        values
+            .new
+            .contains("  - secret:\n      secretName: netbox-authentik\n")
+    );
     assert!(values.new.contains("logoutRedirectUrl: \"home\"\n"));
-    assert!(outcome.instructions.iter().any(|i| i.text.contains("kubectl create secret generic netbox-kanidm")));
+    assert!(outcome.instructions.iter().any(|i| {
+        i.text
+            .contains("kubectl create secret generic netbox-kanidm")
+    }));
     nbsso::deploy::helm::HelmValues::parse(&values.new).unwrap();
 }
 
@@ -484,13 +697,23 @@ fn generated_and_invalid_files_get_a_clear_message_and_stay_byte_identical() {
         ("jinja-template", "the rendered file must end up with"),
     ] {
         let tmp = copy_fixture(rel);
-        let file = std::fs::read_dir(tmp.path()).unwrap().next().unwrap().unwrap().path();
+        let file = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
         let before = std::fs::read(&file).unwrap();
         let plan_path = tmp.path().join("plan.toml");
         std::fs::write(&plan_path, plan_toml("keycloak", "kanidm", "oidc")).unwrap();
         let (code, stdout, stderr) = nbsso(&[
-            "generate", "--plan", plan_path.to_str().unwrap(),
-            "--out", tmp.path().join("out").to_str().unwrap(), "--patch", file.to_str().unwrap(),
+            "generate",
+            "--plan",
+            plan_path.to_str().unwrap(),
+            "--out",
+            tmp.path().join("out").to_str().unwrap(),
+            "--patch",
+            file.to_str().unwrap(),
         ]);
         assert_eq!(code, 0, "{stderr}");
         assert!(stdout.contains(expect), "{rel}: {stdout}");
@@ -508,8 +731,13 @@ fn generated_and_invalid_files_get_a_clear_message_and_stay_byte_identical() {
     let plan_path = tmp.path().join("plan.toml");
     std::fs::write(&plan_path, plan_toml("keycloak", "kanidm", "oidc")).unwrap();
     let (code, _, stderr) = nbsso(&[
-        "generate", "--plan", plan_path.to_str().unwrap(), "--out",
-        tmp.path().join("out").to_str().unwrap(), "--patch", file.to_str().unwrap(),
+        "generate",
+        "--plan",
+        plan_path.to_str().unwrap(),
+        "--out",
+        tmp.path().join("out").to_str().unwrap(),
+        "--patch",
+        file.to_str().unwrap(),
     ]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("nothing was written"));
@@ -523,16 +751,31 @@ fn bom_crlf_and_cjk_survive_the_patch() {
     let outcome = patch(&plan("keycloak", "kanidm", "oidc"), &dep);
     check_outcome(&outcome);
     let new = &outcome.files[0].new;
-    assert!(new.starts_with("\u{feff}# -*- coding: utf-8 -*-\r\n# NetBox 設定ファイル（本番環境）\r\n"));
-    assert!(!new.replace("\r\n", "").contains('\n'), "every line ends in CRLF");
+    assert!(
+        new.starts_with("\u{feff}# -*- coding: utf-8 -*-\r\n# NetBox 設定ファイル（本番環境）\r\n")
+    );
+    assert!(
+        !new.replace("\r\n", "").contains('\n'),
+        "every line ends in CRLF"
+    );
     assert!(new.contains("REMOTE_AUTH_BACKEND = 'social_core.backends.open_id_connect.OpenIdConnectAuth'  # シングルサインオン\r\n"));
-    assert!(new.contains("# Keycloak 連携（情報システム部）\r\n"), "comments stay");
+    assert!(
+        new.contains("# Keycloak 連携（情報システム部）\r\n"),
+        "comments stay"
+    );
 }
 
 #[test]
 fn import_reports_json_and_exit_codes() {
-    let (code, stdout, _) = nbsso(&["import", "--json", fixture("docker-keycloak/configuration").to_str().unwrap()]);
-    assert_eq!(code, 1, "warnings (REMOTE_AUTH_ENABLED, dynamic values) make it 1");
+    let (code, stdout, _) = nbsso(&[
+        "import",
+        "--json",
+        fixture("docker-keycloak/configuration").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        code, 1,
+        "warnings (REMOTE_AUTH_ENABLED, dynamic values) make it 1"
+    );
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(json["shape"], "netbox-docker");
     assert_eq!(json["provider"], "keycloak");
@@ -540,22 +783,46 @@ fn import_reports_json_and_exit_codes() {
     assert_eq!(json["files"][0]["role"], "docker-main");
     assert_eq!(json["files"][0]["patchable"], true);
     let settings = json["settings"].as_array().unwrap();
-    let secret = settings.iter().find(|s| s["name"] == "SOCIAL_AUTH_KEYCLOAK_SECRET").unwrap();
+    let secret = settings
+        .iter()
+        .find(|s| s["name"] == "SOCIAL_AUTH_KEYCLOAK_SECRET")
+        .unwrap();
     assert_eq!(secret["value"], "<redacted>");
     assert_eq!(secret["dynamic"], true);
     assert!(secret["source"].as_str().unwrap().ends_with("sso.py:5"));
-    let (code, stdout, _) = nbsso(&["import", "--json", fixture("stock-wheel/conf/configuration.py").to_str().unwrap()]);
+    let (code, stdout, _) = nbsso(&[
+        "import",
+        "--json",
+        fixture("stock-wheel/conf/configuration.py")
+            .to_str()
+            .unwrap(),
+    ]);
     assert_eq!(code, 0, "{stdout}");
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(json["provider"], "none");
-    let (code, stdout, _) = nbsso(&["import", "--json", fixture("ansible-rendered/configuration.py").to_str().unwrap()]);
+    let (code, stdout, _) = nbsso(&[
+        "import",
+        "--json",
+        fixture("ansible-rendered/configuration.py")
+            .to_str()
+            .unwrap(),
+    ]);
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!((code, json["shape"].as_str()), (0, Some("generated")));
     assert_eq!(json["files"][0]["patchable"], false);
-    let (code, stdout, _) = nbsso(&["import", "--json", fixture("invalid/configuration.py").to_str().unwrap()]);
+    let (code, stdout, _) = nbsso(&[
+        "import",
+        "--json",
+        fixture("invalid/configuration.py").to_str().unwrap(),
+    ]);
     assert_eq!(code, 2);
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert!(json["error"]["message"].as_str().unwrap().contains("configuration.py:202:1:"));
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("configuration.py:202:1:")
+    );
 }
 
 #[test]
@@ -563,15 +830,27 @@ fn plan_out_is_prefilled_from_what_was_found() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("plan.toml");
     let (code, stdout, stderr) = nbsso(&[
-        "import", fixture("authentik-if-block/conf/configuration.py").to_str().unwrap(),
-        "--plan-out", out.to_str().unwrap(),
+        "import",
+        fixture("authentik-if-block/conf/configuration.py")
+            .to_str()
+            .unwrap(),
+        "--plan-out",
+        out.to_str().unwrap(),
     ]);
     assert_eq!(code, 1, "{stdout}{stderr}");
-    assert!(stdout.contains("the old scope \"roles\" is not carried over"), "{stdout}");
+    assert!(
+        stdout.contains("the old scope \"roles\" is not carried over"),
+        "{stdout}"
+    );
     let draft = PlanDraft::from_toml(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(draft.source, "authentik");
     assert!(draft.deployment.paths[0].ends_with("authentik-if-block/conf/configuration.py"));
-    assert!(draft.netbox.configuration.ends_with("conf/configuration.py"));
+    assert!(
+        draft
+            .netbox
+            .configuration
+            .ends_with("conf/configuration.py")
+    );
     assert!(draft.kanidm.extra_scopes.is_empty());
     assert!(draft.unknown.is_empty());
 }
@@ -581,17 +860,47 @@ fn plan_out_is_prefilled_from_what_was_found() {
 fn canary_secrets_never_appear_in_any_output() {
     let cases: [(&str, &str, Option<&str>, &str); 12] = [
         ("stock-wheel", "conf/configuration.py", None, "none"),
-        ("keycloak-list-pipeline", "netbox/netbox/configuration.py", None, "keycloak"),
-        ("keycloak-id-key", "netbox/netbox/configuration.py", None, "keycloak"),
-        ("authentik-if-block", "conf/configuration.py", None, "authentik"),
-        ("keycloak-oidc-nested-if", "netbox/netbox/configuration.py", Some("netbox.env"), "keycloak-oidc"),
+        (
+            "keycloak-list-pipeline",
+            "netbox/netbox/configuration.py",
+            None,
+            "keycloak",
+        ),
+        (
+            "keycloak-id-key",
+            "netbox/netbox/configuration.py",
+            None,
+            "keycloak",
+        ),
+        (
+            "authentik-if-block",
+            "conf/configuration.py",
+            None,
+            "authentik",
+        ),
+        (
+            "keycloak-oidc-nested-if",
+            "netbox/netbox/configuration.py",
+            Some("netbox.env"),
+            "keycloak-oidc",
+        ),
         ("docker-keycloak", "configuration", None, "keycloak"),
         ("docker-authentik", "configuration", None, "authentik"),
-        ("tuple-pipeline", "netbox/netbox/configuration.py", None, "keycloak"),
+        (
+            "tuple-pipeline",
+            "netbox/netbox/configuration.py",
+            None,
+            "keycloak",
+        ),
         ("helm-authentik", "values.yaml", None, "authentik"),
         ("ansible-rendered", "configuration.py", None, "keycloak"),
         ("bom-crlf-cjk", "configuration.py", None, "keycloak"),
-        ("dead-auth-backends", "netbox/netbox/configuration.py", None, "oidc"),
+        (
+            "dead-auth-backends",
+            "netbox/netbox/configuration.py",
+            None,
+            "oidc",
+        ),
     ];
     for (dir, rel, env, source) in cases {
         let tmp = copy_fixture(dir);
@@ -603,10 +912,27 @@ fn canary_secrets_never_appear_in_any_output() {
         std::fs::write(&plan_path, plan_toml(source, "kanidm", "oidc")).unwrap();
         let mut runs: Vec<Vec<String>> = vec![
             vec!["import".into(), path.into()],
-            vec!["import".into(), "--json".into(), path.into(), "--plan-out".into(), tmp.path().join("p2.toml").display().to_string()],
+            vec![
+                "import".into(),
+                "--json".into(),
+                path.into(),
+                "--plan-out".into(),
+                tmp.path().join("p2.toml").display().to_string(),
+            ],
         ];
-        for extra in [vec!["--dry-run"], vec!["--dry-run", "--json"], vec!["--json"], vec![]] {
-            let mut args: Vec<String> = vec!["generate".into(), "--plan".into(), plan_path.display().to_string(), "--out".into(), out.display().to_string()];
+        for extra in [
+            vec!["--dry-run"],
+            vec!["--dry-run", "--json"],
+            vec!["--json"],
+            vec![],
+        ] {
+            let mut args: Vec<String> = vec![
+                "generate".into(),
+                "--plan".into(),
+                plan_path.display().to_string(),
+                "--out".into(),
+                out.display().to_string(),
+            ];
             args.extend(extra.iter().map(|s| s.to_string()));
             args.push("--patch".into());
             args.push(path.into());
@@ -620,7 +946,10 @@ fn canary_secrets_never_appear_in_any_output() {
             let refs: Vec<&str> = args.iter().map(String::as_str).collect();
             let (code, stdout, stderr) = nbsso(&refs);
             assert!(code <= 1, "{args:?}: {code}\n{stdout}\n{stderr}");
-            assert!(!stdout.contains("canary") && !stderr.contains("canary"), "{dir} {args:?}:\n{stdout}\n{stderr}");
+            assert!(
+                !stdout.contains("canary") && !stderr.contains("canary"),
+                "{dir} {args:?}:\n{stdout}\n{stderr}"
+            );
         }
         // Plans and generated files written along the way hold no old secret either.
         for written in walk(tmp.path()) {
@@ -659,12 +988,20 @@ fn real_social_core_loads_the_kanidm_subclass_by_its_dotted_path() {
         .arg("5.2.0")
         .output()
         .unwrap();
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     let python = root.join("sc-5.2.0/bin/python");
     let dep = load(&["authentik-if-block/conf/configuration.py"], None);
     let outcome = patch(&plan("authentik", "both", "kanidm"), &dep);
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("netbox_local_configuration.py"), &outcome.files[0].new).unwrap();
+    std::fs::write(
+        tmp.path().join("netbox_local_configuration.py"),
+        &outcome.files[0].new,
+    )
+    .unwrap();
     let script = r#"
 import importlib, os, sys
 os.environ['NETBOX_SSO_ENABLED'] = 'true'
@@ -700,8 +1037,17 @@ assert old.setting('USERNAME_KEY') == 'sub' and old.setting('KEY') == 'N8wB2kq1z
 assert conf.SOCIAL_AUTH_BACKEND_ATTRS == {'oidc': ('Authentik', None), 'kanidm': ('Kanidm', 'login')}
 print('ok')
 "#;
-    let out = Command::new(python).args(["-c", script]).arg(tmp.path()).output().unwrap();
-    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(python)
+        .args(["-c", script])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn generated_config(fillers: &[String]) -> String {

@@ -143,7 +143,10 @@ pub fn allowed_algorithms(read: Option<Result<String, String>>) -> AllowedAlgori
 }
 
 /// As [`allowed_algorithms`], for the plan's backend settings prefix.
-pub fn allowed_algorithms_for(read: Option<Result<String, String>>, prefix: &str) -> AllowedAlgorithms {
+pub fn allowed_algorithms_for(
+    read: Option<Result<String, String>>,
+    prefix: &str,
+) -> AllowedAlgorithms {
     match read {
         None => AllowedAlgorithms::Planned,
         Some(Ok(text)) => allowed_in_configuration_for(&text, prefix),

@@ -462,8 +462,10 @@ pub fn explain_redirect_difference(sent: &str, expected: &str) -> String {
         "NetBox builds http:// URLs: make the proxy send X-Forwarded-Proto: https, or set SOCIAL_AUTH_REDIRECT_IS_HTTPS = True".into()
     } else if sent.trim_end_matches('/') == expected.trim_end_matches('/') {
         "only the trailing slash differs: Kanidm matches redirect URLs exactly, register the URL NetBox sends".into()
-    } else if let (Some(s), Some(e)) = (sent.rfind("oauth/complete/"), expected.rfind("oauth/complete/"))
-        && sent[s..] == expected[e..]
+    } else if let (Some(s), Some(e)) = (
+        sent.rfind("oauth/complete/"),
+        expected.rfind("oauth/complete/"),
+    ) && sent[s..] == expected[e..]
     {
         let root = |u: &str, at: usize| u[..at].to_string();
         format!(

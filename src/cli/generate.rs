@@ -136,7 +136,12 @@ pub fn run(args: &GenerateArgs) -> u8 {
         Ok(p) => p,
         Err(e) => return fail_write(args, &mut report, e),
     };
-    let patch = match args.patch.patch.is_some().then(|| super::patch::prepare(&plan)) {
+    let patch = match args
+        .patch
+        .patch
+        .is_some()
+        .then(|| super::patch::prepare(&plan))
+    {
         Some(Ok(patch)) => Some(patch),
         Some(Err(message)) => {
             report.error = Some(message.clone());

@@ -182,7 +182,12 @@ const IDP_ONLY_SCOPES: [&str; 6] = [
 ];
 
 /// A plan prefilled from the findings; the Kanidm and NetBox URLs are left for the user.
-pub fn draft_from(paths: &[PathBuf], env_file: Option<&Path>, dep: &Deployment, f: &Findings) -> (PlanDraft, Vec<String>) {
+pub fn draft_from(
+    paths: &[PathBuf],
+    env_file: Option<&Path>,
+    dep: &Deployment,
+    f: &Findings,
+) -> (PlanDraft, Vec<String>) {
     let mut draft = PlanDraft {
         source: f.provider.source().key().to_string(),
         ..PlanDraft::default()
@@ -197,7 +202,11 @@ pub fn draft_from(paths: &[PathBuf], env_file: Option<&Path>, dep: &Deployment, 
         draft.deployment.env_file = env.display().to_string();
     }
     if f.shape == Shape::ConfigurationPy
-        && let Some(file) = dep.files.iter().rev().find(|x| x.role == Role::Configuration)
+        && let Some(file) = dep
+            .files
+            .iter()
+            .rev()
+            .find(|x| x.role == Role::Configuration)
     {
         draft.netbox.configuration = file.path.display().to_string();
     }
@@ -286,7 +295,12 @@ fn print_text(r: &ImportReport, plan_notes: &[String]) {
                 source = format!("{env} via {source}");
             }
             let form = if s.dynamic {
-                format!(" [{}]", serde_json::to_string(&s.form).unwrap_or_default().trim_matches('"'))
+                format!(
+                    " [{}]",
+                    serde_json::to_string(&s.form)
+                        .unwrap_or_default()
+                        .trim_matches('"')
+                )
             } else {
                 String::new()
             };
@@ -319,7 +333,11 @@ fn print_text(r: &ImportReport, plan_notes: &[String]) {
         } else {
             ""
         };
-        println!("Pipeline: {} steps, {custom}{email} ({})", p.steps.len(), p.source);
+        println!(
+            "Pipeline: {} steps, {custom}{email} ({})",
+            p.steps.len(),
+            p.source
+        );
     }
     if r.already_kanidm {
         println!("The OIDC endpoint already points at a Kanidm issuer.");
@@ -331,7 +349,11 @@ fn print_text(r: &ImportReport, plan_notes: &[String]) {
         }
     }
     if let Some(out) = &r.plan_out {
-        println!("Wrote the plan {} (fill in netbox.url and kanidm.origin, then `nbsso generate --plan {} --patch --dry-run`).", out.display(), out.display());
+        println!(
+            "Wrote the plan {} (fill in netbox.url and kanidm.origin, then `nbsso generate --plan {} --patch --dry-run`).",
+            out.display(),
+            out.display()
+        );
         for n in plan_notes {
             println!("  note: {n}");
         }

@@ -80,11 +80,20 @@ fn next_steps(dep: &Deployment, outcome: &PatchOutcome) -> Vec<String> {
                     .and_then(Path::file_name)
                     .is_some_and(|n| n == "conf");
                 if in_conf {
-                    let root = path.parent().and_then(Path::parent).unwrap_or(Path::new("."));
+                    let root = path
+                        .parent()
+                        .and_then(Path::parent)
+                        .unwrap_or(Path::new("."));
                     out.push(format!("NETBOX_ROOT={} netbox check", root.display()));
                 } else {
-                    let manage = path.parent().and_then(Path::parent).unwrap_or(Path::new("."));
-                    out.push(format!("cd {} && python3 manage.py check", manage.display()));
+                    let manage = path
+                        .parent()
+                        .and_then(Path::parent)
+                        .unwrap_or(Path::new("."));
+                    out.push(format!(
+                        "cd {} && python3 manage.py check",
+                        manage.display()
+                    ));
                 }
             }
             out.push("restart NetBox (e.g. systemctl restart netbox netbox-rq)".into());
@@ -96,8 +105,13 @@ fn next_steps(dep: &Deployment, outcome: &PatchOutcome) -> Vec<String> {
                     .into(),
             );
         }
-        Shape::Helm => out.push("helm upgrade <release> <chart> -f <this values file>, after creating the Secret".into()),
-        Shape::Generated => out.push("render the configuration again with its tool, then restart NetBox".into()),
+        Shape::Helm => out.push(
+            "helm upgrade <release> <chart> -f <this values file>, after creating the Secret"
+                .into(),
+        ),
+        Shape::Generated => {
+            out.push("render the configuration again with its tool, then restart NetBox".into())
+        }
     }
     if outcome.files.is_empty() && outcome.instructions.is_empty() {
         out.clear();
@@ -149,7 +163,11 @@ impl Prepared {
         }
         for (i, f) in self.outcome.files.iter().enumerate() {
             let what = if dry_run {
-                if f.old.is_some() { "would be patched" } else { "would be created" }
+                if f.old.is_some() {
+                    "would be patched"
+                } else {
+                    "would be created"
+                }
             } else if f.old.is_some() {
                 "patched"
             } else {

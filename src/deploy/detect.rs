@@ -102,10 +102,7 @@ impl Resolved {
         if self.secret {
             return "<redacted>".into();
         }
-        self.value
-            .as_ref()
-            .unwrap_or(&self.written)
-            .describe()
+        self.value.as_ref().unwrap_or(&self.written).describe()
     }
 
     pub fn strings(&self) -> Option<Vec<String>> {
@@ -270,9 +267,10 @@ fn resolve_all(dep: &Deployment) -> Vec<Resolved> {
                         name: a.name.clone(),
                         written: a.value.clone(),
                         value,
-                        secret: is_secret_name(&a.name) || env.as_ref().is_some_and(|e| {
-                            e.env_var.as_deref().is_some_and(is_secret_name)
-                        }),
+                        secret: is_secret_name(&a.name)
+                            || env
+                                .as_ref()
+                                .is_some_and(|e| e.env_var.as_deref().is_some_and(is_secret_name)),
                         origin: origin(dep, file_index, a.line, None),
                         env,
                         conditions: a.conditions.clone(),
@@ -287,7 +285,11 @@ fn resolve_all(dep: &Deployment) -> Vec<Resolved> {
             super::Content::Helm(helm) => {
                 for (index, s) in helm.settings.iter().enumerate() {
                     let secret = is_secret_name(&s.name);
-                    let written = if secret { s.value.clone().redacted() } else { s.value.clone() };
+                    let written = if secret {
+                        s.value.clone().redacted()
+                    } else {
+                        s.value.clone()
+                    };
                     place(Resolved {
                         name: s.name.clone(),
                         value: Some(written.clone()),
@@ -350,7 +352,9 @@ pub fn detect(dep: &Deployment) -> Findings {
     } else {
         Provider::None
     };
-    f.already_kanidm = endpoint.as_deref().is_some_and(|e| e.contains("/oauth2/openid/"));
+    f.already_kanidm = endpoint
+        .as_deref()
+        .is_some_and(|e| e.contains("/oauth2/openid/"));
     if f.backends.is_none()
         && let Some(r) = f.get("REMOTE_AUTH_BACKEND")
     {
@@ -367,16 +371,25 @@ pub fn detect(dep: &Deployment) -> Findings {
         f.scopes = f.get(&format!("{prefix}SCOPE")).and_then(Resolved::strings);
         f.username_key = f.string(&format!("{prefix}USERNAME_KEY"));
         f.id_key = f.string(&format!("{prefix}ID_KEY"));
-        let backend_name = if f.provider == Provider::Keycloak { "keycloak" } else { "oidc" };
+        let backend_name = if f.provider == Provider::Keycloak {
+            "keycloak"
+        } else {
+            "oidc"
+        };
         f.button_label = f
             .get("SOCIAL_AUTH_BACKEND_ATTRS")
             .and_then(|r| r.value.as_ref())
             .and_then(|v| v.as_dict())
             .and_then(|d| d.into_iter().find(|(k, _)| *k == backend_name))
-            .and_then(|(_, v)| v.as_str_list().or_else(|| match v {
-                Value::List { items, .. } => items.first().and_then(Value::as_str).map(|s| vec![s.to_string()]),
-                _ => None,
-            }))
+            .and_then(|(_, v)| {
+                v.as_str_list().or_else(|| match v {
+                    Value::List { items, .. } => items
+                        .first()
+                        .and_then(Value::as_str)
+                        .map(|s| vec![s.to_string()]),
+                    _ => None,
+                })
+            })
             .and_then(|l| l.into_iter().next());
     }
     f.logout_url = f.string("LOGOUT_REDIRECT_URL");
@@ -386,13 +399,16 @@ pub fn detect(dep: &Deployment) -> Findings {
 }
 
 fn pipeline(f: &mut Findings) {
-    let Some(r) = f.get("SOCIAL_AUTH_PIPELINE") else { return };
+    let Some(r) = f.get("SOCIAL_AUTH_PIPELINE") else {
+        return;
+    };
     let source = r.origin.to_string();
     let Some(steps) = r.strings() else { return };
     let custom: Vec<String> = steps
         .iter()
         .filter(|s| {
-            !s.starts_with("social_core.pipeline.") && s.as_str() != "netbox.authentication.user_default_groups_handler"
+            !s.starts_with("social_core.pipeline.")
+                && s.as_str() != "netbox.authentication.user_default_groups_handler"
         })
         .cloned()
         .collect();
@@ -428,8 +444,15 @@ fn warnings(dep: &Deployment, f: &mut Findings) {
         }
         if r.value.is_none() && r.dynamic() && !r.secret {
             let why = match (&r.written, dep.env_file()) {
-                (Value::Env { var, .. }, None) => format!("{} reads {var} from the environment; give the env file (--env-file) to know its value", r.name),
-                _ => format!("{} is computed when NetBox starts ({}): nbsso cannot know its value", r.name, r.written.describe()),
+                (Value::Env { var, .. }, None) => format!(
+                    "{} reads {var} from the environment; give the env file (--env-file) to know its value",
+                    r.name
+                ),
+                _ => format!(
+                    "{} is computed when NetBox starts ({}): nbsso cannot know its value",
+                    r.name,
+                    r.written.describe()
+                ),
             };
             new.push((why, r.origin.to_string()));
         }
@@ -449,7 +472,9 @@ fn warnings(dep: &Deployment, f: &mut Findings) {
     for (file, _, py) in dep.python_files() {
         for (module, line) in &py.star_imports {
             new.push((
-                format!("from {module} import * can set any setting; nbsso cannot see what it sets"),
+                format!(
+                    "from {module} import * can set any setting; nbsso cannot see what it sets"
+                ),
                 origin(dep, file, *line, None).to_string(),
             ));
         }

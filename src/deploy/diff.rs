@@ -77,14 +77,26 @@ pub fn unified(
         for op in &group {
             for change in diff.iter_changes(op) {
                 let (sign, hidden) = match change.tag() {
-                    ChangeTag::Equal => (' ', change.old_index().is_some_and(|i| hide_old.contains(&i))),
-                    ChangeTag::Delete => ('-', change.old_index().is_some_and(|i| hide_old.contains(&i))),
-                    ChangeTag::Insert => ('+', change.new_index().is_some_and(|i| hide_new.contains(&i))),
+                    ChangeTag::Equal => (
+                        ' ',
+                        change.old_index().is_some_and(|i| hide_old.contains(&i)),
+                    ),
+                    ChangeTag::Delete => (
+                        '-',
+                        change.old_index().is_some_and(|i| hide_old.contains(&i)),
+                    ),
+                    ChangeTag::Insert => (
+                        '+',
+                        change.new_index().is_some_and(|i| hide_new.contains(&i)),
+                    ),
                 };
                 out.push(sign);
                 let line = change.value();
                 if hidden {
-                    let indent: String = line.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+                    let indent: String = line
+                        .chars()
+                        .take_while(|c| *c == ' ' || *c == '\t')
+                        .collect();
                     out.push_str(&indent);
                     out.push_str("<redacted>\n");
                 } else {
@@ -108,8 +120,8 @@ mod tests {
         let old = "a = 1\nSECRET_KEY = 'canary-old'\nb = 2\nc = 3\n";
         let new = "a = 1\nSECRET_KEY = 'canary-new'\nb = 2\nc = 4\n";
         let secrets = [Secret::new("canary-old")];
-        let hide_old = secret_lines(old, &[6..31], &secrets);
-        let hide_new = secret_lines(new, &[6..31], &[]);
+        let hide_old = secret_lines(old, &[std::ops::Range { start: 6, end: 31 }], &secrets);
+        let hide_new = secret_lines(new, &[std::ops::Range { start: 6, end: 31 }], &[]);
         let d = unified("a", "b", old, new, &hide_old, &hide_new);
         assert!(!d.contains("canary"), "{d}");
         assert!(d.contains("-<redacted>\n+<redacted>\n"), "{d}");

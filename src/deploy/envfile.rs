@@ -154,6 +154,9 @@ mod tests {
             "\"https://auth.example.com/application/o/netbox/\""
         );
         assert!(!format!("{env:?}").contains("canary"));
-        assert_eq!(&text[env.secret_spans()[0].clone()], "DB_PASSWORD=canary-env-db\r\n");
+        assert_eq!(
+            &text[env.secret_spans()[0].clone()],
+            "DB_PASSWORD=canary-env-db\r\n"
+        );
     }
 }

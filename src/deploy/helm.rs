@@ -54,7 +54,11 @@ impl<'a> Lines<'a> {
 
     /// The byte range of lines `first..=last` (1-based), newline included.
     fn span(&self, first: usize, last: usize) -> Range<usize> {
-        let start = self.starts.get(first.saturating_sub(1)).copied().unwrap_or(self.text.len());
+        let start = self
+            .starts
+            .get(first.saturating_sub(1))
+            .copied()
+            .unwrap_or(self.text.len());
         let end = self.starts.get(last).copied().unwrap_or(self.text.len());
         start..end
     }
@@ -111,7 +115,10 @@ fn to_value(node: &MarkedYaml<'_>) -> Value {
             tuple: false,
         },
         YamlData::Mapping(map) => Value::Dict {
-            items: map.iter().map(|(k, v)| (to_value(k), to_value(v))).collect(),
+            items: map
+                .iter()
+                .map(|(k, v)| (to_value(k), to_value(v)))
+                .collect(),
         },
         YamlData::Tagged(_, inner) => to_value(inner),
         _ => Value::Computed {
@@ -120,7 +127,10 @@ fn to_value(node: &MarkedYaml<'_>) -> Value {
     }
 }
 
-fn get<'a, 'b>(node: &'a MarkedYaml<'b>, key: &str) -> Option<(&'a MarkedYaml<'b>, &'a MarkedYaml<'b>)> {
+fn get<'a, 'b>(
+    node: &'a MarkedYaml<'b>,
+    key: &str,
+) -> Option<(&'a MarkedYaml<'b>, &'a MarkedYaml<'b>)> {
     match &node.data {
         YamlData::Mapping(map) => map
             .iter()
@@ -144,7 +154,14 @@ impl HelmValues {
         Ok(out)
     }
 
-    fn push(&mut self, lines: &Lines<'_>, name: &str, yaml_path: String, key: &MarkedYaml<'_>, value: &MarkedYaml<'_>) {
+    fn push(
+        &mut self,
+        lines: &Lines<'_>,
+        name: &str,
+        yaml_path: String,
+        key: &MarkedYaml<'_>,
+        value: &MarkedYaml<'_>,
+    ) {
         let line = key.span.start.line();
         let indent = lines.indent(line);
         let last = lines.node_end(line, indent);
@@ -171,20 +188,40 @@ impl HelmValues {
         if let Some((_, remote)) = get(doc, "remoteAuth")
             && let Some((key, backends)) = get(remote, "backends")
         {
-            self.push(lines, "REMOTE_AUTH_BACKEND", "remoteAuth.backends".into(), key, backends);
+            self.push(
+                lines,
+                "REMOTE_AUTH_BACKEND",
+                "remoteAuth.backends".into(),
+                key,
+                backends,
+            );
         }
         if let Some((key, url)) = get(doc, "logoutRedirectUrl") {
-            self.push(lines, "LOGOUT_REDIRECT_URL", "logoutRedirectUrl".into(), key, url);
+            self.push(
+                lines,
+                "LOGOUT_REDIRECT_URL",
+                "logoutRedirectUrl".into(),
+                key,
+                url,
+            );
         }
-        if let Some((_, YamlData::Sequence(entries))) = get(doc, "extraConfig").map(|(k, v)| (k, &v.data)) {
+        if let Some((_, YamlData::Sequence(entries))) =
+            get(doc, "extraConfig").map(|(k, v)| (k, &v.data))
+        {
             for (index, entry) in entries.iter().enumerate() {
-                let Some((_, values)) = get(entry, "values") else { continue };
-                let YamlData::Mapping(map) = &values.data else { continue };
+                let Some((_, values)) = get(entry, "values") else {
+                    continue;
+                };
+                let YamlData::Mapping(map) = &values.data else {
+                    continue;
+                };
                 let mut holds_sso = false;
                 let mut end = 0;
                 let mut indent = 0;
                 for (key, value) in map {
-                    let YamlData::Value(Scalar::String(name)) = &key.data else { continue };
+                    let YamlData::Value(Scalar::String(name)) = &key.data else {
+                        continue;
+                    };
                     let line = key.span.start.line();
                     indent = lines.indent(line);
                     end = lines.span(line, lines.node_end(line, indent)).end;
@@ -193,7 +230,8 @@ impl HelmValues {
                         let path = format!("extraConfig[{index}].values.{name}");
                         self.push(lines, name, path, key, value);
                     } else if is_secret_name(name) {
-                        self.secret_spans.push(lines.span(line, lines.node_end(line, indent)));
+                        self.secret_spans
+                            .push(lines.span(line, lines.node_end(line, indent)));
                     }
                 }
                 if end > 0 && (holds_sso || self.values_block.is_none()) {
@@ -203,16 +241,21 @@ impl HelmValues {
         }
         // A Secret or ConfigMap manifest whose data holds `*.yaml` files of settings.
         for field in ["stringData", "data"] {
-            if let Some((_, YamlData::Mapping(files))) = get(doc, field).map(|(k, v)| (k, &v.data)) {
+            if let Some((_, YamlData::Mapping(files))) = get(doc, field).map(|(k, v)| (k, &v.data))
+            {
                 for (key, content) in files {
                     if let YamlData::Value(Scalar::String(inner)) = &content.data
                         && let Ok(nested) = MarkedYaml::load_from_str(inner)
                     {
                         let line = key.span.start.line();
                         for inner_doc in &nested {
-                            let YamlData::Mapping(map) = &inner_doc.data else { continue };
+                            let YamlData::Mapping(map) = &inner_doc.data else {
+                                continue;
+                            };
                             for (k, v) in map {
-                                let YamlData::Value(Scalar::String(name)) = &k.data else { continue };
+                                let YamlData::Value(Scalar::String(name)) = &k.data else {
+                                    continue;
+                                };
                                 if is_tracked(name) || is_secret_name(name) {
                                     let path = format!("{field}.{}.{name}", display_key(key));
                                     self.push(lines, name, path, key, v);
@@ -289,7 +332,10 @@ extraConfig:
         let scope = &h.settings[5];
         assert_eq!(scope.value.as_str_list().unwrap(), ["openid", "roles"]);
         assert!(text[scope.lines.clone()].ends_with("- roles\n"));
-        assert_eq!(h.values_block.map(|b| (b.0, b.1, b.2)), Some((0, text.len(), 6)));
+        assert_eq!(
+            h.values_block.map(|b| (b.0, b.1, b.2)),
+            Some((0, text.len(), 6))
+        );
         assert!(!format!("{h:?}").contains("canary"));
         assert!(HelmValues::parse("a: [1,\n").is_err());
     }

@@ -19,7 +19,11 @@ fn yaml_value(value: &Value, indent: usize) -> String {
         Value::List { items, .. } if items.iter().all(|i| i.as_str().is_some()) => {
             let mut out = String::from("\n");
             for i in items {
-                out.push_str(&format!("{}- {}\n", " ".repeat(indent + 2), yaml_string(i.as_str().unwrap_or_default())));
+                out.push_str(&format!(
+                    "{}- {}\n",
+                    " ".repeat(indent + 2),
+                    yaml_string(i.as_str().unwrap_or_default())
+                ));
             }
             out
         }
@@ -55,10 +59,15 @@ pub(super) fn plan(
     items: &[Item],
     mut out: PatchOutcome,
 ) -> Result<PatchOutcome, PatchError> {
-    let Some((index, file, helm)) = dep.files.iter().enumerate().find_map(|(i, f)| match &f.content {
-        super::Content::Helm(h) => Some((i, f, h)),
-        _ => None,
-    }) else {
+    let Some((index, file, helm)) =
+        dep.files
+            .iter()
+            .enumerate()
+            .find_map(|(i, f)| match &f.content {
+                super::Content::Helm(h) => Some((i, f, h)),
+                _ => None,
+            })
+    else {
         return Ok(out);
     };
     let mut edits = Vec::new();
@@ -82,14 +91,24 @@ pub(super) fn plan(
             _ => None,
         });
         match found {
-            Some(h) if !h.yaml_path.starts_with("stringData") && !h.yaml_path.starts_with("data.") => {
+            Some(h)
+                if !h.yaml_path.starts_with("stringData") && !h.yaml_path.starts_with("data.") =>
+            {
                 let key = h.yaml_path.rsplit('.').next().unwrap_or(&s.name);
                 let new = entry(key, value, h.indent);
-                if h.value.as_str_list() != value.as_str_list() || !matches!(value, Value::Str { .. } | Value::List { .. }) {
-                    edits.push(Edit { range: h.lines.clone(), text: new });
+                if h.value.as_str_list() != value.as_str_list()
+                    || !matches!(value, Value::Str { .. } | Value::List { .. })
+                {
+                    edits.push(Edit {
+                        range: h.lines.clone(),
+                        text: new,
+                    });
                 }
             }
-            Some(h) => manual.push(format!("{} (in {}, line {}): {}", s.name, h.yaml_path, h.line, s.expr)),
+            Some(h) => manual.push(format!(
+                "{} (in {}, line {}): {}",
+                s.name, h.yaml_path, h.line, s.expr
+            )),
             None if s.name == "LOGOUT_REDIRECT_URL" => {} // the chart's default is 'home'
             None if s.name == "REMOTE_AUTH_BACKEND" => {
                 if has_top_level_key(&file.text, "remoteAuth") {
@@ -108,8 +127,14 @@ pub(super) fn plan(
     }
     // Stale settings of the old login in the values.
     for h in &helm.settings {
-        if h.yaml_path.starts_with("extraConfig[") && !names.contains(&h.name.as_str()) && stale(plan, &h.name) {
-            edits.push(Edit { range: h.lines.clone(), text: String::new() });
+        if h.yaml_path.starts_with("extraConfig[")
+            && !names.contains(&h.name.as_str())
+            && stale(plan, &h.name)
+        {
+            edits.push(Edit {
+                range: h.lines.clone(),
+                text: String::new(),
+            });
         }
     }
     if !manual.is_empty() {
@@ -128,12 +153,29 @@ pub(super) fn plan(
             text.push_str(eol);
         }
         text.push_str(&with_line_ending(&inserted, eol));
-        edits.push(Edit { range: file.text.len()..file.text.len(), text });
+        edits.push(Edit {
+            range: file.text.len()..file.text.len(),
+            text,
+        });
     }
-    let edits: Vec<Edit> = edits.into_iter().map(|e| Edit { text: with_line_ending(&e.text, eol), ..e }).collect();
+    let edits: Vec<Edit> = edits
+        .into_iter()
+        .map(|e| Edit {
+            text: with_line_ending(&e.text, eol),
+            ..e
+        })
+        .collect();
     let new = apply(&file.text, &edits);
     if new != file.text {
-        let after = HelmValues::parse(&new).map_err(|e| PatchError::Verify(format!("{}:{}:{}: the patched values would not be valid YAML: {}", file.path.display(), e.line, e.column, e.message)))?;
+        let after = HelmValues::parse(&new).map_err(|e| {
+            PatchError::Verify(format!(
+                "{}:{}:{}: the patched values would not be valid YAML: {}",
+                file.path.display(),
+                e.line,
+                e.column,
+                e.message
+            ))
+        })?;
         let (old_spans, mut values) = file.secrets();
         values.extend(after.secret_values.clone());
         let hide_old = diff::secret_lines(&file.text, &old_spans, &values);
@@ -153,12 +195,18 @@ pub(super) fn plan(
 
 fn edits_insert(edits: &mut Vec<Edit>, helm: &HelmValues, text: &str) {
     if let Some((_, end, _)) = helm.values_block {
-        edits.push(Edit { range: end..end, text: text.to_string() });
+        edits.push(Edit {
+            range: end..end,
+            text: text.to_string(),
+        });
     }
 }
 
 fn has_top_level_key(text: &str, key: &str) -> bool {
-    text.lines().any(|l| l.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with(':')))
+    text.lines().any(|l| {
+        l.strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+    })
 }
 
 fn stale(plan: &Plan, name: &str) -> bool {

@@ -34,7 +34,10 @@ fn nix(value: &Value) -> String {
         Value::Str { value } => serde_json::to_string(value).unwrap_or_default(),
         Value::Bool { value } => value.to_string(),
         Value::Int { value } => value.to_string(),
-        Value::List { items, .. } => format!("[ {} ]", items.iter().map(nix).collect::<Vec<_>>().join(" ")),
+        Value::List { items, .. } => format!(
+            "[ {} ]",
+            items.iter().map(nix).collect::<Vec<_>>().join(" ")
+        ),
         Value::Dict { items } => format!(
             "{{ {} }}",
             items
@@ -65,7 +68,12 @@ fn stale_names(plan: &Plan, findings: &Findings, targets: &[&str]) -> Vec<String
         .collect()
 }
 
-pub fn for_generated(plan: &Plan, dep: &Deployment, findings: &Findings, items: &[Item]) -> Vec<Instruction> {
+pub fn for_generated(
+    plan: &Plan,
+    dep: &Deployment,
+    findings: &Findings,
+    items: &[Item],
+) -> Vec<Instruction> {
     let settings: Vec<_> = items
         .iter()
         .filter_map(|i| match i {

@@ -17,7 +17,9 @@ pub enum LoadError {
     Parse(FileError),
     #[error("{path}: no configuration.py or other *.py file in this directory")]
     EmptyDirectory { path: PathBuf },
-    #[error("no configuration given: name a configuration.py, a configuration directory or a Helm values file")]
+    #[error(
+        "no configuration given: name a configuration.py, a configuration directory or a Helm values file"
+    )]
     Nothing,
 }
 
@@ -66,7 +68,11 @@ fn docker_directory(dir: &Path, sources: &mut Vec<Source>) -> Result<(), LoadErr
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
         let path = entry.path();
-        if name.starts_with("__") || !name.ends_with(".py") || name == "configuration.py" || !path.is_file() {
+        if name.starts_with("__")
+            || !name.ends_with(".py")
+            || name == "configuration.py"
+            || !path.is_file()
+        {
             continue;
         }
         extras.push((name, path));
@@ -79,7 +85,10 @@ fn docker_directory(dir: &Path, sources: &mut Vec<Source>) -> Result<(), LoadErr
             role: Role::DockerExtra,
         });
     }
-    if sources.iter().all(|s| !matches!(s.role, Role::DockerMain | Role::DockerExtra)) {
+    if sources
+        .iter()
+        .all(|s| !matches!(s.role, Role::DockerMain | Role::DockerExtra))
+    {
         return Err(LoadError::EmptyDirectory {
             path: dir.to_path_buf(),
         });

@@ -14,6 +14,7 @@ mod instructions;
 mod load;
 pub mod patch;
 mod splice;
+mod verify;
 
 pub use load::{LoadError, load};
 
@@ -161,7 +162,10 @@ impl std::fmt::Display for FileError {
 impl Deployment {
     /// Parses every source. Python that does not parse is an error even in a generated file: a
     /// broken file would also stop NetBox.
-    pub fn from_sources(sources: Vec<Source>, config_dir: Option<PathBuf>) -> Result<Self, FileError> {
+    pub fn from_sources(
+        sources: Vec<Source>,
+        config_dir: Option<PathBuf>,
+    ) -> Result<Self, FileError> {
         let mut files = Vec::with_capacity(sources.len());
         for source in sources {
             let generated = match source.role {
@@ -172,14 +176,14 @@ impl Deployment {
             };
             let content = match source.role {
                 Role::EnvFile => Content::Env(EnvFile::parse(&source.text)),
-                Role::HelmValues => Content::Helm(HelmValues::parse(&source.text).map_err(|e| {
-                    FileError {
+                Role::HelmValues => {
+                    Content::Helm(HelmValues::parse(&source.text).map_err(|e| FileError {
                         path: source.path.clone(),
                         line: e.line,
                         column: e.column,
                         message: format!("not valid YAML: {}", e.message),
-                    }
-                })?),
+                    })?)
+                }
                 _ => match pyconf::parse(&source.text) {
                     Ok(py) => Content::Python(py),
                     // A template is not Python yet; it is reported as generated, never patched.

@@ -9,13 +9,14 @@
 
 use super::detect::{DEFAULT_BACKEND, Findings, Winner};
 use super::envfile::quote_env;
-use super::splice::{Edit, apply, line_ending, statement_removal, with_line_ending};
-use super::{Deployment, Role, Shape, Source, diff, instructions};
+use super::splice::{Edit, apply, deletion_edits, line_ending, with_line_ending};
+use super::verify::{same, verify};
+use super::{Deployment, Role, Shape, Source, instructions};
 use crate::generate::netbox_settings::{
     self as settings, BACKEND_CLASS, BLOCK_END, Item, SECRET_HELPER, Setting, Wiring,
 };
 use crate::plan::{Plan, SourceIdp, Stage};
-use crate::pyconf::{Form, PyConfig, Value, SyntaxError};
+use crate::pyconf::{Form, SyntaxError, Value};
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -81,7 +82,8 @@ fn wiring(plan: &Plan, findings: &Findings) -> Wiring {
             .cloned()
             .collect();
         if staged && !base.kept_backends.iter().any(|b| is_sso_backend(b)) {
-            base.kept_backends.extend(Wiring::from_plan(plan).kept_backends);
+            base.kept_backends
+                .extend(Wiring::from_plan(plan).kept_backends);
         }
     }
     if let (Some((name, label, icon)), Some(attrs)) = (
@@ -139,14 +141,21 @@ fn destination(dep: &Deployment) -> Result<Dest, PatchError> {
             name.insert(0, 'z');
         }
         if let Some(i) = dep.files.iter().position(|f| {
-            f.path.file_name().is_some_and(|n| n.to_string_lossy() == name.as_str())
+            f.path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy() == name.as_str())
         }) {
             return Ok(Dest::Existing(i));
         }
         let dir = dep
             .config_dir
             .clone()
-            .or_else(|| dep.files.iter().find(|f| f.role == Role::DockerMain).and_then(|f| f.path.parent().map(PathBuf::from)))
+            .or_else(|| {
+                dep.files
+                    .iter()
+                    .find(|f| f.role == Role::DockerMain)
+                    .and_then(|f| f.path.parent().map(PathBuf::from))
+            })
             .unwrap_or_default();
         return Ok(Dest::New(dir.join(name)));
     }
@@ -166,7 +175,11 @@ struct Edits {
     replacements: BTreeMap<usize, Vec<Edit>>,
 }
 
-pub fn plan_patch(plan: &Plan, dep: &Deployment, findings: &Findings) -> Result<PatchOutcome, PatchError> {
+pub fn plan_patch(
+    plan: &Plan,
+    dep: &Deployment,
+    findings: &Findings,
+) -> Result<PatchOutcome, PatchError> {
     let mut out = PatchOutcome::default();
     let items = target_items(plan, findings);
     if plan.deployment.stage == Stage::Both
@@ -214,7 +227,18 @@ pub fn plan_patch(plan: &Plan, dep: &Deployment, findings: &Findings) -> Result<
             block.push(item.clone());
             continue;
         };
-        place(plan, dep, findings, s, dest_index, &mut edits, &mut env_edits, &mut env_appends, &mut block, &mut out.notes);
+        place(
+            plan,
+            dep,
+            findings,
+            s,
+            dest_index,
+            &mut edits,
+            &mut env_edits,
+            &mut env_appends,
+            &mut block,
+            &mut out.notes,
+        );
     }
     // Stale settings of the old login: every assignment in a file nbsso may change.
     for (file, f, py) in dep.python_files() {
@@ -230,17 +254,25 @@ pub fn plan_patch(plan: &Plan, dep: &Deployment, findings: &Findings) -> Result<
                 ));
                 continue;
             }
-            edits.deletions.entry(file).or_default().push(a.stmt.clone());
+            edits
+                .deletions
+                .entry(file)
+                .or_default()
+                .push(a.stmt.clone());
         }
     }
     let needed_block = block.iter().any(|i| matches!(i, Item::Setting(_)));
-    let dest_py = dest_index.and_then(|i| dep.files.get(i)).and_then(|f| f.python());
+    let dest_py = dest_index
+        .and_then(|i| dep.files.get(i))
+        .and_then(|f| f.python());
     let helper_needed = needed_block
         && block_needs_helper(&block_settings(&block))
         && !dest_py.is_some_and(|p| p.functions.iter().any(|f| f == SECRET_HELPER));
     block.retain(|i| match i {
         Item::SecretHelper => helper_needed,
-        Item::BackendClass => !dest_py.is_some_and(|p| p.classes.iter().any(|c| c.name == BACKEND_CLASS)),
+        Item::BackendClass => {
+            !dest_py.is_some_and(|p| p.classes.iter().any(|c| c.name == BACKEND_CLASS))
+        }
         Item::Note(_) => needed_block,
         Item::Setting(_) => true,
     });
@@ -259,10 +291,16 @@ pub fn plan_patch(plan: &Plan, dep: &Deployment, findings: &Findings) -> Result<
                     text.push_str(eol);
                 }
                 text.push_str(&with_line_ending(&env_appends, eol));
-                file_edits.push(Edit { range: f.text.len()..f.text.len(), text });
+                file_edits.push(Edit {
+                    range: f.text.len()..f.text.len(),
+                    text,
+                });
             }
         }
-        if Some(index) == dest_index && !block.is_empty() && (needed_block || block.iter().any(|i| matches!(i, Item::BackendClass))) {
+        if Some(index) == dest_index
+            && !block.is_empty()
+            && (needed_block || block.iter().any(|i| matches!(i, Item::BackendClass)))
+        {
             let eol = line_ending(&f.text);
             let mut text = String::new();
             if !f.text.is_empty() && !f.text.ends_with('\n') {
@@ -272,20 +310,43 @@ pub fn plan_patch(plan: &Plan, dep: &Deployment, findings: &Findings) -> Result<
                 text.push_str(eol);
             }
             text.push_str(&with_line_ending(&render_block(plan, &block, false), eol));
-            file_edits.push(Edit { range: f.text.len()..f.text.len(), text });
+            file_edits.push(Edit {
+                range: f.text.len()..f.text.len(),
+                text,
+            });
         }
         let new = apply(&f.text, &file_edits);
-        sources.push(Source { path: f.path.clone(), role: f.role, text: new.clone() });
+        sources.push(Source {
+            path: f.path.clone(),
+            role: f.role,
+            text: new.clone(),
+        });
         if new != f.text {
-            out.files.push(FilePatch { path: f.path.clone(), role: f.role, old: Some(f.text.clone()), new, diff: String::new() });
+            out.files.push(FilePatch {
+                path: f.path.clone(),
+                role: f.role,
+                old: Some(f.text.clone()),
+                new,
+                diff: String::new(),
+            });
         }
     }
     if let Dest::New(path) = &dest
         && needed_block
     {
         let text = render_block(plan, &block, true);
-        sources.push(Source { path: path.clone(), role: Role::DockerExtra, text: text.clone() });
-        out.files.push(FilePatch { path: path.clone(), role: Role::DockerExtra, old: None, new: text, diff: String::new() });
+        sources.push(Source {
+            path: path.clone(),
+            role: Role::DockerExtra,
+            text: text.clone(),
+        });
+        out.files.push(FilePatch {
+            path: path.clone(),
+            role: Role::DockerExtra,
+            old: None,
+            new: text,
+            diff: String::new(),
+        });
     }
     verify(plan, dep, &items, sources, &mut out)?;
     Ok(out)
@@ -336,14 +397,19 @@ fn place(
     let _ = plan;
     let resolved = findings.get(&s.name);
     let winner = resolved.and_then(|r| match r.winner {
-        Winner::Python { file, assignment } => dep
-            .files
-            .get(file)
-            .and_then(|f| f.python().and_then(|p| p.assignments.get(assignment)).map(|a| (file, f, a))),
+        Winner::Python { file, assignment } => dep.files.get(file).and_then(|f| {
+            f.python()
+                .and_then(|p| p.assignments.get(assignment))
+                .map(|a| (file, f, a))
+        }),
         Winner::Helm { .. } => None,
     });
     if let Some((file, f, a)) = winner {
-        let written = a.value_span.as_ref().and_then(|r| f.text.get(r.clone())).unwrap_or_default();
+        let written = a
+            .value_span
+            .as_ref()
+            .and_then(|r| f.text.get(r.clone()))
+            .unwrap_or_default();
         let in_dest = Some(file) == dest;
         let already = match (&s.value, resolved.and_then(|r| r.value.as_ref())) {
             (Some(expected), Some(found)) => !a.value.is_dynamic() && same(found, expected),
@@ -356,11 +422,18 @@ fn place(
             && let Some((var, as_list)) = env_read(&a.value)
             && let Some(text) = env_text(value, as_list)
         {
-            let env_path = dep.files.get(env_index).map(|e| e.path.display().to_string()).unwrap_or_default();
+            let env_path = dep
+                .files
+                .get(env_index)
+                .map(|e| e.path.display().to_string())
+                .unwrap_or_default();
             match env.get(&var) {
                 Some(entry) => {
                     if entry.value.expose() != text {
-                        env_edits.push(Edit { range: entry.value_span.clone(), text: quote_env(&text, entry.quote) });
+                        env_edits.push(Edit {
+                            range: entry.value_span.clone(),
+                            text: quote_env(&text, entry.quote),
+                        });
                     }
                 }
                 None => env_appends.push_str(&format!("{var}={text}\n")),
@@ -376,19 +449,36 @@ fn place(
         let literal = matches!(a.value.form(), Form::Literal | Form::Json);
         if literal && !a.is_conditional() && a.sole_target && in_dest && f.generated.is_none() {
             if let Some(span) = &a.value_span {
-                edits.replacements.entry(file).or_default().push(Edit { range: span.clone(), text: s.expr.clone() });
+                edits.replacements.entry(file).or_default().push(Edit {
+                    range: span.clone(),
+                    text: s.expr.clone(),
+                });
             }
             delete_others(dep, &s.name, Some((file, a.stmt.start)), edits, false);
             return;
         }
         let why = if a.is_conditional() {
-            format!("{}:{} sets it only when {}", f.path.display(), a.line, a.conditions.join(" and "))
+            format!(
+                "{}:{} sets it only when {}",
+                f.path.display(),
+                a.line,
+                a.conditions.join(" and ")
+            )
         } else if !literal {
-            format!("{}:{} computes it ({}), which nbsso does not rewrite", f.path.display(), a.line, a.value.describe())
+            format!(
+                "{}:{} computes it ({}), which nbsso does not rewrite",
+                f.path.display(),
+                a.line,
+                a.value.describe()
+            )
         } else if f.generated.is_some() {
             format!("{} is generated", f.path.display())
         } else {
-            format!("{}:{} is overridden by a later file", f.path.display(), a.line)
+            format!(
+                "{}:{} is overridden by a later file",
+                f.path.display(),
+                a.line
+            )
         };
         notes.push(format!("{}: added where it wins, because {why}", s.name));
     }
@@ -398,7 +488,13 @@ fn place(
 
 /// Removes other assignments of `name` in files nbsso may change: literal ones always, dynamic
 /// ones only when `all` (they are replaced by the block in the same or a later file).
-fn delete_others(dep: &Deployment, name: &str, keep: Option<(usize, usize)>, edits: &mut Edits, all: bool) {
+fn delete_others(
+    dep: &Deployment,
+    name: &str,
+    keep: Option<(usize, usize)>,
+    edits: &mut Edits,
+    all: bool,
+) {
     for (file, f, py) in dep.python_files() {
         if f.generated.is_some() {
             continue;
@@ -410,7 +506,11 @@ fn delete_others(dep: &Deployment, name: &str, keep: Option<(usize, usize)>, edi
             let literal = matches!(a.value.form(), Form::Literal | Form::Json);
             let stock_env_read = f.role == Role::DockerMain && !literal;
             if (literal || all) && !stock_env_read && a.sole_target {
-                edits.deletions.entry(file).or_default().push(a.stmt.clone());
+                edits
+                    .deletions
+                    .entry(file)
+                    .or_default()
+                    .push(a.stmt.clone());
             }
         }
     }
@@ -419,7 +519,10 @@ fn delete_others(dep: &Deployment, name: &str, keep: Option<(usize, usize)>, edi
 /// The environment variable a value is read from, and whether it is read as a space list.
 fn env_read(value: &Value) -> Option<(String, bool)> {
     match value {
-        Value::Env { var, map, .. } => Some((var.clone(), map.as_deref().is_some_and(|m| m.contains("LIST")))),
+        Value::Env { var, map, .. } => Some((
+            var.clone(),
+            map.as_deref().is_some_and(|m| m.contains("LIST")),
+        )),
         Value::Split { base, .. } => env_read(base).map(|(v, _)| (v, true)),
         _ => None,
     }
@@ -429,135 +532,18 @@ fn env_read(value: &Value) -> Option<(String, bool)> {
 fn env_text(value: &Value, as_list: bool) -> Option<String> {
     match value {
         Value::Str { value } if !as_list && !value.contains(['\n', '\r']) => Some(value.clone()),
-        Value::Str { value } if as_list && !value.contains(char::is_whitespace) => Some(value.clone()),
+        Value::Str { value } if as_list && !value.contains(char::is_whitespace) => {
+            Some(value.clone())
+        }
         Value::List { items, .. } if as_list => items
             .iter()
-            .map(|i| i.as_str().filter(|s| !s.contains(char::is_whitespace) && !s.is_empty()).map(str::to_string))
+            .map(|i| {
+                i.as_str()
+                    .filter(|s| !s.contains(char::is_whitespace) && !s.is_empty())
+                    .map(str::to_string)
+            })
             .collect::<Option<Vec<_>>>()
             .map(|l| l.join(" ")),
         _ => None,
-    }
-}
-
-/// Statement removals, with `if` statements left empty removed whole and other emptied suites
-/// given a `pass`.
-fn deletion_edits(text: &str, py: &PyConfig, dels: &[Range<usize>]) -> Vec<Edit> {
-    let mut deleted: Vec<Range<usize>> = dels.to_vec();
-    let all_deleted = |deleted: &[Range<usize>], block: usize| {
-        py.blocks.get(block).is_some_and(|stmts| {
-            !stmts.is_empty() && stmts.iter().all(|s| deleted.iter().any(|d| d.start <= s.start && s.end <= d.end))
-        })
-    };
-    for if_stmt in py.ifs.iter().rev() {
-        if if_stmt.blocks.iter().all(|b| all_deleted(&deleted, *b)) {
-            deleted.push(if_stmt.stmt.clone());
-        }
-    }
-    // Keep only outermost ranges.
-    let outer: Vec<Range<usize>> = deleted
-        .iter()
-        .filter(|r| !deleted.iter().any(|o| o != *r && o.start <= r.start && r.end <= o.end))
-        .cloned()
-        .collect();
-    let mut unique: Vec<Range<usize>> = Vec::new();
-    for r in outer {
-        if !unique.contains(&r) {
-            unique.push(r);
-        }
-    }
-    let mut edits = Vec::new();
-    let mut passed = Vec::new();
-    for (index, stmts) in py.blocks.iter().enumerate() {
-        if index == 0 || stmts.is_empty() || !stmts.iter().all(|s| unique.iter().any(|d| d.start <= s.start && s.end <= d.end)) {
-            continue;
-        }
-        // The suite's statements are all gone but the statement owning it stays: keep it valid.
-        if let Some(first) = stmts.first()
-            && unique.contains(first)
-        {
-            passed.push(first.clone());
-            edits.push(Edit { range: first.clone(), text: "pass".into() });
-        }
-    }
-    for r in unique {
-        if !passed.contains(&r) {
-            edits.push(Edit { range: statement_removal(text, &r), text: String::new() });
-        }
-    }
-    edits
-}
-
-/// Re-reads the patched files: every one must parse, and the settings must resolve to what the
-/// plan asks for. Then the diffs are made, with the secrets of both versions hidden.
-fn verify(plan: &Plan, dep: &Deployment, items: &[Item], sources: Vec<Source>, out: &mut PatchOutcome) -> Result<(), PatchError> {
-    for s in &sources {
-        if matches!(s.role, Role::Configuration | Role::DockerMain | Role::DockerExtra)
-            && let Err(error) = crate::pyconf::is_valid(&s.text)
-        {
-            return Err(PatchError::Invalid { path: s.path.clone(), error });
-        }
-    }
-    // The sources keep the load order; a new netbox-docker file sorts after every other one.
-    let after = Deployment::from_sources(sources, dep.config_dir.clone()).map_err(|e| PatchError::Verify(e.to_string()))?;
-    let found = super::detect::detect(&after);
-    for item in items {
-        let Item::Setting(s) = item else { continue };
-        let Some(r) = found.get(&s.name) else {
-            return Err(PatchError::Verify(format!("after the patch {} is not set", s.name)));
-        };
-        let ok = match &s.value {
-            Some(expected) => r.value.as_ref().is_some_and(|v| same(v, expected)),
-            None => r.written.describe() == s.expr,
-        };
-        // A condition may remain around an environment read whose value nbsso changed.
-        if !ok {
-            return Err(PatchError::Verify(format!(
-                "after the patch {} would be {} (from {}), not what the plan asks for",
-                s.name,
-                r.shown(),
-                r.origin
-            )));
-        }
-    }
-    let _ = plan;
-    for patch in &mut out.files {
-        let (old_spans, old_values) = dep
-            .files
-            .iter()
-            .find(|f| f.path == patch.path)
-            .map(|f| f.secrets())
-            .unwrap_or_default();
-        let (new_spans, new_values) = after
-            .files
-            .iter()
-            .find(|f| f.path == patch.path)
-            .map(|f| f.secrets())
-            .unwrap_or_default();
-        let mut values = old_values;
-        values.extend(new_values);
-        let old = patch.old.clone().unwrap_or_default();
-        let hide_old = diff::secret_lines(&old, &old_spans, &values);
-        let hide_new = diff::secret_lines(&patch.new, &new_spans, &values);
-        let label = patch.path.display().to_string();
-        let old_label = if patch.old.is_some() { label.clone() } else { "/dev/null".into() };
-        patch.diff = diff::unified(&old_label, &label, &old, &patch.new, &hide_old, &hide_new);
-    }
-    Ok(())
-}
-
-/// Values compare by content: a str equals a one-element list (NetBox wraps a str), tuples equal lists.
-fn same(found: &Value, expected: &Value) -> bool {
-    match (found.as_str_list(), expected.as_str_list()) {
-        (Some(a), Some(b)) if !matches!(expected, Value::Dict { .. }) => a == b,
-        _ => normalise(found) == normalise(expected),
-    }
-}
-
-fn normalise(v: &Value) -> Value {
-    match v {
-        Value::List { items, .. } => Value::List { items: items.iter().map(normalise).collect(), tuple: false },
-        Value::Dict { items } => Value::Dict { items: items.iter().map(|(k, v)| (normalise(k), normalise(v))).collect() },
-        Value::Json { value } => normalise(value),
-        other => other.clone(),
     }
 }

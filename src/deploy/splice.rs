@@ -1,5 +1,6 @@
 //! Byte splices on a file's original text: every byte outside an edit is kept as it was.
 
+use crate::pyconf::PyConfig;
 use std::ops::Range;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +27,9 @@ pub fn with_line_ending(text: &str, eol: &str) -> String {
 }
 
 fn line_start(text: &str, at: usize) -> usize {
-    text.get(..at).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1)
+    text.get(..at)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |i| i + 1)
 }
 
 /// The end of the line `at` is on, after its line break (or the end of the text).
@@ -45,11 +48,11 @@ pub fn statement_removal(text: &str, stmt: &Range<usize>) -> Range<usize> {
     let after = text.get(stmt.end..end_of_line).unwrap_or_default();
     let after_trimmed = after.trim_start_matches([' ', '\t']);
     let alone_before = before.trim_start_matches('\u{feff}').trim().is_empty();
-    if after_trimmed.starts_with(';') {
+    if let Some(after_semicolon) = after_trimmed.strip_prefix(';') {
         // `A = 1; B = 2`: remove `A = 1; ` and keep the rest of the line.
         let semicolon = stmt.end + (after.len() - after_trimmed.len());
-        let rest = after_trimmed[1..].trim_start_matches([' ', '\t']);
-        let end = semicolon + 1 + (after_trimmed.len() - 1 - rest.len());
+        let rest = after_semicolon.trim_start_matches([' ', '\t']);
+        let end = semicolon + 1 + (after_semicolon.len() - rest.len());
         return stmt.start..end;
     }
     let trailing_is_comment_or_empty =
@@ -89,6 +92,72 @@ pub fn apply(text: &str, edits: &[Edit]) -> String {
     out
 }
 
+/// Statement removals, with `if` statements left empty removed whole and other emptied suites
+/// given a `pass`.
+pub fn deletion_edits(text: &str, py: &PyConfig, dels: &[Range<usize>]) -> Vec<Edit> {
+    let mut deleted: Vec<Range<usize>> = dels.to_vec();
+    let all_deleted = |deleted: &[Range<usize>], block: usize| {
+        py.blocks.get(block).is_some_and(|stmts| {
+            !stmts.is_empty()
+                && stmts
+                    .iter()
+                    .all(|s| deleted.iter().any(|d| d.start <= s.start && s.end <= d.end))
+        })
+    };
+    for if_stmt in py.ifs.iter().rev() {
+        if if_stmt.blocks.iter().all(|b| all_deleted(&deleted, *b)) {
+            deleted.push(if_stmt.stmt.clone());
+        }
+    }
+    // Keep only outermost ranges.
+    let outer: Vec<Range<usize>> = deleted
+        .iter()
+        .filter(|r| {
+            !deleted
+                .iter()
+                .any(|o| o != *r && o.start <= r.start && r.end <= o.end)
+        })
+        .cloned()
+        .collect();
+    let mut unique: Vec<Range<usize>> = Vec::new();
+    for r in outer {
+        if !unique.contains(&r) {
+            unique.push(r);
+        }
+    }
+    let mut edits = Vec::new();
+    let mut passed = Vec::new();
+    for (index, stmts) in py.blocks.iter().enumerate() {
+        if index == 0
+            || stmts.is_empty()
+            || !stmts
+                .iter()
+                .all(|s| unique.iter().any(|d| d.start <= s.start && s.end <= d.end))
+        {
+            continue;
+        }
+        // The suite's statements are all gone but the statement owning it stays: keep it valid.
+        if let Some(first) = stmts.first()
+            && unique.contains(first)
+        {
+            passed.push(first.clone());
+            edits.push(Edit {
+                range: first.clone(),
+                text: "pass".into(),
+            });
+        }
+    }
+    for r in unique {
+        if !passed.contains(&r) {
+            edits.push(Edit {
+                range: statement_removal(text, &r),
+                text: String::new(),
+            });
+        }
+    }
+    edits
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,11 +176,20 @@ mod tests {
 
     #[test]
     fn removal_keeps_neighbours() {
-        assert_eq!(remove("a = 1\nB = 2  # old\nc = 3\n", "B = 2"), "a = 1\nc = 3\n");
+        assert_eq!(
+            remove("a = 1\nB = 2  # old\nc = 3\n", "B = 2"),
+            "a = 1\nc = 3\n"
+        );
         assert_eq!(remove("a = 1; B = 2\n", "B = 2"), "a = 1\n");
         assert_eq!(remove("B = 2; a = 1\n", "B = 2"), "a = 1\n");
-        assert_eq!(remove("\u{feff}B = 2\r\nc = 3\r\n", "B = 2"), "\u{feff}c = 3\r\n");
-        assert_eq!(remove("if x:\n    B = 2\n    c = 1\n", "B = 2"), "if x:\n    c = 1\n");
+        assert_eq!(
+            remove("\u{feff}B = 2\r\nc = 3\r\n", "B = 2"),
+            "\u{feff}c = 3\r\n"
+        );
+        assert_eq!(
+            remove("if x:\n    B = 2\n    c = 1\n", "B = 2"),
+            "if x:\n    c = 1\n"
+        );
         assert_eq!(remove("B = (1,\n  2)\n", "B = (1,\n  2)"), "");
     }
 

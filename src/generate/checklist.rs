@@ -117,7 +117,10 @@ pub fn checklist(plan: &Plan) -> String {
         SourceIdp::None => {}
     }
     if plan.deployment.stage == Stage::Both {
-        p(format!("- Staged cut-over: both logins stay on the login page until you run `nbsso generate --stage kanidm`; Kanidm's button is {}.", code(&plan.login.label)));
+        p(format!(
+            "- Staged cut-over: both logins stay on the login page until you run `nbsso generate --stage kanidm`; Kanidm's button is {}.",
+            code(&plan.login.label)
+        ));
     }
     p("- [ ] Drop obsolete workarounds if present: `SOCIAL_AUTH_REQUESTS_EXTRA_ARGUMENTS` (no such setting), `JWT_DECODE_OPTIONS` with `verify_iat: False` (does not help against Kanidm's `nbf`), `REMOTE_AUTH_ENABLED = True` (only for header authentication).".into());
     p("- [ ] Validate: `netbox check` (pip install) or `python3 manage.py check` (git install) prints no error.".into());

@@ -39,7 +39,11 @@ impl Wiring {
         };
         let staged = plan.deployment.stage == Stage::Both;
         Self {
-            kept_backends: if staged { vec![path.to_string()] } else { Vec::new() },
+            kept_backends: if staged {
+                vec![path.to_string()]
+            } else {
+                Vec::new()
+            },
             old_button: plan
                 .source
                 .backend_name()
@@ -92,7 +96,10 @@ pub fn python_expr(value: &Value) -> String {
         Value::Str { value } => python(value),
         Value::Bool { value } => if *value { "True" } else { "False" }.into(),
         Value::Int { value } => value.to_string(),
-        Value::List { items, tuple: false } => format!("[{}]", join(items)),
+        Value::List {
+            items,
+            tuple: false,
+        } => format!("[{}]", join(items)),
         Value::List { items, tuple: true } if items.len() == 1 => format!("({},)", join(items)),
         Value::List { items, tuple: true } => format!("({})", join(items)),
         Value::Dict { items } => {

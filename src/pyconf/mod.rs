@@ -4,6 +4,7 @@
 //! ([`PyConfig`], [`Assignment`], [`Value`]), so the parser can be swapped (tree-sitter-python is the
 //! fallback) without touching the detector or the patcher. No regular expression ever reads Python.
 
+mod expr;
 mod value;
 mod walk;
 

@@ -58,7 +58,10 @@ elif True:
     );
     assert_eq!(c.assignments[3].value, Value::str("home"));
     let key = &c.assignments[4];
-    assert_eq!(key.conditions[0], "not (environ.get('NETBOX_SSO', 'none').lower() == 'oidc')");
+    assert_eq!(
+        key.conditions[0],
+        "not (environ.get('NETBOX_SSO', 'none').lower() == 'oidc')"
+    );
     assert!(matches!(&key.value, Value::Env { var, .. } if var == "OIDC_KEY"));
 }
 
@@ -103,7 +106,10 @@ LOGIN_REQUIRED = True; LOGOUT_REDIRECT_URL = 'home'
         get("REMOTE_AUTH_DEFAULT_GROUPS").value.form(),
         Form::Environment
     );
-    assert_eq!(get("SOCIAL_AUTH_OIDC_SECRET").value.form(), Form::SecretFile);
+    assert_eq!(
+        get("SOCIAL_AUTH_OIDC_SECRET").value.form(),
+        Form::SecretFile
+    );
     assert_eq!(get("REMOTE_AUTH_ENABLED").value.form(), Form::Import);
     assert_eq!(get("SOCIAL_AUTH_OIDC_KEY").value.form(), Form::Computed);
     let login = get("LOGIN_REQUIRED");
@@ -133,7 +139,10 @@ fn bom_crlf_and_non_ascii_keep_exact_offsets() {
     let src = "\u{feff}# 設定ファイル\r\nREMOTE_AUTH_BACKEND = \"social_core.backends.keycloak.KeycloakOAuth2\"  # 認証\r\n";
     let c = parse(src).unwrap();
     let a = &c.assignments[0];
-    assert_eq!(&src[a.value_span.clone().unwrap()], "\"social_core.backends.keycloak.KeycloakOAuth2\"");
+    assert_eq!(
+        &src[a.value_span.clone().unwrap()],
+        "\"social_core.backends.keycloak.KeycloakOAuth2\""
+    );
     assert_eq!((a.line, a.column), (2, 1));
 }
 
@@ -146,10 +155,17 @@ SOCIAL_AUTH_KEYCLOAK_SECRET = 'canary-kc-secret'
 ";
     let c = parse(src).unwrap();
     assert_eq!(c.secret_spans.len(), 3);
-    assert_eq!(&src[c.secret_spans[1].clone()], "'PASSWORD': 'canary-db-pass'");
+    assert_eq!(
+        &src[c.secret_spans[1].clone()],
+        "'PASSWORD': 'canary-db-pass'"
+    );
     let shown = format!("{:?}", c.secret_values);
     assert!(!shown.contains("canary"), "{shown}");
-    assert!(c.secret_values.iter().any(|s| s.expose() == "canary-db-pass"));
+    assert!(
+        c.secret_values
+            .iter()
+            .any(|s| s.expose() == "canary-db-pass")
+    );
 }
 
 #[test]

@@ -173,7 +173,11 @@ impl Value {
             }
             Self::Split { base, sep } => match self.as_str_list() {
                 Some(list) => format!("{list:?}"),
-                None => format!("{}.split({})", base.describe(), sep.as_deref().unwrap_or("")),
+                None => format!(
+                    "{}.split({})",
+                    base.describe(),
+                    sep.as_deref().unwrap_or("")
+                ),
             },
             Self::Env { var, default, map } => {
                 let default = default

@@ -1,6 +1,8 @@
 //! The walk over Ruff's syntax tree: module level and every `if`/`try`/`with` suite inside it.
 
-use super::{Assignment, ClassDef, IfStmt, PyConfig, SyntaxError, Value, is_secret_name, is_tracked};
+use super::{
+    Assignment, ClassDef, IfStmt, PyConfig, SyntaxError, Value, is_secret_name, is_tracked,
+};
 use crate::secret::Secret;
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
@@ -33,19 +35,19 @@ fn error(source: &str, e: &ruff_python_parser::ParseError) -> SyntaxError {
     }
 }
 
-fn span(range: TextRange) -> Range<usize> {
+pub(super) fn span(range: TextRange) -> Range<usize> {
     range.start().to_usize()..range.end().to_usize()
 }
 
-struct Walker<'s> {
-    source: &'s str,
-    config: PyConfig,
+pub(super) struct Walker<'s> {
+    pub(super) source: &'s str,
+    pub(super) config: PyConfig,
     /// Every module-level name bound so far, with its value: `x = environ.get(...)` then `A = x`.
-    bindings: HashMap<String, Value>,
+    pub(super) bindings: HashMap<String, Value>,
 }
 
 impl<'s> Walker<'s> {
-    fn text(&self, range: TextRange) -> &'s str {
+    pub(super) fn text(&self, range: TextRange) -> &'s str {
         self.source.get(span(range)).unwrap_or_default()
     }
 
@@ -73,7 +75,15 @@ impl<'s> Walker<'s> {
                 let sole = assign.targets.len() == 1 && names.len() == 1;
                 let value = self.value(&assign.value);
                 for name in names {
-                    self.record(name, stmt, Some(&assign.value), value.clone(), sole, conditions, block);
+                    self.record(
+                        name,
+                        stmt,
+                        Some(&assign.value),
+                        value.clone(),
+                        sole,
+                        conditions,
+                        block,
+                    );
                 }
                 self.secrets_in(&assign.targets, &assign.value, stmt);
             }
@@ -89,7 +99,15 @@ impl<'s> Walker<'s> {
                     let value = Value::Computed {
                         text: self.text(stmt.range()).to_string(),
                     };
-                    self.record(n.id.as_str(), stmt, Some(&assign.value), value, true, conditions, block);
+                    self.record(
+                        n.id.as_str(),
+                        stmt,
+                        Some(&assign.value),
+                        value,
+                        true,
+                        conditions,
+                        block,
+                    );
                 }
             }
             Stmt::If(if_stmt) => self.if_chain(if_stmt, conditions, block),
@@ -133,7 +151,15 @@ impl<'s> Walker<'s> {
                         let value = Value::Imported {
                             module: module.clone(),
                         };
-                        self.record(bound, stmt, None, value, import.names.len() == 1, conditions, block);
+                        self.record(
+                            bound,
+                            stmt,
+                            None,
+                            value,
+                            import.names.len() == 1,
+                            conditions,
+                            block,
+                        );
                     } else {
                         self.bindings
                             .insert(bound.to_string(), Value::Computed { text: dotted });
@@ -144,7 +170,12 @@ impl<'s> Walker<'s> {
                 let bases = class
                     .arguments
                     .as_ref()
-                    .map(|a| a.args.iter().map(|b| self.text(b.range()).to_string()).collect())
+                    .map(|a| {
+                        a.args
+                            .iter()
+                            .map(|b| self.text(b.range()).to_string())
+                            .collect()
+                    })
                     .unwrap_or_default();
                 let line = super::line_col(self.source, span(stmt.range()).start).0;
                 self.config.classes.push(ClassDef {
@@ -154,7 +185,9 @@ impl<'s> Walker<'s> {
                 });
             }
             Stmt::FunctionDef(function) if conditions.is_empty() => {
-                self.config.functions.push(function.name.as_str().to_string());
+                self.config
+                    .functions
+                    .push(function.name.as_str().to_string());
             }
             _ => {}
         }
@@ -304,7 +337,14 @@ impl<'s> Walker<'s> {
                     }
                     any
                 }
-                serde_json::Value::Array(items) => items.iter().fold(false, |a, v| secrets(v, found) || a),
+                serde_json::Value::Array(items) => {
+                    // Every item is visited, so every secret is collected.
+                    let mut any = false;
+                    for v in items {
+                        any |= secrets(v, found);
+                    }
+                    any
+                }
                 _ => false,
             }
         }
@@ -336,7 +376,10 @@ impl<'s> Walker<'s> {
             }
             Expr::List(l) => l.elts.iter().for_each(|e| self.collect_secret_literals(e)),
             Expr::Tuple(t) => t.elts.iter().for_each(|e| self.collect_secret_literals(e)),
-            Expr::Dict(d) => d.items.iter().for_each(|i| self.collect_secret_literals(&i.value)),
+            Expr::Dict(d) => d
+                .items
+                .iter()
+                .for_each(|i| self.collect_secret_literals(&i.value)),
             Expr::Call(c) => {
                 // The first argument of an environment or secret-file read names the variable or
                 // file; only a default can hold a secret. nbsso's own reader holds a path.
@@ -361,206 +404,5 @@ impl<'s> Walker<'s> {
             }
             _ => {}
         }
-    }
-
-    fn computed(&self, expr: &Expr) -> Value {
-        Value::Computed {
-            text: self.text(expr.range()).to_string(),
-        }
-    }
-
-    fn value(&self, expr: &Expr) -> Value {
-        match expr {
-            Expr::StringLiteral(s) => Value::str(s.value.to_str()),
-            Expr::NumberLiteral(n) => match &n.value {
-                ast::Number::Int(i) => i
-                    .as_i64()
-                    .map_or_else(|| self.computed(expr), |value| Value::Int { value }),
-                _ => self.computed(expr),
-            },
-            Expr::BooleanLiteral(b) => Value::Bool { value: b.value },
-            Expr::NoneLiteral(_) => Value::None,
-            Expr::List(l) => Value::List {
-                items: l.elts.iter().map(|e| self.value(e)).collect(),
-                tuple: false,
-            },
-            Expr::Tuple(t) => Value::List {
-                items: t.elts.iter().map(|e| self.value(e)).collect(),
-                tuple: true,
-            },
-            Expr::Dict(d) => {
-                let mut items = Vec::new();
-                for item in &d.items {
-                    match &item.key {
-                        Some(key) => items.push((self.value(key), self.value(&item.value))),
-                        None => return self.computed(expr),
-                    }
-                }
-                Value::Dict { items }
-            }
-            Expr::Name(n) => self
-                .bindings
-                .get(n.id.as_str())
-                .cloned()
-                .unwrap_or_else(|| self.computed(expr)),
-            Expr::Subscript(sub) if self.is_environ(&sub.value) => match sub.slice.as_ref() {
-                Expr::StringLiteral(var) => Value::Env {
-                    var: var.value.to_str().to_string(),
-                    default: None,
-                    map: None,
-                },
-                _ => self.computed(expr),
-            },
-            Expr::Call(call) => self.call(call, expr),
-            _ => self.computed(expr),
-        }
-    }
-
-    fn call(&self, call: &ast::ExprCall, expr: &Expr) -> Value {
-        let args = &call.arguments.args;
-        let string_arg = |i: usize| match args.get(i) {
-            Some(Expr::StringLiteral(s)) => Some(s.value.to_str().to_string()),
-            _ => None,
-        };
-        let default = |i: usize| {
-            args.get(i)
-                .or_else(|| {
-                    call.arguments
-                        .keywords
-                        .iter()
-                        .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "default"))
-                        .map(|k| &k.value)
-                })
-                .map(|e| Box::new(self.value(e)))
-        };
-        match call.func.as_ref() {
-            Expr::Attribute(attr) => {
-                let method = attr.attr.as_str();
-                if method == "get" && self.is_environ(&attr.value) {
-                    if let Some(var) = string_arg(0) {
-                        return Value::Env {
-                            var,
-                            default: default(1),
-                            map: None,
-                        };
-                    }
-                } else if method == "getenv" && self.dotted(&attr.value) == "os" {
-                    if let Some(var) = string_arg(0) {
-                        return Value::Env {
-                            var,
-                            default: default(1),
-                            map: None,
-                        };
-                    }
-                } else if method == "split" && args.len() <= 1 {
-                    let sep = match args.first() {
-                        None => Some(None),
-                        Some(Expr::StringLiteral(s)) => Some(Some(s.value.to_str().to_string())),
-                        Some(Expr::NoneLiteral(_)) => Some(None),
-                        Some(_) => None,
-                    };
-                    if let Some(sep) = sep {
-                        return Value::Split {
-                            base: Box::new(self.value(&attr.value)),
-                            sep,
-                        };
-                    }
-                } else if method == "loads"
-                    && self.dotted(&attr.value) == "json"
-                    && let Some(text) = string_arg(0)
-                    && let Ok(json) = serde_json::from_str::<serde_json::Value>(&text)
-                {
-                    return Value::Json {
-                        value: Box::new(from_json(json)),
-                    };
-                }
-            }
-            Expr::Name(function) => match function.id.as_str() {
-                "getenv" => {
-                    if let Some(var) = string_arg(0) {
-                        return Value::Env {
-                            var,
-                            default: default(1),
-                            map: None,
-                        };
-                    }
-                }
-                "_environ_get_and_map" => {
-                    if let Some(var) = string_arg(0) {
-                        let map = args.get(2).map(|m| self.text(m.range()).to_string());
-                        return Value::Env {
-                            var,
-                            default: default(1),
-                            map,
-                        };
-                    }
-                }
-                "_read_secret" => {
-                    if let Some(name) = string_arg(0) {
-                        return Value::SecretFile {
-                            name,
-                            default: default(1),
-                        };
-                    }
-                }
-                _ => {}
-            },
-            _ => {}
-        }
-        self.computed(expr)
-    }
-
-    /// `os.environ`, `environ` (from `from os import environ`), or a name bound to either.
-    fn is_environ(&self, expr: &Expr) -> bool {
-        let dotted = self.dotted(expr);
-        if dotted == "os.environ" || dotted == "environ" {
-            return true;
-        }
-        match expr {
-            Expr::Name(n) => matches!(
-                self.bindings.get(n.id.as_str()),
-                Some(Value::Computed { text }) if text == "os.environ" || text == "environ"
-            ),
-            _ => false,
-        }
-    }
-
-    /// `a.b.c` for names and attributes; a name bound by `import x as y` gives `x`.
-    fn dotted(&self, expr: &Expr) -> String {
-        match expr {
-            Expr::Name(n) => match self.bindings.get(n.id.as_str()) {
-                Some(Value::Computed { text }) if text.chars().all(|c| c == '.' || c == '_' || c.is_alphanumeric()) => {
-                    text.clone()
-                }
-                _ => n.id.as_str().to_string(),
-            },
-            Expr::Attribute(a) => format!("{}.{}", self.dotted(&a.value), a.attr.as_str()),
-            _ => String::new(),
-        }
-    }
-}
-
-fn from_json(json: serde_json::Value) -> Value {
-    use serde_json::Value as J;
-    match json {
-        J::Null => Value::None,
-        J::Bool(value) => Value::Bool { value },
-        J::Number(n) => n.as_i64().map_or_else(
-            || Value::Computed {
-                text: n.to_string(),
-            },
-            |value| Value::Int { value },
-        ),
-        J::String(s) => Value::str(s),
-        J::Array(items) => Value::List {
-            items: items.into_iter().map(from_json).collect(),
-            tuple: false,
-        },
-        J::Object(map) => Value::Dict {
-            items: map
-                .into_iter()
-                .map(|(k, v)| (Value::str(k), from_json(v)))
-                .collect(),
-        },
     }
 }
