@@ -27,24 +27,7 @@ fn yaml_value(value: &Value, indent: usize) -> String {
             }
             out
         }
-        other => format!(" {}\n", to_json(other)),
-    }
-}
-
-fn to_json(value: &Value) -> serde_json::Value {
-    use serde_json::Value as J;
-    match value {
-        Value::Str { value } => J::String(value.clone()),
-        Value::Bool { value } => J::Bool(*value),
-        Value::Int { value } => J::from(*value),
-        Value::List { items, .. } => J::Array(items.iter().map(to_json).collect()),
-        Value::Dict { items } => J::Object(
-            items
-                .iter()
-                .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), to_json(v)))
-                .collect(),
-        ),
-        _ => J::Null,
+        other => format!(" {}\n", other.to_json()),
     }
 }
 
@@ -112,7 +95,7 @@ pub(super) fn plan(
             None if s.name == "LOGOUT_REDIRECT_URL" => {} // the chart's default is 'home'
             None if s.name == "REMOTE_AUTH_BACKEND" => {
                 if has_top_level_key(&file.text, "remoteAuth") {
-                    manual.push(format!("remoteAuth.backends: {}", to_json(value)));
+                    manual.push(format!("remoteAuth.backends: {}", value.to_json()));
                 } else {
                     inserted.push_str(&format!("remoteAuth:\n{}", entry("backends", value, 2)));
                 }
@@ -121,7 +104,7 @@ pub(super) fn plan(
                 Some((_, _, indent)) => {
                     edits_insert(&mut edits, helm, &entry(&s.name, value, indent));
                 }
-                None => manual.push(format!("{}: {}", s.name, to_json(value))),
+                None => manual.push(format!("{}: {}", s.name, value.to_json())),
             },
         }
     }

@@ -10,23 +10,7 @@ use crate::plan::{Plan, SourceIdp, Stage};
 use crate::pyconf::Value;
 
 fn json(value: &Value) -> String {
-    fn conv(v: &Value) -> serde_json::Value {
-        use serde_json::Value as J;
-        match v {
-            Value::Str { value } => J::String(value.clone()),
-            Value::Bool { value } => J::Bool(*value),
-            Value::Int { value } => J::from(*value),
-            Value::List { items, .. } => J::Array(items.iter().map(conv).collect()),
-            Value::Dict { items } => J::Object(
-                items
-                    .iter()
-                    .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), conv(v)))
-                    .collect(),
-            ),
-            _ => J::Null,
-        }
-    }
-    serde_json::to_string(&conv(value)).unwrap_or_default()
+    serde_json::to_string(&value.to_json()).unwrap_or_default()
 }
 
 fn nix(value: &Value) -> String {

@@ -195,6 +195,25 @@ impl Value {
         }
     }
 
+    /// The value as JSON (for Helm values and Ansible variables); what JSON cannot hold is null.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Self::Str { value } => J::String(value.clone()),
+            Self::Bool { value } => J::Bool(*value),
+            Self::Int { value } => J::from(*value),
+            Self::List { items, .. } => J::Array(items.iter().map(Self::to_json).collect()),
+            Self::Dict { items } => J::Object(
+                items
+                    .iter()
+                    .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), v.to_json()))
+                    .collect(),
+            ),
+            Self::Json { value } => value.to_json(),
+            _ => J::Null,
+        }
+    }
+
     /// The same value with every literal string turned into a [`Secret`] (for secret settings).
     pub fn redacted(self) -> Self {
         match self {
