@@ -18,6 +18,78 @@ pub struct Prepared {
     outcome: PatchOutcome,
     backups: Vec<Option<PathBuf>>,
     next: Vec<String>,
+    netbox_check: Option<NetBoxCheck>,
+    check_result: Option<String>,
+}
+
+/// NetBox's own `check` for a configuration.py, when NetBox is installed beside it: a wheel
+/// (`$NETBOX_ROOT/conf/configuration.py` with `$NETBOX_ROOT/venv/bin/netbox`) or a checkout
+/// (`/opt/netbox/netbox/netbox/configuration.py` with `/opt/netbox/venv/bin/python` and `manage.py`).
+struct NetBoxCheck {
+    program: PathBuf,
+    args: Vec<String>,
+    dir: PathBuf,
+    root: PathBuf,
+}
+
+impl NetBoxCheck {
+    fn find(dep: &Deployment) -> Option<Self> {
+        if dep.shape != Shape::ConfigurationPy {
+            return None;
+        }
+        let config = dep
+            .files
+            .iter()
+            .rev()
+            .find(|f| f.python().is_some())?
+            .path
+            .clone();
+        let config = std::fs::canonicalize(config).ok()?;
+        let dir = config.parent()?;
+        if dir.file_name().is_some_and(|n| n == "conf") {
+            let root = dir.parent()?;
+            let netbox = root.join("venv/bin/netbox");
+            return netbox.is_file().then(|| Self {
+                program: netbox,
+                args: vec!["check".into()],
+                dir: root.to_path_buf(),
+                root: root.to_path_buf(),
+            });
+        }
+        let project = dir.parent()?;
+        let root = project.parent()?;
+        let python = root.join("venv/bin/python");
+        (project.join("manage.py").is_file() && python.is_file()).then(|| Self {
+            program: python,
+            args: vec!["manage.py".into(), "check".into()],
+            dir: project.to_path_buf(),
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// The command's verdict in one line (its last lines on failure).
+    fn run(&self) -> String {
+        let shown = format!("{} {}", self.program.display(), self.args.join(" "));
+        let out = std::process::Command::new(&self.program)
+            .args(&self.args)
+            .current_dir(&self.dir)
+            .env("NETBOX_ROOT", &self.root)
+            .output();
+        match out {
+            Ok(o) if o.status.success() => format!("{shown}: passed"),
+            Ok(o) => {
+                let text = String::from_utf8_lossy(&o.stderr);
+                let tail: Vec<&str> = text.lines().rev().take(5).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                format!(
+                    "{shown} failed ({}): {}; the backup beside each file restores it",
+                    o.status,
+                    tail.join(" | ")
+                )
+            }
+            Err(e) => format!("{shown} could not run: {e}"),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -42,6 +114,8 @@ pub struct PatchReport {
     notes: Vec<String>,
     instructions: Vec<Instruction>,
     next: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    netbox_check: Option<String>,
 }
 
 /// Reads the deployment the plan names and plans its patch; nothing is written.
@@ -64,6 +138,8 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, String> {
         redirect_url: plan.redirect_url(),
         backups: Vec::new(),
         next: next_steps(&dep, &outcome),
+        netbox_check: NetBoxCheck::find(&dep),
+        check_result: None,
         outcome,
     })
 }
@@ -143,6 +219,7 @@ impl Prepared {
             notes: self.outcome.notes.clone(),
             instructions: self.outcome.instructions.clone(),
             next: self.next.clone(),
+            netbox_check: self.check_result.clone(),
         }
     }
 
@@ -196,6 +273,10 @@ impl Prepared {
             println!("{}:", i.title);
             println!("{}", i.text);
         }
+        if let Some(result) = &self.check_result {
+            println!();
+            println!("NetBox's own check: {result}");
+        }
         if !self.next.is_empty() {
             println!();
             println!("Then, where NetBox runs:");
@@ -205,11 +286,15 @@ impl Prepared {
         }
     }
 
-    /// Writes every patched file (backups first); stops at the first failure.
+    /// Writes every patched file (backups first); stops at the first failure. Then, where this
+    /// machine has NetBox installed beside the configuration, runs its own check on it.
     pub fn write(&mut self, stamp: &str) -> Result<(), WriteError> {
         for f in &self.outcome.files {
             let backup = writer::replace_with_backup(&f.path, f.new.as_bytes(), 0o644, stamp)?;
             self.backups.push(backup);
+        }
+        if let Some(check) = self.netbox_check.take() {
+            self.check_result = Some(check.run());
         }
         Ok(())
     }
