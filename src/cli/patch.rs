@@ -159,12 +159,14 @@ fn next_steps(dep: &Deployment, outcome: &PatchOutcome) -> Vec<String> {
                     let root = path
                         .parent()
                         .and_then(Path::parent)
+                        .filter(|r| !r.as_os_str().is_empty())
                         .unwrap_or(Path::new("."));
                     out.push(format!("NETBOX_ROOT={} netbox check", root.display()));
                 } else {
                     let manage = path
                         .parent()
                         .and_then(Path::parent)
+                        .filter(|r| !r.as_os_str().is_empty())
                         .unwrap_or(Path::new("."));
                     out.push(format!(
                         "cd {} && python3 manage.py check",
