@@ -1,7 +1,7 @@
 //! The last step of a patch: the patched files read back must parse and resolve to the plan.
 
 use super::patch::{PatchError, PatchOutcome};
-use super::{Deployment, Role, Source, diff};
+use super::{Deployment, Source, diff};
 use crate::generate::netbox_settings::Item;
 use crate::plan::Plan;
 use crate::pyconf::Value;
@@ -15,21 +15,21 @@ pub(super) fn verify(
     sources: Vec<Source>,
     out: &mut PatchOutcome,
 ) -> Result<(), PatchError> {
-    for s in &sources {
-        if matches!(
-            s.role,
-            Role::Configuration | Role::DockerMain | Role::DockerExtra
-        ) && let Err(error) = crate::pyconf::is_valid(&s.text)
-        {
-            return Err(PatchError::Invalid {
-                path: s.path.clone(),
-                error,
-            });
-        }
-    }
     // The sources keep the load order; a new netbox-docker file sorts after every other one.
-    let after = Deployment::from_sources(sources, dep.config_dir.clone())
-        .map_err(|e| PatchError::Verify(e.to_string()))?;
+    // Parsing them again is the syntax check: nothing is written unless every one parses.
+    let after = Deployment::from_sources(sources, dep.config_dir.clone()).map_err(|e| {
+        PatchError::Invalid {
+            path: e.path,
+            error: crate::pyconf::SyntaxError {
+                line: e.line,
+                column: e.column,
+                message: e
+                    .message
+                    .trim_start_matches("not valid Python: ")
+                    .to_string(),
+            },
+        }
+    })?;
     let found = super::detect::detect(&after);
     for item in items {
         let Item::Setting(s) = item else { continue };

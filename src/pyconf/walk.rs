@@ -348,10 +348,12 @@ impl<'s> Walker<'s> {
                 _ => false,
             }
         }
-        let Value::Json { .. } = self.value(expr) else {
-            return false;
-        };
         let Expr::Call(call) = expr else { return false };
+        let is_json_loads = matches!(call.func.as_ref(), Expr::Attribute(a) if a.attr.as_str() == "loads")
+            && self.dotted(&call.func) == "json.loads";
+        if !is_json_loads {
+            return false;
+        }
         let Some(Expr::StringLiteral(text)) = call.arguments.args.first() else {
             return false;
         };
