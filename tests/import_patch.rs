@@ -161,6 +161,16 @@ fn check_outcome(outcome: &PatchOutcome) {
             assert_python_parses(&f.new, &f.path.display().to_string());
         }
         assert!(!f.diff.contains("canary"), "{}", f.diff);
+        // NetBox runs the file top to bottom: the secret's reader is defined before it is called.
+        if let Some(call) = f.new.find("= _nbsso_client_secret(") {
+            let def = f.new.find("def _nbsso_client_secret(");
+            assert!(
+                def.is_some_and(|d| d < call),
+                "{}:\n{}",
+                f.path.display(),
+                f.new
+            );
+        }
     }
 }
 
@@ -412,7 +422,12 @@ fn detection_is_right_for_every_shape() {
 
 #[test]
 fn direct_cut_over_patches_byte_exactly_and_reparses_to_the_plan() {
-    let cases: [(&[&str], Option<&str>, &str); 9] = [
+    let cases: [(&[&str], Option<&str>, &str); 10] = [
+        (
+            &["dead-auth-backends/netbox/netbox/configuration.py"],
+            None,
+            "oidc",
+        ),
         (&["stock-wheel/conf/configuration.py"], None, "none"),
         (
             &["keycloak-list-pipeline/netbox/netbox/configuration.py"],

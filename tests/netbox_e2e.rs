@@ -703,7 +703,8 @@ fn staged_keycloak_shows_both_buttons_and_each_starts_its_own_login(w: &mut Worl
         old.starts_with("https://keycloak.example.com/realms/corp/protocol/openid-connect/auth?"),
         "{old}"
     );
-    assert!(old.contains("oauth%2Fcomplete%2Fkeycloak%2F"), "{old}");
+    assert!(old.contains("redirect_uri=http://127.0.0.1:"), "{old}");
+    assert!(old.contains("/oauth/complete/keycloak/&"), "{old}");
 }
 
 fn staged_authentik_gives_kanidm_its_own_backend_and_both_logins_start(w: &mut World) {

@@ -447,7 +447,14 @@ fn place(
             return;
         }
         let literal = matches!(a.value.form(), Form::Literal | Form::Json);
-        if literal && !a.is_conditional() && a.sole_target && in_dest && f.generated.is_none() {
+        // The secret's reader is defined in the nbsso block, so its call cannot go above it.
+        if literal
+            && !a.is_conditional()
+            && a.sole_target
+            && in_dest
+            && f.generated.is_none()
+            && !s.needs_helper()
+        {
             if let Some(span) = &a.value_span {
                 edits.replacements.entry(file).or_default().push(Edit {
                     range: span.clone(),
