@@ -1016,6 +1016,8 @@ backends = [module_member(p) for p in conf.REMOTE_AUTH_BACKEND]
 assert [b.name for b in backends] == ['oidc', 'kanidm'], [b.name for b in backends]
 old, kanidm = (b(strategy=Strategy(None), redirect_uri='/oauth/complete/%s/' % b.name) for b in backends)
 assert issubclass(backends[1], OpenIdConnectAuth)
+# social_django stores <__module__>.<class> in the session; Django accepts only listed backends.
+assert all('%s.%s' % (b.__module__, b.__name__) in conf.REMOTE_AUTH_BACKEND for b in backends), [b.__module__ for b in backends]
 assert kanidm.setting('OIDC_ENDPOINT') == 'https://idm.example.com/oauth2/openid/netbox'
 assert kanidm.setting('KEY') == 'netbox'
 assert kanidm.setting('SECRET') == 'from-the-environment'

@@ -361,6 +361,9 @@ from social_core.backends.open_id_connect import OpenIdConnectAuth as _NbssoOpen
 class {BACKEND_CLASS}(_NbssoOpenIdConnectAuth):
     \"\"\"Kanidm through OpenID Connect, under a backend name of its own beside the old login.\"\"\"
 
+    # social_django records a login's backend as <__module__>.<class>, and Django keeps the user
+    # logged in only when that path is one of AUTHENTICATION_BACKENDS.
+    __module__ = {module}
     name = {name}
 
 
