@@ -10,6 +10,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub mod app;
 pub mod checks;
 pub mod cli;
+pub mod deploy;
 pub mod exit;
 pub mod generate;
 pub mod inspect;
@@ -18,6 +19,7 @@ pub mod keymap;
 #[cfg(test)]
 mod module_graph;
 pub mod plan;
+pub mod pyconf;
 pub mod runtime;
 pub mod secret;
 pub mod theme;

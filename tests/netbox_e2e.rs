@@ -25,7 +25,7 @@
 mod support;
 
 use nbsso::generate;
-use nbsso::plan::{Plan, validate};
+use nbsso::plan::{Plan, PlanDraft, validate};
 use serde_json::Value;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -533,9 +533,237 @@ fn endpoint_with_a_trailing_slash_cannot_begin(w: &mut World) {
     );
 }
 
+/// NetBox logging in through Keycloak, as a site had it before: nbsso must replace all of it.
+const KEYCLOAK_SETTINGS: &str = "\
+# Single sign-on through Keycloak (corp realm)
+REMOTE_AUTH_BACKEND = 'social_core.backends.keycloak.KeycloakOAuth2'  # SSO
+SOCIAL_AUTH_KEYCLOAK_KEY = 'netbox'
+SOCIAL_AUTH_KEYCLOAK_SECRET = 'old-keycloak-client-secret'
+SOCIAL_AUTH_KEYCLOAK_PUBLIC_KEY = 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAoldkeycloak'
+SOCIAL_AUTH_KEYCLOAK_AUTHORIZATION_URL = 'https://keycloak.example.com/realms/corp/protocol/openid-connect/auth'
+SOCIAL_AUTH_KEYCLOAK_ACCESS_TOKEN_URL = 'https://keycloak.example.com/realms/corp/protocol/openid-connect/token'
+LOGOUT_REDIRECT_URL = 'https://keycloak.example.com/realms/corp/protocol/openid-connect/logout'
+";
+
+/// NetBox logging in through Authentik with the generic OIDC backend (Authentik's guide, with the
+/// authorize URL written out so the old button needs no discovery from an unreachable Authentik).
+const AUTHENTIK_SETTINGS: &str = "\
+REMOTE_AUTH_BACKEND = 'social_core.backends.open_id_connect.OpenIdConnectAuth'
+SOCIAL_AUTH_OIDC_ENDPOINT = 'https://authentik.example.com/application/o/netbox/'
+SOCIAL_AUTH_OIDC_AUTHORIZATION_URL = 'https://authentik.example.com/application/o/authorize/'
+SOCIAL_AUTH_OIDC_KEY = 'kQ7mN2pX9wR4'
+SOCIAL_AUTH_OIDC_SECRET = 'old-authentik-client-secret'
+SOCIAL_AUTH_OIDC_SCOPE = 'openid profile email roles'.split(' ')
+SOCIAL_AUTH_OIDC_USERNAME_KEY = 'sub'
+LOGOUT_REDIRECT_URL = 'https://authentik.example.com/application/o/netbox/end-session/'
+";
+
+impl World {
+    /// NetBox's configuration.py set up for the old IdP (`old`), patched in place by the built
+    /// `nbsso generate --patch`; returns the patched text.
+    fn patched(
+        &mut self,
+        case: &str,
+        old: &str,
+        source: &str,
+        stage: &str,
+        backend: &str,
+    ) -> String {
+        let before = self.nb.configuration_text(old, false);
+        let config = self.nb.configuration_path();
+        std::fs::write(&config, &before).unwrap();
+        let mut draft =
+            PlanDraft::from_toml(&std::fs::read_to_string(&self.plan_path).unwrap()).unwrap();
+        draft.source = source.into();
+        draft.deployment.stage = stage.into();
+        draft.deployment.backend_name = backend.into();
+        draft.deployment.paths = vec![config.display().to_string()];
+        let plan_path = self._dir.path().join(format!("plan-{source}-{stage}.toml"));
+        std::fs::write(&plan_path, draft.to_toml()).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_nbsso"))
+            .args(["generate", "--plan"])
+            .arg(&plan_path)
+            .arg("--out")
+            .arg(self._dir.path().join(format!("out-{source}-{stage}")))
+            .arg("--patch")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !stdout.contains("old-keycloak-client-secret")
+                && !stdout.contains("old-authentik-client-secret")
+        );
+        let after = std::fs::read_to_string(&config).unwrap();
+        assert_ne!(after, before);
+        self.report.push(format!(
+            "[{case}] nbsso generate --patch:\n    {}",
+            stdout.trim().replace('\n', "\n    ")
+        ));
+        after
+    }
+
+    /// `netbox check` on the patched file passes.
+    fn netbox_check_passes(&mut self, case: &str) {
+        let out = self.nb.check(None);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.report
+            .push(format!("[{case}] netbox check: exit {}", out.status));
+        assert!(
+            out.status.success() && text.contains("System check identified no issues"),
+            "{text}"
+        );
+    }
+
+    fn driver(&self) -> LoginDriver {
+        LoginDriver::new(&self.nb.url(), self.idp.ca_pem())
+    }
+}
+
+fn patched_keycloak_configuration_logs_in_through_kanidm(w: &mut World) {
+    let patched = w.patched(
+        "patched keycloak",
+        KEYCLOAK_SETTINGS,
+        "keycloak",
+        "kanidm",
+        "oidc",
+    );
+    assert!(!patched.contains("SOCIAL_AUTH_KEYCLOAK_"), "{patched}");
+    w.netbox_check_passes("patched keycloak");
+    w.reset_idp();
+    w.nb.serve_configuration(patched, false, None);
+    assert_eq!(
+        w.driver().buttons(),
+        [("oidc".to_string(), "Kanidm".to_string())]
+    );
+    let login = w.login("patched keycloak");
+    assert_eq!(login.end, LoginEnd::LoggedIn("alice".into()), "\n{login}");
+    assert_eq!(login.redirect_uri, Some(w.plan.redirect_url()));
+}
+
+fn patched_authentik_configuration_logs_in_through_kanidm(w: &mut World) {
+    let patched = w.patched(
+        "patched authentik",
+        AUTHENTIK_SETTINGS,
+        "authentik",
+        "kanidm",
+        "oidc",
+    );
+    assert!(
+        !patched.contains("USERNAME_KEY"),
+        "Authentik's 'sub' usernames must not reach Kanidm"
+    );
+    w.netbox_check_passes("patched authentik");
+    w.reset_idp();
+    w.nb.serve_configuration(patched, false, None);
+    let login = w.login("patched authentik");
+    assert_eq!(login.end, LoginEnd::LoggedIn("alice".into()), "\n{login}");
+    assert_eq!(login.button.as_deref(), Some("Kanidm"));
+}
+
+fn staged_keycloak_shows_both_buttons_and_each_starts_its_own_login(w: &mut World) {
+    let patched = w.patched(
+        "staged keycloak",
+        KEYCLOAK_SETTINGS,
+        "keycloak",
+        "both",
+        "oidc",
+    );
+    w.netbox_check_passes("staged keycloak");
+    w.reset_idp();
+    w.nb.serve_configuration(patched, false, None);
+    let buttons = w.driver().buttons();
+    w.report
+        .push(format!("[staged keycloak] buttons: {buttons:?}"));
+    assert_eq!(
+        buttons,
+        [
+            ("keycloak".to_string(), "Keycloak".to_string()),
+            ("oidc".to_string(), "Kanidm".to_string())
+        ]
+    );
+    let login = w.login("staged keycloak");
+    assert_eq!(login.end, LoginEnd::LoggedIn("alice".into()), "\n{login}");
+    let old = w
+        .driver()
+        .begin("keycloak")
+        .unwrap_or_else(|l| panic!("{l}"));
+    w.report.push(format!(
+        "[staged keycloak] the Keycloak button begins at {old}"
+    ));
+    assert!(
+        old.starts_with("https://keycloak.example.com/realms/corp/protocol/openid-connect/auth?"),
+        "{old}"
+    );
+    assert!(old.contains("redirect_uri=http://127.0.0.1:"), "{old}");
+    assert!(old.contains("/oauth/complete/keycloak/&"), "{old}");
+}
+
+fn staged_authentik_gives_kanidm_its_own_backend_and_both_logins_start(w: &mut World) {
+    w.reset_idp();
+    let kanidm_callback = format!("{}/oauth/complete/kanidm/", w.nb.url());
+    w.idp
+        .configure(|c| c.clients[0].redirect_urls.push(kanidm_callback.clone()));
+    let patched = w.patched(
+        "staged authentik",
+        AUTHENTIK_SETTINGS,
+        "authentik",
+        "both",
+        "kanidm",
+    );
+    w.netbox_check_passes("staged authentik");
+    w.nb.serve_configuration(patched, false, None);
+    let buttons = w.driver().buttons();
+    w.report
+        .push(format!("[staged authentik] buttons: {buttons:?}"));
+    assert_eq!(
+        buttons,
+        [
+            ("oidc".to_string(), "Authentik".to_string()),
+            ("kanidm".to_string(), "Kanidm".to_string())
+        ]
+    );
+    let mut driver = w.driver();
+    let login = driver.login_via("kanidm");
+    w.report
+        .push(format!("[staged authentik] login through Kanidm:\n{login}"));
+    assert_eq!(
+        login.redirect_uri.as_deref(),
+        Some(kanidm_callback.as_str())
+    );
+    assert!(
+        matches!(&login.end, LoginEnd::LoggedIn(user) if user.starts_with("alice")),
+        "\n{login}"
+    );
+    let alice = TestUser::alice();
+    assert!(
+        w.nb.social_links()
+            .iter()
+            .any(|(_, provider, uid)| provider == "kanidm" && *uid == alice.uuid),
+        "{:?}",
+        w.nb.social_links()
+    );
+    let old = w.driver().begin("oidc").unwrap_or_else(|l| panic!("{l}"));
+    w.report.push(format!(
+        "[staged authentik] the Authentik button begins at {old}"
+    ));
+    assert!(
+        old.starts_with("https://authentik.example.com/application/o/authorize/?"),
+        "{old}"
+    );
+}
+
 type Case = (&'static str, fn(&mut World));
 
-const CASES: [Case; 9] = [
+const CASES: [Case; 13] = [
     (
         "generated_settings_pass_netbox_check",
         generated_settings_pass_netbox_check,
@@ -565,6 +793,22 @@ const CASES: [Case; 9] = [
     (
         "endpoint_with_a_trailing_slash_cannot_begin",
         endpoint_with_a_trailing_slash_cannot_begin,
+    ),
+    (
+        "patched_keycloak_configuration_logs_in_through_kanidm",
+        patched_keycloak_configuration_logs_in_through_kanidm,
+    ),
+    (
+        "patched_authentik_configuration_logs_in_through_kanidm",
+        patched_authentik_configuration_logs_in_through_kanidm,
+    ),
+    (
+        "staged_keycloak_shows_both_buttons_and_each_starts_its_own_login",
+        staged_keycloak_shows_both_buttons_and_each_starts_its_own_login,
+    ),
+    (
+        "staged_authentik_gives_kanidm_its_own_backend_and_both_logins_start",
+        staged_authentik_gives_kanidm_its_own_backend_and_both_logins_start,
     ),
 ];
 

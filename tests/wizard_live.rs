@@ -52,8 +52,9 @@ fn servers_with(kanidm: impl FnOnce(TestIdpBuilder) -> TestIdpBuilder) -> (TestI
 fn answer(m: &mut Model, idp: &TestIdp, nb: &TestNetbox) -> Vec<nbsso::app::Effect> {
     let mut effects = Vec::new();
     press(m, KeyCode::Enter);
-    press(m, KeyCode::Up);
-    press(m, KeyCode::Up);
+    for _ in 0..4 {
+        press(m, KeyCode::Up); // none → … → keycloak
+    }
     press(m, KeyCode::Enter);
     assert_eq!(m.step, Step::Kanidm);
     effects.extend(type_text(m, &idp.origin()));

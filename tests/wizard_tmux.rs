@@ -19,7 +19,7 @@ fn answer_keycloak(t: &Tmux) {
     t.wait_for("Press Enter to begin");
     t.keys(&["Enter"]);
     t.wait_for("Where does NetBox log in today?");
-    t.keys(&["Up", "Up", "Enter"]);
+    t.keys(&["Up", "Up", "Up", "Up", "Enter"]); // none → … → keycloak
     t.wait_for("Kanidm URL");
     t.text("https://127.0.0.1:9");
     for _ in 0..6 {

@@ -452,7 +452,7 @@ async fn signing_keys(
         Some(path) => Some(read_text(path).await),
         None => None,
     };
-    let allowed = jwks::allowed_algorithms(configuration);
+    let allowed = jwks::allowed_algorithms_for(configuration, &plan.deployment.settings_prefix());
     jwks::evaluate(plan, &captured, &allowed)
 }
 

@@ -100,8 +100,15 @@ fn assignment<'a>(text: &'a str, name: &str) -> Option<&'a str> {
 
 /// What configuration.py's text allows (pure; the engine reads the file).
 pub fn allowed_in_configuration(text: &str) -> AllowedAlgorithms {
-    let Some(value) = assignment(text, "SOCIAL_AUTH_OIDC_JWT_ALGORITHMS") else {
-        return if assignment(text, "SOCIAL_AUTH_OIDC_OIDC_ENDPOINT").is_some() {
+    allowed_in_configuration_for(text, "SOCIAL_AUTH_OIDC_")
+}
+
+/// As [`allowed_in_configuration`], for the backend whose settings start with `prefix`
+/// (`SOCIAL_AUTH_KANIDM_` when the plan gives Kanidm a backend name of its own).
+pub fn allowed_in_configuration_for(text: &str, prefix: &str) -> AllowedAlgorithms {
+    let algorithms = format!("{prefix}JWT_ALGORITHMS");
+    let Some(value) = assignment(text, &algorithms) else {
+        return if assignment(text, &format!("{prefix}OIDC_ENDPOINT")).is_some() {
             AllowedAlgorithms::SocialCoreDefault
         } else {
             AllowedAlgorithms::Unknown(
@@ -113,7 +120,7 @@ pub fn allowed_in_configuration(text: &str) -> AllowedAlgorithms {
         || (value.starts_with('(') && value.ends_with(')'));
     if !literal {
         return AllowedAlgorithms::Unknown(format!(
-            "SOCIAL_AUTH_OIDC_JWT_ALGORITHMS = {} is not a plain list",
+            "{algorithms} = {} is not a plain list",
             value.trim()
         ));
     }
@@ -132,9 +139,17 @@ pub fn allowed_in_configuration(text: &str) -> AllowedAlgorithms {
 /// The allowed algorithms for a plan: read from its configuration.py when it names one.
 /// `read` is what reading that file gave (`None` when the plan names none).
 pub fn allowed_algorithms(read: Option<Result<String, String>>) -> AllowedAlgorithms {
+    allowed_algorithms_for(read, "SOCIAL_AUTH_OIDC_")
+}
+
+/// As [`allowed_algorithms`], for the plan's backend settings prefix.
+pub fn allowed_algorithms_for(
+    read: Option<Result<String, String>>,
+    prefix: &str,
+) -> AllowedAlgorithms {
     match read {
         None => AllowedAlgorithms::Planned,
-        Some(Ok(text)) => allowed_in_configuration(&text),
+        Some(Ok(text)) => allowed_in_configuration_for(&text, prefix),
         Some(Err(e)) => AllowedAlgorithms::Unknown(format!("cannot read configuration.py: {e}")),
     }
 }

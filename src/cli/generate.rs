@@ -22,6 +22,8 @@ struct GenerateReport<'a> {
     files: Vec<FileReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patch: Option<super::patch::PatchReport>,
 }
 
 #[derive(Debug, Serialize)]
@@ -37,15 +39,38 @@ struct FileReport {
     diff: Option<String>,
 }
 
+/// `--patch`: change the NetBox deployment itself, not only write files to the output directory.
+#[derive(Debug, clap::Args)]
+pub struct PatchArgs {
+    /// Patch this NetBox configuration (a configuration.py, a netbox-docker configuration directory
+    /// or a Helm values file); without paths, the plan's deployment.paths
+    #[arg(long, value_name = "PATH", num_args = 0..)]
+    pub patch: Option<Vec<PathBuf>>,
+    /// The env file NetBox's process reads (default: the plan's deployment.env_file)
+    #[arg(long, value_name = "FILE", requires = "patch")]
+    pub env_file: Option<PathBuf>,
+    /// kanidm: Kanidm replaces the old login; both: keep the old login beside Kanidm's
+    #[arg(long, value_name = "STAGE", value_parser = ["kanidm", "both"])]
+    pub stage: Option<String>,
+}
+
 /// Reads and validates a plan file; on failure, the problems (a read or TOML error is one problem).
 pub fn load_plan(path: &Path) -> Result<(plan::Plan, Vec<Problem>), Vec<Problem>> {
+    load_plan_with(path, |_| {})
+}
+
+/// As [`load_plan`], with command-line values put into the draft before it is checked.
+pub fn load_plan_with(
+    path: &Path,
+    overrides: impl FnOnce(&mut PlanDraft),
+) -> Result<(plan::Plan, Vec<Problem>), Vec<Problem>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         vec![Problem::elsewhere(
             path.display().to_string(),
             format!("cannot read the plan: {e}"),
         )]
     })?;
-    let draft = PlanDraft::from_toml(&text).map_err(|e| {
+    let mut draft = PlanDraft::from_toml(&text).map_err(|e| {
         let location = e
             .span()
             .map(|span| {
@@ -61,6 +86,7 @@ pub fn load_plan(path: &Path) -> Result<(plan::Plan, Vec<Problem>), Vec<Problem>
             .with_fix("see examples/ for the plan format"),
         ]
     })?;
+    overrides(&mut draft);
     plan::validate(&draft)
 }
 
@@ -76,8 +102,20 @@ pub fn run(args: &GenerateArgs) -> Code {
         problems: &[],
         files: Vec::new(),
         error: None,
+        patch: None,
     };
-    let (plan, warnings) = match load_plan(&args.plan) {
+    let (plan, warnings) = match load_plan_with(&args.plan, |draft| {
+        let p = &args.patch;
+        if let Some(stage) = &p.stage {
+            draft.deployment.stage = stage.clone();
+        }
+        if let Some(paths) = p.patch.as_ref().filter(|v| !v.is_empty()) {
+            draft.deployment.paths = paths.iter().map(|x| x.display().to_string()).collect();
+        }
+        if let Some(env) = &p.env_file {
+            draft.deployment.env_file = env.display().to_string();
+        }
+    }) {
         Ok(ok) => ok,
         Err(problems) => {
             report.problems = &problems;
@@ -96,6 +134,25 @@ pub fn run(args: &GenerateArgs) -> Code {
     let planned = match writer::plan_files(&out_dir, &files) {
         Ok(p) => p,
         Err(e) => return fail_write(args, &mut report, e),
+    };
+    let patch = match args
+        .patch
+        .patch
+        .is_some()
+        .then(|| super::patch::prepare(&plan))
+    {
+        Some(Ok(patch)) => Some(patch),
+        Some(Err(message)) => {
+            report.error = Some(message.clone());
+            if args.json {
+                print_json(&report);
+            } else {
+                eprintln!("nbsso: {message}");
+                eprintln!("nbsso: nothing was written.");
+            }
+            return Code::Usage;
+        }
+        None => None,
     };
 
     if !args.json {
@@ -129,6 +186,7 @@ pub fn run(args: &GenerateArgs) -> Code {
                 diff: (!f.diff.is_empty()).then(|| f.diff.clone()),
             })
             .collect();
+        report.patch = patch.as_ref().map(|p| p.report(true));
         if args.json {
             print_json(&report);
         } else {
@@ -146,14 +204,26 @@ pub fn run(args: &GenerateArgs) -> Code {
                 println!();
                 print!("{}", f.diff);
             }
+            if let Some(p) = &patch {
+                p.print(true);
+            }
         }
         return Code::Ok;
     }
 
-    let written = match writer::write_files(&planned, &writer::timestamp_now()) {
+    let stamp = writer::timestamp_now();
+    let written = match writer::write_files(&planned, &stamp) {
         Ok(w) => w,
         Err(e) => return fail_write(args, &mut report, e),
     };
+    let mut patch = patch;
+    if let Some(p) = &mut patch
+        && let Err(e) = p.write(&stamp)
+    {
+        report.patch = Some(p.report(false));
+        return fail_write(args, &mut report, e);
+    }
+    report.patch = patch.as_ref().map(|p| p.report(false));
     report.ok = true;
     report.exit_code = Code::Ok.value();
     report.files = planned
@@ -185,6 +255,9 @@ pub fn run(args: &GenerateArgs) -> Code {
                 f.disposition.label(),
                 f.mode
             );
+        }
+        if let Some(p) = &patch {
+            p.print(false);
         }
         println!(
             "Next: follow {} step by step.",

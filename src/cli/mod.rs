@@ -3,7 +3,9 @@
 
 mod check;
 mod generate;
+mod import;
 mod inspect;
+mod patch;
 
 pub use generate::load_plan;
 
@@ -44,6 +46,9 @@ pub enum Command {
     /// Show Kanidm OAuth2 clients, live or from saved `kanidm system oauth2 get/list` output, and their drift from a plan
     #[command(after_help = inspect_help())]
     Inspect(InspectArgs),
+    /// Read a NetBox deployment's configuration and say what single sign-on it sets up, and where
+    #[command(after_help = import::AFTER_HELP)]
+    Import(import::ImportArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -60,6 +65,8 @@ pub struct GenerateArgs {
     /// Print a JSON report on stdout instead of text
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub patch: generate::PatchArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -162,6 +169,7 @@ pub fn run(cli: Cli) -> Code {
         Some(Command::Generate(args)) => generate::run(&args),
         Some(Command::Check(args)) => with_runtime(|rt| check::run(&args, rt)),
         Some(Command::Inspect(args)) => with_runtime(|rt| inspect::run(&args, rt)),
+        Some(Command::Import(args)) => import::run(&args),
         None => with_runtime(crate::runtime::run_wizard),
     }
 }

@@ -2,12 +2,14 @@
 
 use super::netbox_settings::SECRET_ENV;
 use super::quote::markdown_code as code;
-use crate::plan::{Pkce, Plan, SourceIdp};
+use crate::plan::deployment::OIDC_BACKEND;
+use crate::plan::{Pkce, Plan, SourceIdp, Stage};
 
 pub fn checklist(plan: &Plan) -> String {
     let nb = &plan.netbox;
     let k = &plan.kanidm;
     let secret = nb.secret_file.to_string_lossy();
+    let backend = plan.deployment.backend_name.as_str();
     let mut out = String::new();
     let mut p = |text: String| {
         out.push_str(&text);
@@ -111,7 +113,14 @@ pub fn checklist(plan: &Plan) -> String {
     match plan.source {
         SourceIdp::Keycloak => p("- [ ] Remove the old `SOCIAL_AUTH_KEYCLOAK_*` settings and any `LOGOUT_REDIRECT_URL` pointing at Keycloak.".into()),
         SourceIdp::Authentik => p("- [ ] Remove the old Authentik settings (`SOCIAL_AUTH_OIDC_*` above the block, custom `SOCIAL_AUTH_PIPELINE` steps that read Authentik's `groups`, `LOGOUT_REDIRECT_URL` to Authentik's end-session URL).".into()),
+        SourceIdp::KeycloakOidc | SourceIdp::Oidc => p(format!("- [ ] Remove the old `SOCIAL_AUTH_OIDC_*` settings above the block and any `LOGOUT_REDIRECT_URL` pointing at {}.", plan.source.label())),
         SourceIdp::None => {}
+    }
+    if plan.deployment.stage == Stage::Both {
+        p(format!(
+            "- Staged cut-over: both logins stay on the login page until you run `nbsso generate --stage kanidm`; Kanidm's button is {}.",
+            code(&plan.login.label)
+        ));
     }
     p("- [ ] Drop obsolete workarounds if present: `SOCIAL_AUTH_REQUESTS_EXTRA_ARGUMENTS` (no such setting), `JWT_DECODE_OPTIONS` with `verify_iat: False` (does not help against Kanidm's `nbf`), `REMOTE_AUTH_ENABLED = True` (only for header authentication).".into());
     p("- [ ] Validate: `netbox check` (pip install) or `python3 manage.py check` (git install) prints no error.".into());
@@ -151,8 +160,9 @@ pub fn checklist(plan: &Plan) -> String {
     }
     p("- First and last names stay empty: Kanidm sends a display name, not `given_name`/`family_name`.".into());
     match plan.source {
-        SourceIdp::Keycloak => p("- **Existing users are not matched automatically.** NetBox links social logins by `(provider, uid)`: Keycloak links are `('keycloak', <username>)`, Kanidm's are `('oidc', <person UUID>)`. Without a migration, `alice`'s first Kanidm login creates a new account `alice<16 hex>` without her groups and permissions. Link old accounts to Kanidm UUIDs in `social_auth_usersocialauth` before users log in.".into()),
-        SourceIdp::Authentik => p("- **Existing users are not matched automatically.** The provider stays `oidc`, but the uid changes from Authentik's hashed id to the Kanidm person UUID: rewrite the `('oidc', <authentik sub>)` rows in `social_auth_usersocialauth` to the Kanidm UUIDs before users log in, or each gets a new account.".into()),
+        SourceIdp::Keycloak => p(format!("- **Existing users are not matched automatically.** NetBox links social logins by `(provider, uid)`: Keycloak links are `('keycloak', <username>)`, Kanidm's are `('{backend}', <person UUID>)`. Without a migration, `alice`'s first Kanidm login creates a new account `alice<16 hex>` without her groups and permissions. Link old accounts to Kanidm UUIDs in `social_auth_usersocialauth` before users log in.")),
+        SourceIdp::Authentik if backend == OIDC_BACKEND => p("- **Existing users are not matched automatically.** The provider stays `oidc`, but the uid changes from Authentik's hashed id to the Kanidm person UUID: rewrite the `('oidc', <authentik sub>)` rows in `social_auth_usersocialauth` to the Kanidm UUIDs before users log in, or each gets a new account.".into()),
+        SourceIdp::Authentik | SourceIdp::KeycloakOidc | SourceIdp::Oidc => p(format!("- **Existing users are not matched automatically.** Old links are `('oidc', <{} sub>)`, Kanidm's are `('{backend}', <person UUID>)`: link the old accounts to the Kanidm UUIDs in `social_auth_usersocialauth` before users log in, or each gets a new account.", plan.source.label())),
         SourceIdp::None => p("- New users are created on first login with no permissions; give them groups in NetBox (or set `REMOTE_AUTH_DEFAULT_GROUPS`).".into()),
     }
     p(String::new());

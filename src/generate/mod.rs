@@ -2,7 +2,7 @@
 
 mod checklist;
 mod kanidm_script;
-mod netbox_settings;
+pub mod netbox_settings;
 pub mod quote;
 pub mod writer;
 

@@ -208,3 +208,42 @@ pub fn write_files(planned: &[PlannedFile], stamp: &str) -> Result<Vec<WrittenFi
 pub fn timestamp_now() -> String {
     chrono::Local::now().format("%Y%m%d-%H%M%S").to_string()
 }
+
+/// Replaces a file that is not nbsso's own (a NetBox configuration, an env file, a plan): an
+/// existing one keeps its mode and is first copied to a timestamped backup beside it; a new one
+/// gets `new_mode`. Returns the backup's path.
+pub fn replace_with_backup(
+    path: &Path,
+    contents: &[u8],
+    new_mode: u32,
+    stamp: &str,
+) -> Result<Option<PathBuf>, WriteError> {
+    let (mode, backup) = match fs::symlink_metadata(path) {
+        Ok(meta) if !meta.is_file() => {
+            return Err(WriteError::NotAFile {
+                path: path.to_path_buf(),
+            });
+        }
+        Ok(meta) => {
+            let backup = backup_path(path, stamp);
+            fs::copy(path, &backup).map_err(|source| WriteError::Backup {
+                path: path.to_path_buf(),
+                backup: backup.clone(),
+                source,
+            })?;
+            (meta.permissions().mode() & 0o7777, Some(backup))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => (new_mode, None),
+        Err(source) => {
+            return Err(WriteError::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    write_atomic(path, contents, mode).map_err(|source| WriteError::Write {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(backup)
+}

@@ -11,13 +11,15 @@ pub type UnknownKeys = BTreeMap<String, toml::Value>;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PlanDraft {
-    /// Where NetBox logs in today: `keycloak`, `authentik` or `none`.
+    /// Where NetBox logs in today: `keycloak`, `authentik`, `keycloak-oidc`, `oidc` or `none`.
     pub source: String,
     pub netbox: NetBoxDraft,
     pub kanidm: KanidmDraft,
     pub tls: TlsDraft,
     pub login: LoginDraft,
     pub output: OutputDraft,
+    /// The NetBox configuration to patch (`nbsso generate --patch`).
+    pub deployment: DeploymentDraft,
     #[serde(flatten, skip_serializing)]
     pub unknown: UnknownKeys,
 }
@@ -90,6 +92,24 @@ pub struct OutputDraft {
     pub unknown: UnknownKeys,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeploymentDraft {
+    /// `configuration.py` files, a netbox-docker configuration directory or a Helm values file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    /// netbox-docker's `env/netbox.env` (or any env file NetBox's process reads).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub env_file: String,
+    /// `kanidm` (replace the old login) or `both` (keep it beside Kanidm's for a staged cut-over).
+    pub stage: String,
+    /// The social-auth backend name of the Kanidm login: `oidc`, or another name when the old
+    /// login already uses `oidc` and both must work at once.
+    pub backend_name: String,
+    #[serde(flatten, skip_serializing)]
+    pub unknown: UnknownKeys,
+}
+
 /// Defaults come from the field table. A table missing from a plan file, or a key missing from a
 /// table, takes them too: each draft table's `Default` is the whole default plan's.
 impl Default for PlanDraft {
@@ -129,6 +149,12 @@ impl Default for LoginDraft {
 impl Default for OutputDraft {
     fn default() -> Self {
         PlanDraft::default().output
+    }
+}
+
+impl Default for DeploymentDraft {
+    fn default() -> Self {
+        PlanDraft::default().deployment
     }
 }
 
@@ -173,6 +199,13 @@ impl PlanDraft {
                 dir: String::new(),
                 unknown: UnknownKeys::new(),
             },
+            deployment: DeploymentDraft {
+                paths: Vec::new(),
+                env_file: String::new(),
+                stage: String::new(),
+                backend_name: String::new(),
+                unknown: UnknownKeys::new(),
+            },
             unknown: UnknownKeys::new(),
         }
     }
@@ -186,6 +219,7 @@ impl PlanDraft {
             Section::Tls => &self.tls.unknown,
             Section::Login => &self.login.unknown,
             Section::Output => &self.output.unknown,
+            Section::Deployment => &self.deployment.unknown,
         }
     }
 

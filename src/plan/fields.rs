@@ -221,6 +221,30 @@ pub fn button_icon(text: &str) -> Result<Option<String>, String> {
     }
 }
 
+/// A social-auth backend name for the Kanidm login: it becomes part of the redirect URL
+/// (`oauth/complete/<name>/`) and of the settings' names (`SOCIAL_AUTH_<NAME>_KEY`).
+pub fn backend_name(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    let valid = !name.is_empty()
+        && name.len() <= 32
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !valid {
+        return Err(format!(
+            "{name:?} cannot be a social-auth backend name: it becomes part of the redirect URL oauth/complete/<name>/ and of the settings' names; use lower-case letters, digits, - and _ (at most 32), e.g. kanidm"
+        ));
+    }
+    if name == "keycloak" {
+        return Err(
+            "keycloak is the name of social-core's Keycloak backend: use oidc, or kanidm for a login beside the old one"
+                .into(),
+        );
+    }
+    Ok(name.to_string())
+}
+
 /// An absolute path on the NetBox or Kanidm admin host.
 pub fn absolute_path(text: &str, what: &str) -> Result<PathBuf, String> {
     if text.trim().is_empty() {

@@ -1,12 +1,16 @@
 //! The migration plan: what the user wants (a [`PlanDraft`], stored as TOML) and the checked,
 //! normalised form the generators work from (a [`Plan`]).
 
+pub mod deployment;
 mod draft;
 pub mod field;
 pub mod fields;
 mod validate;
 
-pub use draft::{KanidmDraft, LoginDraft, NetBoxDraft, OutputDraft, PlanDraft, TlsDraft};
+pub use deployment::{DeploymentTarget, OIDC_BACKEND, Stage};
+pub use draft::{
+    DeploymentDraft, KanidmDraft, LoginDraft, NetBoxDraft, OutputDraft, PlanDraft, TlsDraft,
+};
 pub use field::{Field, Group};
 pub use validate::{Problem, Severity, validate};
 
@@ -25,6 +29,10 @@ pub enum SourceIdp {
     Keycloak,
     /// Generic `oidc` backend; links are `('oidc', <authentik sub>)`.
     Authentik,
+    /// Keycloak through the generic `oidc` backend; links are `('oidc', <keycloak user UUID>)`.
+    KeycloakOidc,
+    /// The generic `oidc` backend with an identity provider the files do not name.
+    Oidc,
     /// No single sign-on yet.
     None,
 }
@@ -34,7 +42,42 @@ impl SourceIdp {
         match self {
             Self::Keycloak => "Keycloak",
             Self::Authentik => "Authentik",
+            Self::KeycloakOidc => "Keycloak (through OpenID Connect)",
+            Self::Oidc => "an OpenID Connect provider",
             Self::None => "no single sign-on yet",
+        }
+    }
+
+    /// The plan's spelling (`source = "..."`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Keycloak => "keycloak",
+            Self::Authentik => "authentik",
+            Self::KeycloakOidc => "keycloak-oidc",
+            Self::Oidc => "oidc",
+            Self::None => "none",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::Keycloak,
+            Self::Authentik,
+            Self::KeycloakOidc,
+            Self::Oidc,
+            Self::None,
+        ]
+        .into_iter()
+        .find(|s| s.key() == text.trim())
+        .or_else(|| text.trim().is_empty().then_some(Self::None))
+    }
+
+    /// The social-auth backend name the old login uses (its users' links carry it as provider).
+    pub fn backend_name(self) -> Option<&'static str> {
+        match self {
+            Self::Keycloak => Some("keycloak"),
+            Self::Authentik | Self::KeycloakOidc | Self::Oidc => Some(deployment::OIDC_BACKEND),
+            Self::None => None,
         }
     }
 }
@@ -102,6 +145,7 @@ pub struct Plan {
     pub ca_file: Option<PathBuf>,
     pub login: LoginButton,
     pub output_dir: PathBuf,
+    pub deployment: DeploymentTarget,
 }
 
 /// The scopes social-core's OIDC backend always requests (`DEFAULT_SCOPE`).
@@ -114,8 +158,13 @@ impl Plan {
     }
 
     /// The callback NetBox sends as `redirect_uri`; Kanidm must hold exactly this (C7, §2.5).
+    /// It names the backend: `oidc`, or the plan's own name for a staged cut-over.
     pub fn redirect_url(&self) -> String {
-        format!("{}oauth/complete/oidc/", self.netbox_root())
+        format!(
+            "{}oauth/complete/{}/",
+            self.netbox_root(),
+            self.deployment.backend_name
+        )
     }
 
     /// Where Kanidm's app list sends users: NetBox's root (Kanidm stores it with a trailing slash).

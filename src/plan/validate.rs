@@ -5,7 +5,8 @@
 use super::draft::{PlanDraft, UnknownKeys};
 use super::field::{Field, Kind, Section, known_keys};
 use super::{
-    DEFAULT_SCOPES, KanidmTarget, LoginButton, NetBoxTarget, Pkce, PkceChoice, Plan, SourceIdp,
+    DEFAULT_SCOPES, DeploymentTarget, KanidmTarget, LoginButton, NetBoxTarget, OIDC_BACKEND, Pkce,
+    PkceChoice, Plan, SourceIdp, Stage,
 };
 use crate::versions::{KanidmCapabilities, NetBoxCapabilities, Version};
 use serde::Serialize;
@@ -198,6 +199,45 @@ fn version(findings: &mut Findings, field: Field, draft: &PlanDraft) -> Option<V
         .and_then(|text| text.parse::<Version>().ok())
 }
 
+/// The `[deployment]` table: what to patch, the stage and Kanidm's backend name.
+fn deployment(
+    f: &mut Findings,
+    draft: &PlanDraft,
+    source: Option<SourceIdp>,
+) -> Option<DeploymentTarget> {
+    let mut paths = Vec::new();
+    for (i, text) in draft.deployment.paths.iter().enumerate() {
+        if let Some(p) = f.item(Field::DeploymentPaths, i, text) {
+            paths.push(PathBuf::from(p));
+        }
+    }
+    let env_file = path(f.text(Field::DeploymentEnvFile, draft));
+    let stage = f
+        .choice(Field::DeploymentStage, draft)
+        .and_then(Stage::parse);
+    let backend_name = f.text(Field::DeploymentBackendName, draft);
+    let oidc_source = matches!(
+        source,
+        Some(SourceIdp::Authentik | SourceIdp::KeycloakOidc | SourceIdp::Oidc)
+    );
+    if stage == Some(Stage::Both) && oidc_source && backend_name.as_deref() == Some(OIDC_BACKEND) {
+        f.push(
+            Problem::error(
+                Field::DeploymentBackendName,
+                "the old login already uses the backend name oidc: both logins cannot share its name and settings",
+            )
+            .with_fix("set backend_name = \"kanidm\" (Kanidm's redirect URL becomes …/oauth/complete/kanidm/), or stage = \"kanidm\" for a direct cut-over"),
+        );
+        return None;
+    }
+    Some(DeploymentTarget {
+        paths,
+        env_file: env_file?,
+        stage: stage?,
+        backend_name: backend_name?,
+    })
+}
+
 fn path(text: Option<String>) -> Option<Option<PathBuf>> {
     text.map(|t| (!t.is_empty()).then(|| PathBuf::from(t)))
 }
@@ -213,15 +253,12 @@ pub fn validate(draft: &PlanDraft) -> Result<(Plan, Vec<Problem>), Vec<Problem>>
         Section::Tls,
         Section::Login,
         Section::Output,
+        Section::Deployment,
     ] {
         f.unknown_keys(section, draft.unknown(section));
     }
 
-    let source = f.choice(Field::Source, draft).map(|value| match value {
-        "keycloak" => SourceIdp::Keycloak,
-        "authentik" => SourceIdp::Authentik,
-        _ => SourceIdp::None,
-    });
+    let source = f.choice(Field::Source, draft).and_then(SourceIdp::parse);
 
     // NetBox
     let nb = &draft.netbox;
@@ -384,6 +421,7 @@ pub fn validate(draft: &PlanDraft) -> Result<(Plan, Vec<Problem>), Vec<Problem>>
         ));
     }
     let output_dir = f.text(Field::OutputDir, draft).map(PathBuf::from);
+    let deployment = deployment(&mut f, draft, source);
 
     let has_errors = f.0.iter().any(|p| p.severity == Severity::Error);
     let assembled = (|| {
@@ -416,6 +454,7 @@ pub fn validate(draft: &PlanDraft) -> Result<(Plan, Vec<Problem>), Vec<Problem>>
                 icon: icon?,
             },
             output_dir: output_dir?,
+            deployment: deployment?,
         })
     })();
     match assembled {

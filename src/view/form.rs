@@ -1,7 +1,7 @@
 //! The form screens (Source, Kanidm, NetBox, Options): text fields on tui-input with the visual
 //! cursor, pick-one lists and toggles, each with its message underneath.
 
-use super::text::fit;
+use super::text::{fit, pad};
 use crate::app::screens::{heading, options};
 use crate::app::{Focusable, Model};
 use crate::plan::Field;
@@ -196,6 +196,14 @@ fn choice(model: &Model, frame: &mut Frame, area: Rect, id: Field, focused: bool
         Span::styled(prefix(focused), label_style),
         Span::styled(id.label(), label_style),
     ])];
+    // The explanations line up after the widest label (at least 12 columns).
+    let column = id
+        .choices()
+        .iter()
+        .map(|o| unicode_width::UnicodeWidthStr::width(o.label))
+        .max()
+        .unwrap_or(0)
+        .max(12);
     for (i, option) in id.choices().iter().enumerate() {
         let mark = if i == selected { "(•)" } else { "( )" };
         let style = if i == selected && focused {
@@ -205,7 +213,7 @@ fn choice(model: &Model, frame: &mut Frame, area: Rect, id: Field, focused: bool
         };
         lines.push(Line::from(vec![
             Span::raw("    "),
-            Span::styled(format!("{mark} {:<12}", option.label), style),
+            Span::styled(format!("{mark} {}", pad(option.label, column)), style),
             Span::styled(format!(" {}", option.explanation), t.dim()),
         ]));
     }

@@ -495,11 +495,19 @@ rm -rf "$dir"
     /// `SOCIAL_AUTH_VERIFY_SSL` is the other).
     pub fn serve(&mut self, sso_settings: &str, debug: bool, ca_bundle: Option<&Path>) {
         let text = self.configuration_text(sso_settings, debug);
+        self.serve_configuration(text, debug, ca_bundle);
+    }
+
+    /// Writes `text` as configuration.py verbatim (a file nbsso patched) and (re)starts the server
+    /// unless it already runs with this text.
+    pub fn serve_configuration(&mut self, text: String, debug: bool, ca_bundle: Option<&Path>) {
         if self.serving.as_deref() == Some(text.as_str()) && self.server.is_some() {
             return;
         }
         self.stop_server();
-        self.configure(sso_settings, debug);
+        let _ = self.stock_template();
+        fs::write(self.configuration_path(), &text)
+            .unwrap_or_else(|e| panic!("write configuration.py: {e}"));
         let t = Instant::now();
         let log = fs::OpenOptions::new()
             .create(true)
@@ -839,26 +847,78 @@ impl LoginDriver {
     /// The whole login: login page, the button (as the page's script does), Kanidm, the callback, then
     /// the profile page.
     pub fn login(&mut self) -> Login {
+        self.login_via(nbsso::plan::deployment::OIDC_BACKEND)
+    }
+
+    /// The buttons of the login page: `(backend, label)`.
+    pub fn buttons(&mut self) -> Vec<(String, String)> {
+        let mut hops = Vec::new();
+        let (_, _, page) = self.follow(format!("{}/login/", self.netbox_origin()), &mut hops);
+        nbsso::checks::netbox::parse_login_page(&page)
+            .buttons
+            .into_iter()
+            .map(|b| (b.backend, b.label))
+            .collect()
+    }
+
+    /// Presses the button of `backend` as the login page's script does and returns the IdP's
+    /// authorize URL NetBox answers with (the login is not followed further).
+    pub fn begin(&mut self, backend: &str) -> Result<String, Login> {
+        let mut hops = Vec::new();
+        self.begin_login(backend, &mut hops)
+            .map(|(_, authorize)| authorize)
+    }
+
+    /// The login through the button of `backend`.
+    pub fn login_via(&mut self, backend: &str) -> Login {
         let origin = self.netbox_origin();
         let mut hops = Vec::new();
-        let login_url = format!("{origin}/login/");
-        let (_, status, page) = self.follow(login_url.clone(), &mut hops);
-        if status != 200 {
-            return Login {
-                hops,
-                end: LoginEnd::Other(format!("login page answered {status}")),
+        let (button, authorize) = match self.begin_login(backend, &mut hops) {
+            Ok(found) => found,
+            Err(login) => return login,
+        };
+        self.finish_login(&origin, button, authorize, hops)
+    }
+
+    /// The login page, the button of `backend` and its begin request: the button and the
+    /// authorize URL, or the login as it ended there.
+    fn begin_login(
+        &mut self,
+        backend: &str,
+        hops: &mut Vec<Hop>,
+    ) -> Result<(nbsso::checks::netbox::SsoButton, String), Login> {
+        let origin = self.netbox_origin();
+        self.begin_login_inner(&origin, backend, hops)
+            .map_err(|(end, button)| Login {
+                hops: hops.clone(),
+                end,
                 redirect_uri: None,
-                button: None,
-            };
+                button,
+            })
+    }
+
+    fn begin_login_inner(
+        &mut self,
+        origin: &str,
+        backend: &str,
+        hops: &mut Vec<Hop>,
+    ) -> Result<(nbsso::checks::netbox::SsoButton, String), (LoginEnd, Option<String>)> {
+        let login_url = format!("{origin}/login/");
+        let (_, status, page) = self.follow(login_url.clone(), hops);
+        if status != 200 {
+            return Err((
+                LoginEnd::Other(format!("login page answered {status}")),
+                None,
+            ));
         }
         let parsed = nbsso::checks::netbox::parse_login_page(&page);
-        let Some(button) = parsed.oidc().cloned() else {
-            return Login {
-                hops,
-                end: LoginEnd::Other("the login page has no OpenID Connect button".into()),
-                redirect_uri: None,
-                button: None,
-            };
+        let Some(button) = parsed.backend(backend).cloned() else {
+            return Err((
+                LoginEnd::Other(format!(
+                    "the login page has no button for the backend {backend}"
+                )),
+                None,
+            ));
         };
         // The page's script (sso.ts) posts the form's own fields, asking for JSON.
         let fields = form_fields(&page, &button.target);
@@ -869,7 +929,7 @@ impl LoginDriver {
             &[
                 ("accept", "application/json".to_string()),
                 ("referer", login_url.clone()),
-                ("origin", origin.clone()),
+                ("origin", origin.to_string()),
             ],
             Some(
                 &fields
@@ -891,15 +951,24 @@ impl LoginDriver {
                 None => shown(&begin, status, &body),
             },
         });
-        let Some(authorize) = authorize.filter(|_| status == 200) else {
+        match authorize.filter(|_| status == 200) {
+            Some(authorize) => Ok((button, authorize)),
             // The page's script shows its inline alert for anything but a JSON answer with a URL.
-            return Login {
-                hops,
-                end: LoginEnd::BeginFailed(format!("{BEGIN_ALERT} (HTTP {status})")),
-                redirect_uri: None,
-                button: Some(button.label),
-            };
-        };
+            None => Err((
+                LoginEnd::BeginFailed(format!("{BEGIN_ALERT} (HTTP {status})")),
+                Some(button.label),
+            )),
+        }
+    }
+
+    /// From the authorize URL on: the IdP, the callback, the profile page.
+    fn finish_login(
+        &mut self,
+        origin: &str,
+        button: nbsso::checks::netbox::SsoButton,
+        authorize: String,
+        mut hops: Vec<Hop>,
+    ) -> Login {
         let redirect_uri = url::Url::parse(&authorize).ok().and_then(|u| {
             u.query_pairs()
                 .find(|(k, _)| k == "redirect_uri")

@@ -142,7 +142,7 @@ impl Tmux {
     /// through `ca`, with `member` in the group; returns once the NetBox URL field shows.
     pub fn answer_first_setup_kanidm(&self, origin: &str, ca: &Path, member: &str) {
         self.wait_for("Press Enter to begin");
-        self.keys(&["Enter", "Up", "Up", "Enter"]);
+        self.keys(&["Enter", "Up", "Up", "Up", "Up", "Enter"]); // Source: none → … → keycloak
         self.wait_for("Kanidm URL");
         self.text(origin);
         self.keys(&["Tab"]);

@@ -58,8 +58,9 @@ pub fn focus(model: &mut Model, index: usize) {
 pub fn fill_valid(model: &mut Model) -> Vec<Effect> {
     let mut effects = Vec::new();
     press(model, KeyCode::Enter); // Welcome → Source
-    effects.extend(press(model, KeyCode::Up)); // none → authentik
-    effects.extend(press(model, KeyCode::Up)); // → keycloak
+    for _ in 0..4 {
+        effects.extend(press(model, KeyCode::Up)); // none → oidc → keycloak-oidc → authentik → keycloak
+    }
     press(model, KeyCode::Enter); // → Kanidm
     effects.extend(type_text(model, "https://idm.example.com"));
     focus(model, 6);

@@ -34,7 +34,12 @@ pub struct LoginPage {
 
 impl LoginPage {
     pub fn oidc(&self) -> Option<&SsoButton> {
-        self.buttons.iter().find(|b| b.backend == "oidc")
+        self.backend(crate::plan::deployment::OIDC_BACKEND)
+    }
+
+    /// The button of a social-auth backend, by name (the plan's `deployment.backend_name`).
+    pub fn backend(&self, name: &str) -> Option<&SsoButton> {
+        self.buttons.iter().find(|b| b.backend == name)
     }
 }
 
@@ -200,7 +205,7 @@ pub fn evaluate_login(plan: &Plan, captured: &Captured) -> (Finding, Option<Logi
             style_name(expected)
         )).with_fix(format!("set netbox.version to the release shown in NetBox's footer ({})", version_hint(first.style))));
     }
-    let finding = match page.oidc() {
+    let finding = match page.backend(&plan.deployment.backend_name) {
         Some(button) => {
             let expected_label = if plan.netbox.caps.backend_attrs {
                 plan.login.label.as_str()
@@ -210,7 +215,7 @@ pub fn evaluate_login(plan: &Plan, captured: &Captured) -> (Finding, Option<Logi
             if button.label != expected_label {
                 problems.push(
                     Finding::warn(format!("the Kanidm button reads {:?}, the plan says {expected_label:?}", button.label))
-                        .with_fix(format!("SOCIAL_AUTH_BACKEND_ATTRS = {{'oidc': ('{expected_label}', ...)}} and restart NetBox")),
+                        .with_fix(format!("SOCIAL_AUTH_BACKEND_ATTRS = {{'{}': ('{expected_label}', ...)}} and restart NetBox", plan.deployment.backend_name)),
                 );
             }
             worst(problems).unwrap_or_else(|| {

@@ -44,7 +44,7 @@ pub async fn fetch_authorize(
     page: &LoginPage,
     deadline: Duration,
 ) -> Result<Option<Captured>, FetchError> {
-    let Some(button) = page.oidc() else {
+    let Some(button) = page.backend(&plan.deployment.backend_name) else {
         return Ok(None);
     };
     let target = resolve(&plan.netbox.url, &button.target);
@@ -188,12 +188,16 @@ pub fn explain_redirect_difference(sent: &str, expected: &str) -> String {
         "NetBox builds http:// URLs: make the proxy send X-Forwarded-Proto: https, or set SOCIAL_AUTH_REDIRECT_IS_HTTPS = True".into()
     } else if sent.trim_end_matches('/') == expected.trim_end_matches('/') {
         "only the trailing slash differs: Kanidm matches redirect URLs exactly, register the URL NetBox sends".into()
-    } else if sent.ends_with("oauth/complete/oidc/") && expected.ends_with("oauth/complete/oidc/") {
-        let root = |u: &str| u.trim_end_matches("oauth/complete/oidc/").to_string();
+    } else if let (Some(s), Some(e)) = (
+        sent.rfind("oauth/complete/"),
+        expected.rfind("oauth/complete/"),
+    ) && sent[s..] == expected[e..]
+    {
+        let root = |u: &str, at: usize| u[..at].to_string();
         format!(
             "NetBox believes it is served at {}, the plan says {}: fix the proxy's Host / X-Forwarded-Host, BASE_PATH, or netbox.url",
-            root(sent),
-            root(expected)
+            root(sent, s),
+            root(expected, e)
         )
     } else {
         format!(

@@ -9,7 +9,7 @@ mod table;
 use super::PlanDraft;
 use crate::versions::Version;
 use table::TABLE;
-pub use table::{PKCE_CHOICES, SOURCES};
+pub use table::{PKCE_CHOICES, SOURCES, STAGES};
 
 /// A field of the plan, in the order of the plan file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -36,6 +36,10 @@ pub enum Field {
     ButtonLabel,
     ButtonIcon,
     OutputDir,
+    DeploymentPaths,
+    DeploymentEnvFile,
+    DeploymentStage,
+    DeploymentBackendName,
 }
 
 /// A table of the plan file (`[netbox]`, …), or its top level.
@@ -47,6 +51,7 @@ pub enum Section {
     Tls,
     Login,
     Output,
+    Deployment,
 }
 
 impl Section {
@@ -59,6 +64,7 @@ impl Section {
             Self::Tls => "tls",
             Self::Login => "login",
             Self::Output => "output",
+            Self::Deployment => "deployment",
         }
     }
 
@@ -391,6 +397,8 @@ mod tests {
         let mut draft = PlanDraft::default();
         draft.netbox.configuration = "/etc/netbox/configuration.py".into();
         draft.tls.ca_file = "/etc/ssl/ca.pem".into();
+        draft.deployment.paths = vec!["/opt/netbox/netbox/netbox/configuration.py".into()];
+        draft.deployment.env_file = "env/netbox.env".into();
         let value: toml::Value = toml::from_str(&toml::to_string(&draft).unwrap()).unwrap();
         let mut keys = Vec::new();
         for (name, item) in value.as_table().unwrap() {
@@ -432,9 +440,9 @@ mod tests {
     #[test]
     fn a_choice_reads_its_default_for_unknown_text() {
         let mut draft = PlanDraft::default();
-        assert_eq!(Field::Source.choice_index(&draft), 2);
+        assert_eq!(Field::Source.choice_index(&draft), 4);
         draft.source = "okta".into();
-        assert_eq!(Field::Source.choice_index(&draft), 2);
+        assert_eq!(Field::Source.choice_index(&draft), 4);
         draft.kanidm.pkce = "sometimes".into();
         assert_eq!(Field::Pkce.choice_index(&draft), 0);
         Field::Pkce.choose(&mut draft, 1);
@@ -446,7 +454,15 @@ mod tests {
     fn known_keys_follow_the_plan_file() {
         assert_eq!(
             known_keys(Section::Top),
-            ["source", "netbox", "kanidm", "tls", "login", "output"]
+            [
+                "source",
+                "netbox",
+                "kanidm",
+                "tls",
+                "login",
+                "output",
+                "deployment"
+            ]
         );
         assert_eq!(
             known_keys(Section::NetBox),

@@ -17,9 +17,32 @@ pub const SOURCES: &[Choice] = &[
         explanation: "social-core's generic oidc backend",
     },
     Choice {
+        value: "keycloak-oidc",
+        label: "Keycloak OIDC",
+        explanation: "Keycloak through social-core's generic oidc backend",
+    },
+    Choice {
+        value: "oidc",
+        label: "Other OIDC",
+        explanation: "another provider through the generic oidc backend",
+    },
+    Choice {
         value: "none",
         label: "Fresh setup",
         explanation: "no single sign-on yet",
+    },
+];
+
+pub const STAGES: &[Choice] = &[
+    Choice {
+        value: "kanidm",
+        label: "Kanidm only",
+        explanation: "the old login is replaced",
+    },
+    Choice {
+        value: "both",
+        label: "Both logins",
+        explanation: "the old button stays beside Kanidm's until you remove it",
     },
 ];
 
@@ -57,7 +80,7 @@ fn local(text: &str, what: &str) -> Result<String, String> {
 }
 
 /// The table, in the order of the plan file.
-pub(super) static TABLE: [Spec; 22] = [
+pub(super) static TABLE: [Spec; 26] = [
     Spec {
         field: Field::Source,
         section: Section::Top,
@@ -398,6 +421,68 @@ pub(super) static TABLE: [Spec; 22] = [
             default: Initial::Text("nbsso-out"),
             optional: false,
             rule: |t| local(t, "output directory"),
+        },
+    },
+    Spec {
+        field: Field::DeploymentPaths,
+        section: Section::Deployment,
+        path: "deployment.paths",
+        label: "NetBox configuration",
+        hint: "configuration.py, a netbox-docker configuration directory or Helm values",
+        asked: None,
+        secret: false,
+        kind: Kind::List {
+            get: |d| &d.deployment.paths,
+            set: |d, v| d.deployment.paths = v,
+            item: |t| local(t, "configuration path"),
+        },
+    },
+    Spec {
+        field: Field::DeploymentEnvFile,
+        section: Section::Deployment,
+        path: "deployment.env_file",
+        label: "Env file",
+        hint: "netbox-docker's env/netbox.env; empty when there is none",
+        asked: None,
+        secret: false,
+        kind: Kind::Text {
+            get: |d| &d.deployment.env_file,
+            set: |d, v| d.deployment.env_file = v,
+            default: Initial::Empty,
+            optional: true,
+            rule: |t| local(t, "env file"),
+        },
+    },
+    Spec {
+        field: Field::DeploymentStage,
+        section: Section::Deployment,
+        path: "deployment.stage",
+        label: "Cut-over",
+        hint: "",
+        asked: None,
+        secret: false,
+        kind: Kind::Choice {
+            get: |d| &d.deployment.stage,
+            set: |d, v| d.deployment.stage = v,
+            default: "kanidm",
+            choices: STAGES,
+            what: "stage",
+        },
+    },
+    Spec {
+        field: Field::DeploymentBackendName,
+        section: Section::Deployment,
+        path: "deployment.backend_name",
+        label: "Kanidm's backend name",
+        hint: "oidc, or e.g. kanidm when the old login already uses oidc",
+        asked: None,
+        secret: false,
+        kind: Kind::Text {
+            get: |d| &d.deployment.backend_name,
+            set: |d, v| d.deployment.backend_name = v,
+            default: Initial::Text("oidc"),
+            optional: false,
+            rule: fields::backend_name,
         },
     },
 ];
