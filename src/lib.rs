@@ -19,5 +19,6 @@ pub mod plan;
 pub mod runtime;
 pub mod secret;
 pub mod theme;
+pub mod users;
 pub mod versions;
 pub mod view;
