@@ -21,19 +21,28 @@ pub struct OverrideError {
 }
 
 pub fn parse_overrides(text: &str) -> Result<Vec<Override>, OverrideError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .comment(Some(b'#'))
-        .trim(csv::Trim::All)
-        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let mut out: Vec<Override> = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| OverrideError {
-            line: e.position().map_or(0, |p| p.line() as usize),
-            message: e.to_string(),
-        })?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
+    // Line by line, so messages name the line a user sees in an editor.
+    for (index, raw) in text.trim_start_matches('\u{feff}').lines().enumerate() {
+        let line = index + 1;
+        if raw.trim().is_empty() || raw.trim_start().starts_with('#') {
+            continue;
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(raw.as_bytes());
+        let record = match reader.records().next() {
+            Some(Ok(record)) => record,
+            Some(Err(e)) => {
+                return Err(OverrideError {
+                    line,
+                    message: e.to_string(),
+                });
+            }
+            None => continue,
+        };
         let fields: Vec<&str> = record.iter().collect();
         if fields.iter().all(|f| f.is_empty()) {
             continue;
