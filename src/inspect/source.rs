@@ -140,11 +140,7 @@ impl Live {
 
     /// `GET /v1/oauth2/<client>` (or `/v1/oauth2` for every client): the body and the URL read.
     pub async fn fetch(&self, client: Option<&str>) -> Result<(String, String), LoadError> {
-        let path = match client {
-            Some(c) => format!("/v1/oauth2/{c}"),
-            None => "/v1/oauth2".to_string(),
-        };
-        self.get(&path, WHO_CAN_SEE).await
+        self.get(&oauth2_path(client), WHO_CAN_SEE).await
     }
 
     /// `GET <origin><path>` with the login token: the body and the URL read. `who_can_see` explains
@@ -199,16 +195,7 @@ impl Live {
 
     /// [`Self::fetch`] on a runtime of its own, for the text and JSON reports.
     pub fn fetch_blocking(&self, client: Option<&str>) -> Result<(String, String), LoadError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| {
-                LoadError::new(
-                    FailKind::Unreachable,
-                    format!("cannot start the network runtime: {e}"),
-                )
-            })?;
-        runtime.block_on(self.fetch(client))
+        self.get_blocking(&oauth2_path(client), WHO_CAN_SEE)
     }
 
     /// [`Self::get`] on a runtime of its own.
@@ -227,6 +214,14 @@ impl Live {
                 )
             })?;
         runtime.block_on(self.get(path, who_can_see))
+    }
+}
+
+/// `/v1/oauth2/<client>`, or `/v1/oauth2` for every client.
+fn oauth2_path(client: Option<&str>) -> String {
+    match client {
+        Some(c) => format!("/v1/oauth2/{c}"),
+        None => "/v1/oauth2".to_string(),
     }
 }
 
