@@ -326,8 +326,9 @@ def _nbsso_main():
     say('%s %d link(s) apply created; %d rename(s) undone' % (verb, len(deleted), len(restored)))
     emit({'dry_run': dry_run, 'deleted': deleted, 'renames_undone': restored, 'missing': missing,
           'from_record': bool(record),
-          'message': '%s %d link(s) apply created%s' % (verb, len(deleted),
-                                                        ' (from the saved record)' if record else ' (found by their marks)')})
+          'message': '%s %d link(s) apply created and %s %d rename(s)%s' % (
+              verb, len(deleted), 'would undo' if dry_run else 'undid', len(restored),
+              ' (from the saved record)' if record else ' (found by their marks)')})
 
 
 _nbsso_main()

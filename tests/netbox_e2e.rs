@@ -573,6 +573,12 @@ fn authentik_settings() -> String {
 /// `alice` (group netops with an object permission, an API token) and `bob`, each linked
 /// `(provider, uid)` with the tokens social-core stored at their last login.
 fn seed_users(w: &mut World, provider: &str, with_admin: bool) {
+    let era = if provider == "keycloak" {
+        keycloak_settings()
+    } else {
+        authentik_settings()
+    };
+    w.nb.configure(&era, false);
     let code = format!(
         r#"
 import base64, hashlib, json
@@ -811,7 +817,7 @@ fn access(w: &World, id: &str) -> String {
         "netbox",
         &format!(
             "SELECT (SELECT string_agg(g.name, ',') FROM users_user_groups ug JOIN users_group g ON g.id = ug.group_id WHERE ug.user_id = {id}), \
-             (SELECT string_agg(p.name, ',') FROM users_objectpermission_users pu JOIN users_objectpermission p ON p.id = pu.objectpermission_id WHERE pu.user_id = {id}), \
+             (SELECT string_agg(p.name, ',') FROM users_user_object_permissions up JOIN users_objectpermission p ON p.id = up.objectpermission_id WHERE up.user_id = {id}), \
              (SELECT count(*) FROM users_token WHERE user_id = {id})"
         ),
     )

@@ -151,7 +151,9 @@ pub fn checklist_steps(plan: &Plan, shapes: &[Deployment]) -> String {
     p(
         "      (no active superuser with a usable local password): it prints the command that creates one.",
     );
-    p("- [ ] `apply` writes the links (a second apply changes nothing). Keep its output as the rollback record:");
+    p(
+        "- [ ] `apply` writes the links (a second apply changes nothing). Keep its output as the rollback record:",
+    );
     p("      `nbsso users record --result nbsso-apply.txt` puts it into `migrate-users.py`.");
     p("");
     for shape in shapes {

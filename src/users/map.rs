@@ -4,9 +4,10 @@
 use super::LinkProviders;
 use super::deploy::Deployment;
 use super::export::NetBoxExport;
-use super::matching::{MatchError, State, UserRow, counts, match_users};
+use super::matching::{MatchError, match_users};
 use super::overrides::Override;
 use super::persons::KanidmPerson;
+use super::row::{State, UserRow, counts};
 use serde::{Deserialize, Serialize};
 
 /// The file `nbsso users match` writes beside `migrate-users.py`.

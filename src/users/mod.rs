@@ -7,7 +7,7 @@
 //!
 //! * [`export`]: the result line `migrate-users.py` prints inside NetBox (`NBSSO-RESULT {...}`).
 //! * [`persons`]: Kanidm persons from `kanidm person list -o json` or the REST API.
-//! * [`matching`]: who becomes whom, with a state for every user.
+//! * [`matching`]: who becomes whom, with a [`row`] (a state, the evidence, the fix) for every user.
 //! * [`overrides`]: the admin's corrections (`netbox_username,kanidm_name`).
 //! * [`map`]: the user map (`user-map.json`), the lock-out guard and the data the script carries.
 //! * [`deploy`]: the commands that run the script and restart NetBox, per deployment shape.
@@ -18,13 +18,15 @@ pub mod map;
 pub mod matching;
 pub mod overrides;
 pub mod persons;
+pub mod row;
 
 pub use deploy::{Deployment, ServiceManager};
 pub use export::{Claims, ExportError, NetBoxExport, NetBoxUser, SocialLink, find_result};
 pub use map::{Guard, MAP_FILE, MapOptions, RollbackRecord, ScriptData, UserMap, build_map};
-pub use matching::{MatchBy, PersonRef, State, UserRef, UserRow, match_users};
+pub use matching::match_users;
 pub use overrides::{Override, parse_overrides};
 pub use persons::{KanidmPerson, parse_persons};
+pub use row::{MatchBy, PersonRef, State, UserRef, UserRow};
 
 use crate::plan::SourceIdp;
 use serde::{Deserialize, Serialize};
