@@ -821,7 +821,7 @@ fn access(w: &World, id: &str) -> String {
              (SELECT count(*) FROM users_token WHERE user_id = {id})"
         ),
     )
-    .trim()
+    .trim_end()
     .to_string()
 }
 
@@ -965,6 +965,7 @@ fn users_keycloak_era_alice_keeps_her_account_apply_is_idempotent_and_rolls_back
     let (code, apply) = m.run(w, "apply", false);
     assert_eq!(code, 0, "{apply:#}");
     assert_eq!(apply["changed"], 2);
+    m.record();
     let links = w.nb.social_links();
     assert!(
         links.contains(&("alice".into(), "keycloak".into(), "alice".into())),
@@ -986,8 +987,7 @@ fn users_keycloak_era_alice_keeps_her_account_apply_is_idempotent_and_rolls_back
         "{again:#}"
     );
     assert_eq!(tables(w), after_apply, "a second apply changes nothing");
-    // rollback from the saved record: a dry run first, then exactly the rows before apply.
-    m.record();
+    // rollback from the record saved after the first apply: a dry run, then the rows before apply.
     let (code, dry) = m.run(w, "rollback", true);
     assert_eq!(code, 0);
     assert_eq!(dry["deleted"].as_array().unwrap().len(), 2);
@@ -1196,7 +1196,7 @@ fn users_spn_named_account_is_renamed_and_logs_in_with_the_short_name(w: &mut Wo
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["id"].to_string() == id)
+        .find(|r| r["id"] == id.parse::<i64>().unwrap())
         .unwrap()
         .clone();
     assert_eq!(heidi["state"], "already_linked");

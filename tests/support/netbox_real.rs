@@ -314,24 +314,7 @@ rm -rf "$dir"
             .push(("PostgreSQL initdb + start".into(), t.elapsed()));
         let t = Instant::now();
         self.psql("postgres", "CREATE USER netbox WITH PASSWORD 'netbox'");
-        self.psql("postgres", "CREATE DATABASE netbox OWNER netbox");
-        run(
-            Command::new(self.prepared.pg_bin.join("pg_restore"))
-                .arg("-h")
-                .arg(&socket)
-                .arg("-p")
-                .arg(self.pg_port.to_string())
-                .args([
-                    "-U",
-                    "netbox",
-                    "-d",
-                    "netbox",
-                    "--no-owner",
-                    "--exit-on-error",
-                ])
-                .arg(&self.prepared.dump),
-            "pg_restore of the migrated NetBox database",
-        );
+        self.restore_dump();
         self.timings
             .push(("restore migrated database".into(), t.elapsed()));
     }
@@ -426,6 +409,12 @@ rm -rf "$dir"
         let t = Instant::now();
         self.stop_server();
         self.psql("postgres", "DROP DATABASE netbox WITH (FORCE)");
+        self.restore_dump();
+        self.timings.push(("database reset".into(), t.elapsed()));
+    }
+
+    /// A new database `netbox` with the cached dump of a migrated NetBox restored into it.
+    fn restore_dump(&self) {
         self.psql("postgres", "CREATE DATABASE netbox OWNER netbox");
         run(
             Command::new(self.prepared.pg_bin.join("pg_restore"))
@@ -444,7 +433,6 @@ rm -rf "$dir"
                 .arg(&self.prepared.dump),
             "pg_restore of the migrated NetBox database",
         );
-        self.timings.push(("database reset".into(), t.elapsed()));
     }
 
     /// A shell command run as a user would type it on the NetBox host: `netbox` on PATH (the wheel's
