@@ -94,7 +94,7 @@ pub fn run(args: &GenerateArgs) -> u8 {
     let out_dir = args.out.clone().unwrap_or_else(|| plan.output_dir.clone());
     report.output_dir = Some(&out_dir);
     let mut files = generate::generate(&plan);
-    super::users::keep_matched_map(&mut files, &out_dir);
+    super::users::keep_matched_map(&mut files, &out_dir, &plan);
     let planned = match writer::plan_files(&out_dir, &files) {
         Ok(p) => p,
         Err(e) => return fail_write(args, &mut report, e),

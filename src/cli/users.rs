@@ -390,17 +390,31 @@ pub fn run_record(args: &UsersRecordArgs) -> u8 {
 
 /// For `nbsso generate`: a `user-map.json` already in the output directory keeps its map in the
 /// regenerated `migrate-users.py` (otherwise regenerating would drop the matched links).
-pub fn keep_matched_map(files: &mut [GeneratedFile], out_dir: &Path) {
+pub fn keep_matched_map(files: &mut [GeneratedFile], out_dir: &Path, plan: &crate::plan::Plan) {
     let Ok(text) = std::fs::read_to_string(out_dir.join(MAP_FILE)) else {
         return;
     };
-    let Ok(data) = ScriptData::from_map_file(&text) else {
+    let path = out_dir.join(MAP_FILE);
+    let data = match ScriptData::from_map_file(&text) {
+        Ok(data) => data,
+        Err(e) => {
+            eprintln!(
+                "warning: {}: {e}; migrate-users.py is generated without it",
+                path.display()
+            );
+            return;
+        }
+    };
+    if LinkProviders::for_source(plan.source).map(|p| p.old) != Some(data.old_provider.clone()) {
         eprintln!(
-            "warning: {} is not a user map nbsso wrote; migrate-users.py is generated without it",
-            out_dir.join(MAP_FILE).display()
+            "warning: {} migrates {} links, but the plan's source is {}: migrate-users.py is generated without it; \
+             run nbsso users match again",
+            path.display(),
+            data.old_provider,
+            plan.source.label()
         );
         return;
-    };
+    }
     if let Some(file) = files.iter_mut().find(|f| f.name == SCRIPT_FILE) {
         file.contents = user_migration::script(&data).0;
     }
