@@ -41,17 +41,17 @@ pub const TABLE: [Entry; 9] = [
     Entry {
         code: Code::Findings,
         name: "findings",
-        meaning: "findings: a check failed, warned or was skipped; `inspect` found drift or no client",
+        meaning: "findings: a check failed, warned or was skipped; `inspect` found drift or no client; `import` read everything but warns; `users match` left users ambiguous, unmatched or stray, or the lock-out guard refuses",
     },
     Entry {
         code: Code::Usage,
         name: "usage or invalid input",
-        meaning: "usage error, or a plan that is missing, unreadable, not TOML or invalid, or `inspect` input that is not kanidm's output; the wizard without a terminal",
+        meaning: "usage error, or a plan that is missing, unreadable, not TOML or invalid, `inspect` or `users` input that is not what the command reads, a configuration file that cannot be read or is not valid Python (nothing written); the wizard without a terminal",
     },
     Entry {
         code: Code::Unreachable,
         name: "unreachable",
-        meaning: "a server could not be reached (`nbsso check`), or Kanidm could not be reached or refused the login (`nbsso inspect`)",
+        meaning: "a server could not be reached (`nbsso check`), or Kanidm could not be reached or refused the login (`nbsso inspect`, `nbsso users match`)",
     },
     Entry {
         code: Code::NotWritten,

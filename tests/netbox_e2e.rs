@@ -26,10 +26,14 @@ mod support;
 
 use nbsso::generate;
 use nbsso::plan::{Plan, PlanDraft, validate};
+use nbsso::users::Deployment;
+use nbsso::users::export::find_result;
 use serde_json::Value;
+use std::io::{BufRead as _, BufReader};
+use std::os::unix::process::CommandExt as _;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
-use std::process::{Command, ExitCode};
+use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 use support::idp::{TestIdp, TestUser};
 use support::netbox_real::{
@@ -761,9 +765,759 @@ fn staged_authentik_gives_kanidm_its_own_backend_and_both_logins_start(w: &mut W
     );
 }
 
+// ---- every user keeps their own account: migrate-users.py on the real NetBox ----
+
+/// Strings that must never leave NetBox or show up in any output: a token signature, a refresh
+/// token, an API token, the old IdPs' client secrets (the password hash is read from the database).
+const CANARY_SIG: &str = "bmJzc29DYW5hcnlTaWduYXR1cmU";
+const CANARY_REFRESH: &str = "nbsso-canary-refresh-7c1e";
+const CANARY_API_TOKEN: &str = "c4a7a11ce0c4a7a11ce0c4a7a11ce0c4a7a11ce0";
+const KEYCLOAK_SECRET: &str = "nbsso-canary-keycloak-client-secret";
+const AUTHENTIK_SECRET: &str = "nbsso-canary-authentik-client-secret";
+const ADMIN_PASSWORD: &str = "Adm1n-local-passw0rd";
+const AUTHENTIK_ENDPOINT: &str = "https://authentik.example.com/application/o/netbox/";
+
+fn keycloak_settings() -> String {
+    format!(
+        "REMOTE_AUTH_BACKEND = 'social_core.backends.keycloak.KeycloakOAuth2'\n\
+         SOCIAL_AUTH_KEYCLOAK_KEY = 'netbox'\n\
+         SOCIAL_AUTH_KEYCLOAK_SECRET = '{KEYCLOAK_SECRET}'\n\
+         SOCIAL_AUTH_KEYCLOAK_PUBLIC_KEY = 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAnbssoNotARealKey'\n\
+         SOCIAL_AUTH_KEYCLOAK_AUTHORIZATION_URL = 'https://keycloak.example.com/realms/corp/protocol/openid-connect/auth'\n\
+         SOCIAL_AUTH_KEYCLOAK_ACCESS_TOKEN_URL = 'https://keycloak.example.com/realms/corp/protocol/openid-connect/token'\n"
+    )
+}
+
+fn authentik_settings() -> String {
+    format!(
+        "REMOTE_AUTH_BACKEND = 'social_core.backends.open_id_connect.OpenIdConnectAuth'\n\
+         SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = '{AUTHENTIK_ENDPOINT}'\n\
+         SOCIAL_AUTH_OIDC_KEY = 'netbox'\n\
+         SOCIAL_AUTH_OIDC_SECRET = '{AUTHENTIK_SECRET}'\n"
+    )
+}
+
+/// Users as the old IdP left them: `admin` (local, with a password, unless `with_admin` is false),
+/// `alice` (group netops with an object permission, an API token) and `bob`, each linked
+/// `(provider, uid)` with the tokens social-core stored at their last login.
+fn seed_users(w: &mut World, provider: &str, with_admin: bool) {
+    let era = if provider == "keycloak" {
+        keycloak_settings()
+    } else {
+        authentik_settings()
+    };
+    w.nb.configure(&era, false);
+    let code = format!(
+        r#"
+import base64, hashlib, json
+from django.contrib.auth import get_user_model
+from users.models import Group, ObjectPermission, Token
+from core.models import ObjectType
+from social_django.models import UserSocialAuth
+User = get_user_model()
+def b64(d): return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b'=').decode()
+def jwt(c): return b64({{'alg': 'RS256', 'typ': 'JWT', 'kid': 'old'}}) + '.' + b64(c) + '.{CANARY_SIG}'
+if {with_admin}:
+    User.objects.create_superuser('admin', 'admin@example.com', '{ADMIN_PASSWORD}')
+group = Group.objects.create(name='netops')
+perm = ObjectPermission.objects.create(name='netops-devices', actions=['view', 'change'])
+perm.object_types.set([ObjectType.objects.get(app_label='dcim', model='device')])
+perm.groups.add(group)
+for name in ('alice', 'bob'):
+    user = User.objects.create_user(name, name + '@example.com')
+    sub = hashlib.sha256(('authentik-' + name).encode()).hexdigest()
+    claims = {{'sub': sub, 'preferred_username': name, 'email': name + '@example.com', 'session_state': '{CANARY_REFRESH}'}}
+    token = 'id_token' if '{provider}' == 'oidc' else 'access_token'
+    UserSocialAuth.objects.create(user=user, provider='{provider}', uid=sub if '{provider}' == 'oidc' else name,
+        extra_data={{token: jwt(claims), 'refresh_token': '{CANARY_REFRESH}', 'token_type': 'Bearer', 'auth_time': 1795352400}})
+    if name == 'alice':
+        user.groups.add(group)
+        perm.users.add(user)
+        Token.objects.create(user=user, version=1, token='{CANARY_API_TOKEN}')
+"#,
+        with_admin = if with_admin { "True" } else { "False" },
+    );
+    let out = w.nb.nbshell(&code);
+    assert!(
+        out.status.success(),
+        "seeding users failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Kanidm's persons as `kanidm person list -o json` prints them (no `attrs` wrapper).
+fn persons_json(w: &World) -> String {
+    let config = w.idp.config();
+    let persons: Vec<Value> = config
+        .users
+        .iter()
+        .map(|u| {
+            serde_json::json!({
+                "class": ["account", "memberof", "object", "person"],
+                "displayname": [u.display_name],
+                "memberof": [format!("netbox_users@{}", config.domain)],
+                "name": [u.name],
+                "spn": [format!("{}@{}", u.name, config.domain)],
+                "uuid": [u.uuid],
+                "mail": u.email.iter().collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    serde_json::to_string(&persons).unwrap()
+}
+
+/// Kanidm as `kanidm-setup.sh` leaves it, with alice as its only person, logged in.
+fn reset_people(w: &mut World) {
+    w.reset_idp();
+    w.idp.configure(|c| {
+        c.users.truncate(1);
+        c.logged_in = Some("alice".into());
+        c.clients[0].short_username = true;
+    });
+}
+
+fn test_user(name: &str, uuid: &str) -> TestUser {
+    TestUser {
+        uuid: uuid.into(),
+        name: name.into(),
+        display_name: name.into(),
+        email: Some(format!("{name}@example.com")),
+    }
+}
+
+/// One migration's working directory: what `nbsso generate` wrote, the export, the map.
+struct Migration {
+    dir: PathBuf,
+    /// The map is too large for the script and is read from user-map.json.
+    in_file: bool,
+    /// Every output seen, for the canary check.
+    outputs: Vec<String>,
+}
+
+impl Migration {
+    fn new(w: &mut World, name: &str) -> Migration {
+        let dir = w._dir.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_nbsso"))
+            .args(["generate", "--plan"])
+            .arg(&w.plan_path)
+            .arg("--out")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Migration {
+            dir,
+            in_file: false,
+            outputs: vec![String::from_utf8_lossy(&out.stdout).into_owned()],
+        }
+    }
+
+    /// The command the checklist prints for the wheel, run on the NetBox host; its result.
+    fn run(&mut self, w: &mut World, action: &str, dry_run: bool) -> (i32, Value) {
+        let command = Deployment::Wheel.run_script(action, dry_run, self.in_file);
+        let t = Instant::now();
+        let out = w.nb.host_shell(&self.dir, &command).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let code = out.status.code().unwrap_or(-1);
+        let result = find_result(&stdout)
+            .unwrap_or_else(|e| panic!("{command}: {e}\nstdout:\n{stdout}\nstderr:\n{stderr}"));
+        w.report.push(format!(
+            "[users] {command} → exit {code} in {:.1} s: {}",
+            t.elapsed().as_secs_f64(),
+            result["message"]
+                .as_str()
+                .or(result["error"].as_str())
+                .unwrap_or_default()
+        ));
+        if action == "export" {
+            std::fs::write(self.dir.join("nbsso-export.txt"), &stdout).unwrap();
+        }
+        if action == "apply" && !dry_run {
+            std::fs::write(self.dir.join("nbsso-apply.txt"), &stdout).unwrap();
+        }
+        self.outputs.push(stdout);
+        self.outputs.push(stderr);
+        (code, result)
+    }
+
+    /// `nbsso users match`, with the persons saved from Kanidm.
+    fn match_users(&mut self, w: &World, extra: &[&str]) -> (i32, Value) {
+        std::fs::write(self.dir.join("persons.json"), persons_json(w)).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_nbsso"))
+            .args(["users", "match", "--plan"])
+            .arg(&w.plan_path)
+            .args([
+                "--netbox",
+                "nbsso-export.txt",
+                "--kanidm",
+                "persons.json",
+                "--deployment",
+                "wheel",
+            ])
+            .args(["--out", ".", "--json"])
+            .args(extra)
+            .current_dir(&self.dir)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!(
+                "users match printed no JSON ({e}): {stdout}{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        self.outputs.push(stdout);
+        self.in_file = report["map_place"] == "file";
+        (out.status.code().unwrap_or(-1), report)
+    }
+
+    fn record(&mut self) {
+        let out = Command::new(env!("CARGO_BIN_EXE_nbsso"))
+            .args([
+                "users",
+                "record",
+                "--result",
+                "nbsso-apply.txt",
+                "--out",
+                ".",
+            ])
+            .current_dir(&self.dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.outputs
+            .push(String::from_utf8_lossy(&out.stdout).into_owned());
+    }
+
+    /// No token, password hash or secret in any output or written file.
+    fn assert_no_secret(&self, w: &World) {
+        let hashes = w.nb.psql(
+            "netbox",
+            "SELECT password FROM users_user WHERE password NOT LIKE '!%'",
+        );
+        let mut secrets: Vec<String> = hashes.lines().map(str::to_string).collect();
+        secrets.extend(
+            [
+                CANARY_SIG,
+                CANARY_REFRESH,
+                CANARY_API_TOKEN,
+                KEYCLOAK_SECRET,
+                AUTHENTIK_SECRET,
+                SECRET,
+                ADMIN_PASSWORD,
+            ]
+            .map(str::to_string),
+        );
+        let mut texts = self.outputs.clone();
+        for entry in std::fs::read_dir(&self.dir).unwrap() {
+            texts.push(std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default());
+        }
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            for text in &texts {
+                assert!(!text.contains(secret.as_str()), "a secret leaked: {secret}");
+            }
+        }
+    }
+}
+
+fn user_id(w: &World, username: &str) -> String {
+    w.nb.psql(
+        "netbox",
+        &format!("SELECT id FROM users_user WHERE username = '{username}'"),
+    )
+    .trim()
+    .to_string()
+}
+
+/// alice's groups and object permissions, by name.
+fn access(w: &World, id: &str) -> String {
+    w.nb.psql(
+        "netbox",
+        &format!(
+            "SELECT (SELECT string_agg(g.name, ',') FROM users_user_groups ug JOIN users_group g ON g.id = ug.group_id WHERE ug.user_id = {id}), \
+             (SELECT string_agg(p.name, ',') FROM users_user_object_permissions up JOIN users_objectpermission p ON p.id = up.objectpermission_id WHERE up.user_id = {id}), \
+             (SELECT count(*) FROM users_token WHERE user_id = {id})"
+        ),
+    )
+    .trim_end()
+    .to_string()
+}
+
+fn tables(w: &World) -> (Vec<String>, Vec<String>) {
+    (
+        w.nb.rows("social_auth_usersocialauth"),
+        w.nb.rows("users_user"),
+    )
+}
+
+fn login_as(w: &mut World, case: &str, who: &str, short: bool) -> LoginEnd {
+    w.idp.configure(|c| {
+        c.logged_in = Some(who.to_string());
+        c.clients[0].short_username = short;
+    });
+    w.login(case).end
+}
+
+fn users_without_links_a_kanidm_login_makes_a_stray_copy_and_its_fix_restores_alice(w: &mut World) {
+    let case = "users: stray";
+    w.nb.reset_database();
+    reset_people(w);
+    seed_users(w, "keycloak", true);
+    let alice_id = user_id(w, "alice");
+    // What happens without the migration: a new, empty account.
+    let settings = w.settings.clone();
+    w.serve(&settings, false);
+    let LoginEnd::LoggedIn(copy) = login_as(w, case, "alice", true) else {
+        panic!("alice could not log in")
+    };
+    assert!(
+        copy.len() == 21 && copy.starts_with("alice") && copy != "alice",
+        "{copy}"
+    );
+    assert_eq!(
+        access(w, &user_id(w, &copy)),
+        "\t\t0",
+        "the copy has no groups, permissions or tokens"
+    );
+    // Export and match: the copy is reported with its fix, never deleted.
+    let mut m = Migration::new(w, "stray");
+    assert_eq!(m.run(w, "export", false).0, 0);
+    let (code, report) = m.match_users(w, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    let rows = report["map"]["users"].as_array().unwrap();
+    let stray = rows
+        .iter()
+        .find(|r| r["username"] == copy.as_str())
+        .unwrap();
+    assert_eq!(stray["state"], "stray", "{stray:#}");
+    let real = rows.iter().find(|r| r["username"] == "alice").unwrap();
+    assert_eq!(real["state"], "already_linked");
+    // The fix, as printed, run inside NetBox.
+    let fix = stray["fix"].as_str().unwrap();
+    let code = fix
+        .split_once("deactivate it: ")
+        .unwrap()
+        .1
+        .split("; then")
+        .next()
+        .unwrap();
+    let out = w.nb.nbshell(&format!("from social_django.models import UserSocialAuth\nfrom django.contrib.auth import get_user_model\nUser = get_user_model()\n{}", code.replace("; ", "\n")));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(m.run(w, "export", false).0, 0);
+    let (_, report) = m.match_users(w, &[]);
+    let rows = report["map"]["users"].as_array().unwrap();
+    assert_eq!(
+        rows.iter().find(|r| r["username"] == "alice").unwrap()["state"],
+        "matched"
+    );
+    assert_eq!(
+        rows.iter()
+            .find(|r| r["username"] == copy.as_str())
+            .unwrap()["state"],
+        "local"
+    );
+    assert_eq!(m.run(w, "apply", false).0, 0);
+    assert_eq!(
+        login_as(w, case, "alice", true),
+        LoginEnd::LoggedIn("alice".into())
+    );
+    assert_eq!(user_id(w, "alice"), alice_id);
+    m.assert_no_secret(w);
+}
+
+fn users_keycloak_era_alice_keeps_her_account_apply_is_idempotent_and_rolls_back_exactly(
+    w: &mut World,
+) {
+    let case = "users: keycloak";
+    w.nb.reset_database();
+    reset_people(w);
+    w.idp.configure(|c| {
+        c.users
+            .push(test_user("bob", "0d9e2b7c-4f1a-4c3e-8b5d-6a7f8e9d0c1b"))
+    });
+    seed_users(w, "keycloak", true);
+    w.nb.configure(&keycloak_settings(), false);
+    let alice_id = user_id(w, "alice");
+    let alice_access = access(w, &alice_id);
+    assert_eq!(alice_access, "netops\tnetops-devices\t1");
+    let users_before = w.nb.usernames();
+    let mut m = Migration::new(w, "keycloak");
+    let (code, export) = m.run(w, "export", false);
+    assert_eq!(code, 0);
+    assert_eq!(export["backends"], serde_json::json!(["keycloak"]));
+    assert_eq!(export["netbox_version"], "4.7.3");
+    let exported_alice = export["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "alice")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        exported_alice["links"][0]["claims"]["preferred_username"],
+        "alice"
+    );
+    assert_eq!(exported_alice["usable_password"], false);
+    let (code, report) = m.match_users(w, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        report["map"]["counts"],
+        serde_json::json!({"matched": 2, "local": 1})
+    );
+    // plan: row by row, nothing changed.
+    let before = tables(w);
+    let (code, plan) = m.run(w, "plan", false);
+    assert_eq!(code, 0, "{plan:#}");
+    assert_eq!(plan["dry_run"], true);
+    assert_eq!(plan["created"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        plan["guard"]["usable_superusers"],
+        serde_json::json!(["admin"])
+    );
+    assert_eq!(tables(w), before);
+    // apply, then apply again.
+    let (code, apply) = m.run(w, "apply", false);
+    assert_eq!(code, 0, "{apply:#}");
+    assert_eq!(apply["changed"], 2);
+    m.record();
+    let links = w.nb.social_links();
+    assert!(
+        links.contains(&("alice".into(), "keycloak".into(), "alice".into())),
+        "the old link stays"
+    );
+    assert!(
+        links.contains(&("alice".into(), "oidc".into(), TestUser::alice().uuid)),
+        "{links:?}"
+    );
+    let after_apply = tables(w);
+    let (code, again) = m.run(w, "apply", false);
+    assert_eq!(code, 0);
+    assert_eq!(again["changed"], 0);
+    assert!(
+        again["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("nothing to do"),
+        "{again:#}"
+    );
+    assert_eq!(tables(w), after_apply, "a second apply changes nothing");
+    // rollback from the record saved after the first apply: a dry run, then the rows before apply.
+    let (code, dry) = m.run(w, "rollback", true);
+    assert_eq!(code, 0);
+    assert_eq!(dry["deleted"].as_array().unwrap().len(), 2);
+    assert_eq!(dry["from_record"], true);
+    assert_eq!(tables(w), after_apply);
+    let (code, rolled) = m.run(w, "rollback", false);
+    assert_eq!(code, 0, "{rolled:#}");
+    assert_eq!(tables(w), before, "rollback restores every row");
+    // Apply for good (a new run, without the record: found again by the marks), switch, log in.
+    m.match_users(w, &[]);
+    assert_eq!(m.run(w, "apply", false).1["changed"], 2);
+    let settings = w.settings.clone();
+    w.serve(&settings, false);
+    assert_eq!(
+        login_as(w, case, "alice", true),
+        LoginEnd::LoggedIn("alice".into())
+    );
+    assert_eq!(user_id(w, "alice"), alice_id, "the same user");
+    assert_eq!(
+        access(w, &alice_id),
+        alice_access,
+        "with her groups, permissions and token"
+    );
+    assert_eq!(w.nb.usernames(), users_before, "no new user");
+    // cleanup: refused while Keycloak is configured, then exactly the old rows of linked users.
+    w.nb.configure(&keycloak_settings(), false);
+    let (code, refused) = m.run(w, "cleanup", false);
+    assert_eq!(code, 1);
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("the keycloak backend is still configured"),
+        "{refused:#}"
+    );
+    w.nb.configure(&settings, false);
+    let before_cleanup = w.nb.social_links();
+    let (code, dry) = m.run(w, "cleanup", true);
+    assert_eq!(code, 0, "{dry:#}");
+    assert_eq!(w.nb.social_links(), before_cleanup);
+    let (code, cleaned) = m.run(w, "cleanup", false);
+    assert_eq!(code, 0, "{cleaned:#}");
+    assert_eq!(cleaned["removed"], dry["removed"]);
+    let expected: Vec<_> = before_cleanup
+        .into_iter()
+        .filter(|l| l.1 != "keycloak")
+        .collect();
+    assert_eq!(w.nb.social_links(), expected);
+    assert_eq!(cleaned["removed"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        login_as(w, case, "alice", true),
+        LoginEnd::LoggedIn("alice".into())
+    );
+    m.assert_no_secret(w);
+    w.report.push(format!(
+        "[{case}] social_auth_usersocialauth after cleanup: {:?}",
+        w.nb.social_links()
+    ));
+}
+
+fn users_apply_killed_midway_leaves_the_database_as_before(w: &mut World) {
+    w.nb.reset_database();
+    reset_people(w);
+    seed_users(w, "keycloak", true);
+    let many = 1500;
+    let code = format!(
+        "from django.contrib.auth import get_user_model\nfrom social_django.models import UserSocialAuth\nUser = get_user_model()\n\
+         users = User.objects.bulk_create([User(username='user%05d' % i, email='user%05d@example.com' % i, password='!sso') for i in range({many})])\n\
+         UserSocialAuth.objects.bulk_create([UserSocialAuth(user=u, provider='keycloak', uid=u.username, extra_data={{}}) for u in users])\n"
+    );
+    let out = w.nb.nbshell(&code);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    w.idp.configure(|c| {
+        for i in 0..many {
+            c.users.push(test_user(
+                &format!("user{i:05}"),
+                &format!("00000000-0000-4000-8000-{i:012}"),
+            ));
+        }
+    });
+    let mut m = Migration::new(w, "killed");
+    m.run(w, "export", false);
+    let (_, report) = m.match_users(w, &[]);
+    assert_eq!(report["map"]["counts"]["matched"], many + 1);
+    assert_eq!(
+        report["map_place"], "file",
+        "1,501 links are more than one argument holds"
+    );
+    let before = tables(w);
+    let command = Deployment::Wheel.run_script("apply", false, true);
+    let mut child =
+        w.nb.host_shell(&m.dir, &command)
+            .process_group(0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut seen = String::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.starts_with("nbsso: linked ") {
+            break;
+        }
+    }
+    // SIGKILL to the whole process group: bash and NetBox's Python, mid-transaction.
+    let pid = child.id() as i32;
+    Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(seen.contains("nbsso: linked 100 of 1501"), "{seen}");
+    w.report.push(format!(
+        "[users: killed] apply killed ({status}) after: {}",
+        seen.lines().last().unwrap_or_default()
+    ));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(tables(w), before, "the killed apply left nothing behind");
+    assert_eq!(
+        m.run(w, "plan", false).1["created"]
+            .as_array()
+            .unwrap()
+            .len(),
+        many + 1
+    );
+}
+
+fn users_guard_refuses_without_a_usable_superuser_and_passes_after_one_is_created(w: &mut World) {
+    w.nb.reset_database();
+    reset_people(w);
+    seed_users(w, "keycloak", false);
+    let mut m = Migration::new(w, "guard");
+    m.run(w, "export", false);
+    let (code, report) = m.match_users(w, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(report["map"]["guard"]["ok"], false);
+    let (code, plan) = m.run(w, "plan", false);
+    assert_eq!(code, 1, "{plan:#}");
+    assert_eq!(plan["refused"], "lock-out guard");
+    assert!(
+        plan["error"]
+            .as_str()
+            .unwrap()
+            .ends_with("Create one first: netbox createsuperuser"),
+        "{plan:#}"
+    );
+    let (code, _) = m.run(w, "apply", false);
+    assert_eq!(code, 1);
+    assert!(
+        w.nb.social_links().iter().all(|l| l.1 == "keycloak"),
+        "apply refused: nothing written"
+    );
+    let out =
+        w.nb.host_shell(
+            &m.dir,
+            "netbox createsuperuser --no-input --username rescue --email rescue@example.com",
+        )
+        .env("DJANGO_SUPERUSER_PASSWORD", ADMIN_PASSWORD)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, plan) = m.run(w, "plan", false);
+    assert_eq!(code, 0, "{plan:#}");
+    assert_eq!(
+        plan["guard"]["usable_superusers"],
+        serde_json::json!(["rescue"])
+    );
+}
+
+fn users_spn_named_account_is_renamed_and_logs_in_with_the_short_name(w: &mut World) {
+    let case = "users: spn";
+    w.nb.reset_database();
+    reset_people(w);
+    w.idp.configure(|c| {
+        c.users
+            .push(test_user("heidi", "3c2b1a09-8f7e-4d6c-9b5a-4e3d2c1b0a98"))
+    });
+    let settings = w.settings.clone();
+    w.serve(&settings, false);
+    // A test login before short usernames were turned on.
+    assert_eq!(
+        login_as(w, case, "heidi", false),
+        LoginEnd::LoggedIn("heidi@localhost".into())
+    );
+    let id = user_id(w, "heidi@localhost");
+    let out = w.nb.nbshell(&format!(
+        "from django.contrib.auth import get_user_model\nget_user_model().objects.create_superuser('admin', 'admin@example.com', '{ADMIN_PASSWORD}')"
+    ));
+    assert!(out.status.success());
+    let mut m = Migration::new(w, "spn");
+    m.run(w, "export", false);
+    let (code, report) = m.match_users(w, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    let heidi = report["map"]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id.parse::<i64>().unwrap())
+        .unwrap()
+        .clone();
+    assert_eq!(heidi["state"], "already_linked");
+    assert_eq!(heidi["rename_to"], "heidi");
+    let (code, apply) = m.run(w, "apply", false);
+    assert_eq!(code, 0, "{apply:#}");
+    assert_eq!(apply["renamed"][0]["to"], "heidi");
+    assert_eq!(
+        login_as(w, case, "heidi", true),
+        LoginEnd::LoggedIn("heidi".into())
+    );
+    assert_eq!(user_id(w, "heidi"), id, "the same account, renamed");
+    m.record();
+    let (code, _) = m.run(w, "rollback", false);
+    assert_eq!(code, 0);
+    assert_eq!(
+        user_id(w, "heidi@localhost"),
+        id,
+        "rollback undoes the rename"
+    );
+}
+
+fn users_authentik_era_cleanup_keeps_the_kanidm_link(w: &mut World) {
+    let case = "users: authentik";
+    w.nb.reset_database();
+    reset_people(w);
+    seed_users(w, "oidc", true);
+    w.nb.configure(&authentik_settings(), false);
+    let alice_id = user_id(w, "alice");
+    let mut m = Migration::new(w, "authentik");
+    // The test's plan migrates from Keycloak; this NetBox is Authentik's, and so is the plan given to match.
+    let (code, export) = m.run(w, "export", false);
+    assert_eq!(code, 0);
+    assert_eq!(export["oidc_endpoint"], AUTHENTIK_ENDPOINT);
+    let plan_text = std::fs::read_to_string(&w.plan_path).unwrap().replacen(
+        "source = \"keycloak\"",
+        "source = \"authentik\"",
+        1,
+    );
+    let authentik_plan = m.dir.join("plan-authentik.toml");
+    std::fs::write(&authentik_plan, plan_text).unwrap();
+    let plan_path = std::mem::replace(&mut w.plan_path, authentik_plan);
+    let (code, report) = m.match_users(w, &[]);
+    w.plan_path = plan_path;
+    assert_eq!(code, 1, "bob has no Kanidm person: {report:#}");
+    assert_eq!(report["map"]["counts"]["matched"], 1);
+    assert_eq!(
+        report["map"]["providers"],
+        serde_json::json!({"old": "oidc", "new": "oidc"})
+    );
+    let old_uid = report["map"]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["username"] == "alice")
+        .unwrap()["old_uids"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(old_uid.len(), 64);
+    assert_eq!(m.run(w, "apply", false).1["changed"], 1);
+    let (code, refused) = m.run(w, "cleanup", false);
+    assert_eq!(code, 1);
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("still points at https://authentik.example.com"),
+        "{refused:#}"
+    );
+    let settings = w.settings.clone();
+    w.serve(&settings, false);
+    assert_eq!(
+        login_as(w, case, "alice", true),
+        LoginEnd::LoggedIn("alice".into())
+    );
+    assert_eq!(user_id(w, "alice"), alice_id);
+    let (code, cleaned) = m.run(w, "cleanup", false);
+    assert_eq!(code, 0, "{cleaned:#}");
+    assert_eq!(cleaned["removed"][0]["uid"], old_uid.as_str());
+    let links = w.nb.social_links();
+    assert!(links.contains(&("alice".into(), "oidc".into(), TestUser::alice().uuid)));
+    assert!(!links.iter().any(|l| l.0 == "alice" && l.2 == old_uid));
+    assert!(
+        links.iter().any(|l| l.0 == "bob"),
+        "bob (no Kanidm person) keeps his link"
+    );
+    m.assert_no_secret(w);
+}
+
 type Case = (&'static str, fn(&mut World));
 
-const CASES: [Case; 13] = [
+const CASES: [Case; 19] = [
     (
         "generated_settings_pass_netbox_check",
         generated_settings_pass_netbox_check,
@@ -809,6 +1563,30 @@ const CASES: [Case; 13] = [
     (
         "staged_authentik_gives_kanidm_its_own_backend_and_both_logins_start",
         staged_authentik_gives_kanidm_its_own_backend_and_both_logins_start,
+    ),
+    (
+        "users_without_links_a_kanidm_login_makes_a_stray_copy_and_its_fix_restores_alice",
+        users_without_links_a_kanidm_login_makes_a_stray_copy_and_its_fix_restores_alice,
+    ),
+    (
+        "users_keycloak_era_alice_keeps_her_account_apply_is_idempotent_and_rolls_back_exactly",
+        users_keycloak_era_alice_keeps_her_account_apply_is_idempotent_and_rolls_back_exactly,
+    ),
+    (
+        "users_apply_killed_midway_leaves_the_database_as_before",
+        users_apply_killed_midway_leaves_the_database_as_before,
+    ),
+    (
+        "users_guard_refuses_without_a_usable_superuser_and_passes_after_one_is_created",
+        users_guard_refuses_without_a_usable_superuser_and_passes_after_one_is_created,
+    ),
+    (
+        "users_spn_named_account_is_renamed_and_logs_in_with_the_short_name",
+        users_spn_named_account_is_renamed_and_logs_in_with_the_short_name,
+    ),
+    (
+        "users_authentik_era_cleanup_keeps_the_kanidm_link",
+        users_authentik_era_cleanup_keeps_the_kanidm_link,
     ),
 ];
 

@@ -291,7 +291,7 @@ fn review_plans_files_and_write_defaults_to_no_when_overwriting() {
                 generation, files, ..
             },
         ] => {
-            assert_eq!(files.len(), 4);
+            assert_eq!(files.len(), 5, "the four files and migrate-users.py");
             *generation
         }
         other => panic!("{other:?}"),
@@ -320,7 +320,7 @@ fn review_plans_files_and_write_defaults_to_no_when_overwriting() {
     press(&mut m, KeyCode::Left);
     assert!(m.write.yes);
     match press(&mut m, KeyCode::Enter).as_slice() {
-        [Effect::WriteFiles { planned }] => assert_eq!(planned.len(), 4),
+        [Effect::WriteFiles { planned }] => assert_eq!(planned.len(), 5),
         other => panic!("{other:?}"),
     }
     assert!(m.write.writing);

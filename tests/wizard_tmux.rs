@@ -50,7 +50,7 @@ fn first_time_keycloak_migration_writes_the_files() {
         "nothing written before the confirmation"
     );
     t.keys(&["Enter"]);
-    let screen = t.wait_for("Write 4 files to nbsso-out?");
+    let screen = t.wait_for("Write 5 files to nbsso-out?");
     assert!(screen.contains("No existing file is replaced"), "{screen}");
     t.keys(&["Enter"]);
     t.wait_for("Done: the files are written");
@@ -59,6 +59,7 @@ fn first_time_keycloak_migration_writes_the_files() {
         ("kanidm-setup.sh", 0o755),
         ("kanidm-undo.sh", 0o755),
         ("netbox-sso.py", 0o644),
+        ("migrate-users.py", 0o644),
     ] {
         let path = dir.path().join("nbsso-out").join(name);
         let meta = std::fs::metadata(&path).unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -130,7 +130,8 @@ pub fn run(args: &GenerateArgs) -> Code {
     report.problems = &warnings;
     let out_dir = args.out.clone().unwrap_or_else(|| plan.output_dir.clone());
     report.output_dir = Some(&out_dir);
-    let files = generate::generate(&plan);
+    let mut files = generate::generate(&plan);
+    super::users::keep_matched_map(&mut files, &out_dir, &plan);
     let planned = match writer::plan_files(&out_dir, &files) {
         Ok(p) => p,
         Err(e) => return fail_write(args, &mut report, e),

@@ -6,6 +6,7 @@ mod generate;
 mod import;
 mod inspect;
 mod patch;
+mod users;
 
 pub use generate::load_plan;
 
@@ -49,6 +50,81 @@ pub enum Command {
     /// Read a NetBox deployment's configuration and say what single sign-on it sets up, and where
     #[command(after_help = import::AFTER_HELP)]
     Import(import::ImportArgs),
+    /// Keep every NetBox user's own account: match users to Kanidm persons, write migrate-users.py
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Match NetBox users (migrate-users.py's export) to Kanidm persons; write user-map.json and migrate-users.py
+    #[command(
+        after_help = "The export comes from migrate-users.py run inside NetBox (see CHECKLIST.md):\n  \
+        NBSSO_USERS_ACTION=export netbox nbshell --command \"$(cat migrate-users.py)\" > nbsso-export.txt\n\n\
+        Kanidm's persons are read live (GET /v1/person, with the login of `kanidm login`, as inspect does),\n\
+        or from saved output: kanidm person list --name idm_admin -o json > persons.json\n\n\
+        Exit codes: 0 every user resolved, 1 ambiguous, unmatched or stray users, or the lock-out guard refuses,\n\
+        2 usage or unreadable input, 3 Kanidm unreachable or refusing the login, 4 files not written."
+    )]
+    Match(UsersMatchArgs),
+    /// Keep apply's result as the rollback record in user-map.json and migrate-users.py
+    Record(UsersRecordArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UsersMatchArgs {
+    /// Output of migrate-users.py with NBSSO_USERS_ACTION=export (pasted or redirected; - for stdin)
+    #[arg(long, value_name = "EXPORT_OUTPUT")]
+    pub netbox: String,
+    /// Saved `kanidm person list -o json` (or the REST API's JSON; - for stdin); default: read live
+    #[arg(long, value_name = "FILE|-")]
+    pub kanidm: Option<String>,
+    /// Corrections, one `netbox_username,kanidm_name` a line (an empty name: do not link)
+    #[arg(long, value_name = "FILE")]
+    pub overrides: Option<PathBuf>,
+    /// The migration plan: its source decides the old provider, its Kanidm the live read and issuer
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Where to write user-map.json and migrate-users.py
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// How NetBox is installed, for the commands printed: checkout, wheel, docker, kubernetes
+    #[arg(long, value_name = "SHAPE", default_value = "checkout")]
+    pub deployment: crate::users::Deployment,
+    /// The provider name of the new links, when Kanidm's login runs under its own backend name
+    #[arg(long, value_name = "NAME")]
+    pub new_provider: Option<String>,
+    /// Do not rename accounts named after a Kanidm SPN to the short name
+    #[arg(long)]
+    pub keep_spn_names: bool,
+    /// Kanidm's URL for the live read (default: the plan's kanidm.origin, then KANIDM_URL)
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// The cached kanidm login to use (default: KANIDM_NAME, or the only one cached)
+    #[arg(long, short = 'D', value_name = "ACCOUNT")]
+    pub name: Option<String>,
+    /// The kanidm CLI instance whose login to use (default: KANIDM_INSTANCE)
+    #[arg(long, short = 'I', value_name = "NAME")]
+    pub instance: Option<String>,
+    /// Seconds the REST request may take
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub timeout: u64,
+    /// Show what would be written, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print a JSON report on stdout instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UsersRecordArgs {
+    /// The saved output of migrate-users.py with NBSSO_USERS_ACTION=apply
+    #[arg(long, value_name = "FILE|-")]
+    pub result: String,
+    /// The directory with user-map.json (migrate-users.py is rewritten there)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -170,6 +246,10 @@ pub fn run(cli: Cli) -> Code {
         Some(Command::Check(args)) => with_runtime(|rt| check::run(&args, rt)),
         Some(Command::Inspect(args)) => with_runtime(|rt| inspect::run(&args, rt)),
         Some(Command::Import(args)) => import::run(&args),
+        Some(Command::Users(UsersCommand::Match(args))) => {
+            with_runtime(|rt| users::run_match(&args, rt))
+        }
+        Some(Command::Users(UsersCommand::Record(args))) => users::run_record(&args),
         None => with_runtime(crate::runtime::run_wizard),
     }
 }

@@ -1,9 +1,10 @@
 //! `CHECKLIST.md`: the steps in order, with the exact commands, how to verify, and what changes for users.
 
 use super::netbox_settings::SECRET_ENV;
-use super::quote::markdown_code as code;
-use crate::plan::deployment::OIDC_BACKEND;
-use crate::plan::{Pkce, Plan, SourceIdp, Stage};
+use super::user_migration;
+use crate::plan::{OIDC_BACKEND, Pkce, Plan, SourceIdp, Stage};
+use crate::quote::markdown_code as code;
+use crate::users::Deployment;
 
 pub fn checklist(plan: &Plan) -> String {
     let nb = &plan.netbox;
@@ -79,7 +80,7 @@ pub fn checklist(plan: &Plan) -> String {
         "- Check: `kanidm system oauth2 get {} --name {}` lists `oauth2_rs_origin: {}`.",
         k.client,
         k.admin,
-        super::quote::comment(&plan.redirect_url())
+        crate::quote::comment(&plan.redirect_url())
     ));
     p(String::new());
 
@@ -91,8 +92,8 @@ pub fn checklist(plan: &Plan) -> String {
     ));
     p(format!(
         "      `chown netbox {} && chmod 600 {}` (or set `{}` in NetBox's environment instead).",
-        super::quote::comment(&secret),
-        super::quote::comment(&secret),
+        crate::quote::comment(&secret),
+        crate::quote::comment(&secret),
         SECRET_ENV
     ));
     match &plan.ca_file {
@@ -104,7 +105,14 @@ pub fn checklist(plan: &Plan) -> String {
     }
     p(String::new());
 
-    p("## 4. Configure NetBox".into());
+    let users = user_migration::checklist_steps(plan, &Deployment::ALL);
+    let n = if users.is_empty() { 4 } else { 5 };
+    if !users.is_empty() {
+        p("## 4. Keep every user's own account (before the switch)".into());
+        p(String::new());
+        p(users);
+    }
+    p(format!("## {n}. Configure NetBox"));
     p(String::new());
     p(
         "- [ ] Add the contents of `netbox-sso.py` at the end of NetBox's `configuration.py`."
@@ -124,10 +132,11 @@ pub fn checklist(plan: &Plan) -> String {
     }
     p("- [ ] Drop obsolete workarounds if present: `SOCIAL_AUTH_REQUESTS_EXTRA_ARGUMENTS` (no such setting), `JWT_DECODE_OPTIONS` with `verify_iat: False` (does not help against Kanidm's `nbf`), `REMOTE_AUTH_ENABLED = True` (only for header authentication).".into());
     p("- [ ] Validate: `netbox check` (pip install) or `python3 manage.py check` (git install) prints no error.".into());
-    p("- [ ] Restart NetBox (e.g. `systemctl restart netbox netbox-rq`): it caches Kanidm's discovery document per process.".into());
+    p("- [ ] Restart NetBox and its worker: it caches the discovery document and keys per process.".into());
+    p(user_migration::restart_lines().trim_end().to_string());
     p(String::new());
 
-    p("## 5. Verify".into());
+    p(format!("## {}. Verify", n + 1));
     p(String::new());
     p(format!(
         "- [ ] Open {} in a private window: the button reads {}.",
@@ -143,9 +152,14 @@ pub fn checklist(plan: &Plan) -> String {
         code(&k.group)
     ));
     p("- [ ] If it fails: set `DEBUG = True` for one try to see the real error instead of \"Single sign-on failed\" (then set it back).".into());
+    let cleanup = user_migration::cleanup_steps(plan, &Deployment::ALL);
+    if !cleanup.is_empty() {
+        p("- [ ] A user who had an account before lands in that same account (profile: same username, groups and permissions), not in a new `name<16 hex>` one.".into());
+        p(cleanup);
+    }
     p(String::new());
 
-    p("## 6. What is different afterwards".into());
+    p(format!("## {}. What is different afterwards", n + 2));
     p(String::new());
     p("- **Logout** ends the NetBox session only: Kanidm has no end-session endpoint, so the Kanidm session stays and the next login may not ask for a password.".into());
     if k.consent_prompt {
@@ -160,21 +174,14 @@ pub fn checklist(plan: &Plan) -> String {
     }
     p("- First and last names stay empty: Kanidm sends a display name, not `given_name`/`family_name`.".into());
     match plan.source {
-        SourceIdp::Keycloak => p(format!("- **Existing users are not matched automatically.** NetBox links social logins by `(provider, uid)`: Keycloak links are `('keycloak', <username>)`, Kanidm's are `('{backend}', <person UUID>)`. Without a migration, `alice`'s first Kanidm login creates a new account `alice<16 hex>` without her groups and permissions. Link old accounts to Kanidm UUIDs in `social_auth_usersocialauth` before users log in.")),
-        SourceIdp::Authentik if backend == OIDC_BACKEND => p("- **Existing users are not matched automatically.** The provider stays `oidc`, but the uid changes from Authentik's hashed id to the Kanidm person UUID: rewrite the `('oidc', <authentik sub>)` rows in `social_auth_usersocialauth` to the Kanidm UUIDs before users log in, or each gets a new account.".into()),
-        SourceIdp::Authentik | SourceIdp::KeycloakOidc | SourceIdp::Oidc => p(format!("- **Existing users are not matched automatically.** Old links are `('oidc', <{} sub>)`, Kanidm's are `('{backend}', <person UUID>)`: link the old accounts to the Kanidm UUIDs in `social_auth_usersocialauth` before users log in, or each gets a new account.", plan.source.label())),
+        SourceIdp::Keycloak => p(format!("- **Existing users keep their accounts only through step 4.** NetBox links social logins by `(provider, uid)`: Keycloak links are `('keycloak', <username>)`, Kanidm's are `('{backend}', <person UUID>)`. A user `migrate-users.py` did not link (unmatched, ambiguous) lands in a new account `name<16 hex>` without groups and permissions on the first Kanidm login: match and apply again before that user logs in.")),
+        SourceIdp::Authentik if backend == OIDC_BACKEND => p("- **Existing users keep their accounts only through step 4.** The provider stays `oidc`, but the uid changes from Authentik's `sub` to the Kanidm person UUID. A user `migrate-users.py` did not link (unmatched, ambiguous) lands in a new account `name<16 hex>` on the first Kanidm login: match and apply again before that user logs in.".into()),
+        SourceIdp::Authentik | SourceIdp::KeycloakOidc | SourceIdp::Oidc => p(format!("- **Existing users keep their accounts only through step 4.** Old links are `('oidc', <{} sub>)`, Kanidm's are `('{backend}', <person UUID>)`: the uid changes. A user `migrate-users.py` did not link (unmatched, ambiguous) lands in a new account `name<16 hex>` on the first Kanidm login: match and apply again before that user logs in.", plan.source.label())),
         SourceIdp::None => p("- New users are created on first login with no permissions; give them groups in NetBox (or set `REMOTE_AUTH_DEFAULT_GROUPS`).".into()),
     }
     p(String::new());
-    p("## Rolling back".into());
-    p(String::new());
-    p("1. Restore `configuration.py` from its backup and restart NetBox.".into());
-    p("2. `bash kanidm-undo.sh` puts the Kanidm client and group back as they were before `kanidm-setup.sh` first ran.".into());
-    p(format!(
-        "3. To replace a leaked secret instead: `kanidm system oauth2 {} {} --name {}`, then run `kanidm-setup.sh` again.",
-        k.caps.reset_secret_command(),
-        k.client,
-        k.admin
-    ));
+    p(user_migration::rollback_section(plan, &Deployment::ALL)
+        .trim_end()
+        .to_string());
     out
 }

@@ -4,8 +4,8 @@
 //! every CLI release from 1.3 parses (flags became global in 1.8; before, they followed the
 //! subcommand), and no value can be mistaken for a flag even when it starts with `-`.
 
-use super::quote::{comment, shell};
 use crate::plan::{Pkce, Plan};
+use crate::quote::{comment, shell};
 
 /// Shell variable assignments shared by both scripts.
 fn variables(plan: &Plan) -> String {

@@ -3,7 +3,7 @@
 mod checklist;
 mod kanidm_script;
 pub mod netbox_settings;
-pub mod quote;
+pub mod user_migration;
 pub mod writer;
 
 pub use checklist::checklist;
@@ -46,7 +46,7 @@ pub struct GeneratedFile {
 
 /// Every file the plan produces, in the order a user needs them.
 pub fn generate(plan: &Plan) -> Vec<GeneratedFile> {
-    vec![
+    let mut files = vec![
         GeneratedFile {
             name: "CHECKLIST.md",
             kind: FileKind::Text,
@@ -71,5 +71,14 @@ pub fn generate(plan: &Plan) -> Vec<GeneratedFile> {
             contents: netbox_settings(plan),
             purpose: "the settings block for NetBox's configuration.py",
         },
-    ]
+    ];
+    if let Some(contents) = user_migration::unmatched_script(plan) {
+        files.push(GeneratedFile {
+            name: user_migration::SCRIPT_FILE,
+            kind: FileKind::Text,
+            contents,
+            purpose: "links NetBox users to their Kanidm persons, run inside NetBox (export first)",
+        });
+    }
+    files
 }

@@ -1,9 +1,9 @@
 //! The NetBox settings for Kanidm, for the plan's NetBox version: one list of items, rendered as
 //! `netbox-sso.py` here and spliced into a deployed configuration by `crate::deploy::patch`.
 
-use super::quote::{comment, python};
 use crate::plan::{Pkce, Plan, SourceIdp, Stage};
 use crate::pyconf::Value;
+use crate::quote::{comment, python};
 
 /// The environment variable that, when set, wins over the secret file.
 pub const SECRET_ENV: &str = "NETBOX_OIDC_SECRET";

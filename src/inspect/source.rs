@@ -140,6 +140,16 @@ impl Live {
 
     /// `GET /v1/oauth2/<client>` (or `/v1/oauth2` for every client): the body and the URL read.
     pub async fn fetch(&self, client: Option<&str>) -> Result<(String, String), LoadError> {
+        let path = match client {
+            Some(c) => format!("/v1/oauth2/{c}"),
+            None => "/v1/oauth2".to_string(),
+        };
+        self.get(&path, WHO_CAN_SEE).await
+    }
+
+    /// `GET <origin><path>` with the login token: the body and the URL read. `who_can_see` explains
+    /// a 403.
+    pub async fn get(&self, path: &str, who_can_see: &str) -> Result<(String, String), LoadError> {
         let origin = self.origin.clone().ok_or_else(|| {
             LoadError::new(
                 FailKind::Invalid,
@@ -154,10 +164,7 @@ impl Live {
             None => Trust::SystemRoots,
         };
         let token = self.token()?;
-        let url = match client {
-            Some(c) => format!("{origin}/v1/oauth2/{c}"),
-            None => format!("{origin}/v1/oauth2"),
-        };
+        let url = format!("{origin}{path}");
         let deadline = self.timeout.max(Duration::from_secs(1));
         let http = HttpClient::new(&trust, deadline)
             .map_err(|e| LoadError::new(FailKind::Invalid, e.to_string()))?;
@@ -181,7 +188,7 @@ impl Live {
             )),
             403 => Err(LoadError::new(
                 FailKind::NotAllowed,
-                format!("Kanidm refused access (403): {WHO_CAN_SEE} ({url})"),
+                format!("Kanidm refused access (403): {who_can_see} ({url})"),
             )),
             status => Err(LoadError::new(
                 FailKind::Unreachable,

@@ -1,9 +1,9 @@
 //! Review: the answers, what the checks found, anything still missing, and every output file with
 //! its disposition and a scrollable diff.
 
-use super::text::fit;
+use super::text::{fit, pad};
 use crate::app::Model;
-use crate::generate::writer::Disposition;
+use crate::generate::writer::{Disposition, PlannedFile};
 use crate::plan::Field;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -181,13 +181,22 @@ fn render_files(model: &Model, frame: &mut Frame, area: Rect) {
         Constraint::Length(30),
         Constraint::Fill(1),
     ]));
-    let mut lines = vec![Line::styled("Files", t.label())];
-    for (i, f) in files.iter().enumerate() {
-        let name = f
-            .path
+    let name_of = |f: &PlannedFile| {
+        f.path
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
+            .unwrap_or_default()
+    };
+    // The names' column: the longest name and a space, at least 16 columns.
+    let column = files
+        .iter()
+        .map(|f| name_of(f).width() + 1)
+        .max()
+        .unwrap_or(0)
+        .max(16);
+    let mut lines = vec![Line::styled("Files", t.label())];
+    for (i, f) in files.iter().enumerate() {
+        let name = name_of(f);
         let selected = i == model.review.selected;
         let style = if selected { t.selected() } else { t.base() };
         let word_style = match f.disposition {
@@ -197,7 +206,7 @@ fn render_files(model: &Model, frame: &mut Frame, area: Rect) {
         };
         lines.push(Line::from(vec![
             Span::styled(if selected { "▸ " } else { "  " }, style),
-            Span::styled(format!("{:<16}", name), style),
+            Span::styled(pad(&name, column), style),
             Span::styled(disposition_word(f.disposition), word_style),
         ]));
     }

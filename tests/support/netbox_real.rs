@@ -314,24 +314,7 @@ rm -rf "$dir"
             .push(("PostgreSQL initdb + start".into(), t.elapsed()));
         let t = Instant::now();
         self.psql("postgres", "CREATE USER netbox WITH PASSWORD 'netbox'");
-        self.psql("postgres", "CREATE DATABASE netbox OWNER netbox");
-        run(
-            Command::new(self.prepared.pg_bin.join("pg_restore"))
-                .arg("-h")
-                .arg(&socket)
-                .arg("-p")
-                .arg(self.pg_port.to_string())
-                .args([
-                    "-U",
-                    "netbox",
-                    "-d",
-                    "netbox",
-                    "--no-owner",
-                    "--exit-on-error",
-                ])
-                .arg(&self.prepared.dump),
-            "pg_restore of the migrated NetBox database",
-        );
+        self.restore_dump();
         self.timings
             .push(("restore migrated database".into(), t.elapsed()));
     }
@@ -418,6 +401,84 @@ rm -rf "$dir"
             .lines()
             .map(str::to_string)
             .collect()
+    }
+
+    /// Puts the freshly migrated database back (the cached dump), for cases that need their own
+    /// users. NetBox is stopped first: it holds connections.
+    pub fn reset_database(&mut self) {
+        let t = Instant::now();
+        self.stop_server();
+        self.psql("postgres", "DROP DATABASE netbox WITH (FORCE)");
+        self.restore_dump();
+        self.timings.push(("database reset".into(), t.elapsed()));
+    }
+
+    /// A new database `netbox` with the cached dump of a migrated NetBox restored into it.
+    fn restore_dump(&self) {
+        self.psql("postgres", "CREATE DATABASE netbox OWNER netbox");
+        run(
+            Command::new(self.prepared.pg_bin.join("pg_restore"))
+                .arg("-h")
+                .arg(self.pg_socket())
+                .arg("-p")
+                .arg(self.pg_port.to_string())
+                .args([
+                    "-U",
+                    "netbox",
+                    "-d",
+                    "netbox",
+                    "--no-owner",
+                    "--exit-on-error",
+                ])
+                .arg(&self.prepared.dump),
+            "pg_restore of the migrated NetBox database",
+        );
+    }
+
+    /// A shell command run as a user would type it on the NetBox host: `netbox` on PATH (the wheel's
+    /// command), NETBOX_ROOT set, in `dir`.
+    pub fn host_shell(&self, dir: &Path, command: &str) -> Command {
+        let mut c = Command::new("bash");
+        c.arg("-c")
+            .arg(command)
+            .current_dir(dir)
+            .env("NETBOX_ROOT", self.root())
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    self.prepared.venv.join("bin").display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .env_remove("NETBOX_CONFIGURATION")
+            .env_remove("DJANGO_SETTINGS_MODULE");
+        c
+    }
+
+    /// Python run inside NetBox with `netbox nbshell --command`.
+    pub fn nbshell(&mut self, code: &str) -> Output {
+        let t = Instant::now();
+        let out = self
+            .netbox_cmd()
+            .arg("nbshell")
+            .arg("--command")
+            .arg(code)
+            .output()
+            .unwrap_or_else(|e| panic!("netbox nbshell: {e}"));
+        self.timings.push(("nbshell".into(), t.elapsed()));
+        out
+    }
+
+    /// Every row of a table, ordered by id, as text (for row-by-row comparisons).
+    pub fn rows(&self, table: &str) -> Vec<String> {
+        self.psql(
+            "netbox",
+            &format!("SELECT t::text FROM {table} t ORDER BY t.id"),
+        )
+        .lines()
+        .map(str::to_string)
+        .collect()
     }
 
     fn netbox_cmd(&self) -> Command {

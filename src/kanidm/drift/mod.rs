@@ -5,8 +5,8 @@
 //! <args>` (connection flag after the subcommand, `--` before the values).
 
 use super::client_state::OAuthClientState;
-use crate::generate::quote::shell;
 use crate::plan::{Pkce, Plan};
+use crate::quote::shell;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
