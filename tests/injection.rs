@@ -3,7 +3,8 @@
 //! data, never as code. Proven by parsing (bash -n, ast.parse), by running the setup script against a
 //! recording `kanidm`, and by evaluating the settings with Python.
 
-use nbsso::generate::{self, quote};
+use nbsso::generate;
+use nbsso::quote;
 use nbsso::plan::{PlanDraft, validate};
 use std::path::Path;
 use std::process::Command;
