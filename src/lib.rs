@@ -11,6 +11,7 @@ pub mod app;
 pub mod checks;
 pub mod cli;
 pub mod exit;
+pub mod explain;
 pub mod generate;
 pub mod inspect;
 pub mod kanidm;
