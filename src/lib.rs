@@ -17,6 +17,7 @@ pub mod inspect;
 pub mod kanidm;
 pub mod keymap;
 pub mod plan;
+pub mod report;
 pub mod runtime;
 pub mod secret;
 pub mod theme;
