@@ -1,8 +1,10 @@
-//! The command line: `nbsso generate` and `nbsso check`.
+//! The command line: `nbsso generate`, `check`, `inspect`, `explain` and `report`.
 
 mod check;
+mod explain;
 mod generate;
 mod inspect;
+mod report;
 
 pub use generate::load_plan;
 
@@ -23,7 +25,9 @@ use std::path::PathBuf;
         nbsso generate --plan examples/keycloak-netbox-4.7.3.toml --dry-run\n  \
         nbsso generate --plan plan.toml --out ./nbsso-out\n  \
         nbsso check --plan plan.toml\n  \
-        nbsso check --plan plan.toml --only discovery,clock --json\n\n\
+        nbsso check --plan plan.toml --only discovery,clock --json\n  \
+        nbsso explain 'Token error: Incorrect id_token: nbf'\n  \
+        nbsso report --plan plan.toml > report.md\n\n\
         Exit codes: 0 ok, 1 findings, 2 usage or invalid plan, 3 unreachable, 4 output not written."
 )]
 pub struct Cli {
@@ -62,6 +66,21 @@ pub enum Command {
         3 Kanidm unreachable or refusing the login."
     )]
     Inspect(InspectArgs),
+    /// Explain an error message (a line, a traceback or log lines): its causes and the fix
+    #[command(after_help = "Examples:\n  \
+        nbsso explain 'Token error: The specified alg value is not allowed'\n  \
+        journalctl -u kanidmd --since -10min | nbsso explain -\n  \
+        nbsso explain --plan plan.toml - < netbox-traceback.txt   (runs the checks that tell the causes apart)\n\n\
+        Exit codes: 0 explained, 1 no known message in the text, 2 usage or invalid plan.")]
+    Explain(ExplainArgs),
+    /// Print a report to share when asking for help: versions, checks, drift, the plan; secrets redacted
+    #[command(
+        after_help = "Secrets and tokens (the client secret file, the kanidm token cache, KANIDM_TOKEN,\n\
+        KANIDM_PASSWORD, NETBOX_OIDC_SECRET, credentials in URLs) are replaced by <redacted>. Host names are\n\
+        kept unless --anonymise replaces them, consistently, with stand-ins.\n\n\
+        Exit codes: 0 the report was printed, 2 usage error or the plan file could not be read."
+    )]
+    Report(ReportArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -130,11 +149,57 @@ pub struct InspectArgs {
     pub plain: bool,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The message; several words are joined with spaces; - (or nothing) reads standard input
+    #[arg(value_name = "TEXT")]
+    pub text: Vec<String>,
+    /// Run the checks that confirm each cause against this plan's servers, and name the plan's values in fixes
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Seconds each check may take
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub timeout: u64,
+    /// Show one catalogue entry by its id (as a failed check links to it)
+    #[arg(long, value_name = "ID", conflicts_with = "list")]
+    pub entry: Option<String>,
+    /// List every entry and the messages it matches
+    #[arg(long)]
+    pub list: bool,
+    /// Print a JSON report on stdout instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The migration plan: shown redacted; its servers are checked and its Kanidm client compared
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// A NetBox configuration whose current single sign-on to describe (repeatable)
+    #[arg(long = "import", value_name = "PATH")]
+    pub import: Vec<PathBuf>,
+    /// Replace host names and addresses with stand-ins, the same one for a host everywhere
+    #[arg(long, alias = "anonymize")]
+    pub anonymise: bool,
+    /// Contact no server: no checks, no Kanidm read
+    #[arg(long)]
+    pub offline: bool,
+    /// Seconds each check and the Kanidm read may take
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub timeout: u64,
+    /// Print JSON instead of Markdown
+    #[arg(long)]
+    pub json: bool,
+}
+
 pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Some(Command::Generate(args)) => generate::run(&args),
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::Inspect(args)) => inspect::run(&args),
+        Some(Command::Explain(args)) => explain::run(&args),
+        Some(Command::Report(args)) => report::run(&args),
         None => crate::runtime::run_wizard(),
     }
 }
