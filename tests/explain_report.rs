@@ -396,6 +396,16 @@ fn nbsso(args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Exit code 0, or the command's stderr in the failure.
+fn assert_ok(out: &Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()
 }
@@ -564,26 +574,25 @@ fn plan_for(
     path
 }
 
+fn explain_with_plan(plan: &Path, file: &str, json: bool) -> Output {
+    let mut args = vec![
+        "explain",
+        "--timeout",
+        "5",
+        "--plan",
+        plan.to_str().unwrap(),
+        "-",
+    ];
+    if json {
+        args.push("--json");
+    }
+    let out = nbsso(&args, Some(&read(&fixture(file))));
+    assert_ok(&out);
+    out
+}
+
 fn explain_json(plan: &Path, file: &str) -> serde_json::Value {
-    let out = nbsso(
-        &[
-            "explain",
-            "--json",
-            "--timeout",
-            "5",
-            "--plan",
-            plan.to_str().unwrap(),
-            "-",
-        ],
-        Some(&read(&fixture(file))),
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_slice(&explain_with_plan(plan, file, true).stdout).unwrap()
 }
 
 #[test]
@@ -610,18 +619,7 @@ fn with_a_plan_the_checks_say_which_cause_it_is() {
     let plan = plan_for(dir.path(), &idp, &nb, |_| {});
     let report = explain_json(&plan, "kanidmd-pkce-missing.log");
     assert_eq!(report["cause"], 1, "{report:#}");
-    let out = nbsso(
-        &[
-            "explain",
-            "--timeout",
-            "5",
-            "--plan",
-            plan.to_str().unwrap(),
-            "-",
-        ],
-        Some(&read(&fixture("kanidmd-pkce-missing.log"))),
-    );
-    let shown = stdout(&out);
+    let shown = stdout(&explain_with_plan(&plan, "kanidmd-pkce-missing.log", false));
     assert!(
         shown.contains("It is cause 1: NetBox does not send PKCE"),
         "{shown}"
@@ -634,18 +632,11 @@ fn with_a_plan_the_checks_say_which_cause_it_is() {
     let report = explain_json(&plan, "kanidmd-redirect-missing-slash.log");
     assert_eq!(report["cause"], serde_json::Value::Null, "{report:#}");
     assert_eq!(report["entry"]["causes"][0]["verdict"], "ruled-out");
-    let out = nbsso(
-        &[
-            "explain",
-            "--timeout",
-            "5",
-            "--plan",
-            plan.to_str().unwrap(),
-            "-",
-        ],
-        Some(&read(&fixture("kanidmd-redirect-missing-slash.log"))),
-    );
-    let shown = stdout(&out);
+    let shown = stdout(&explain_with_plan(
+        &plan,
+        "kanidmd-redirect-missing-slash.log",
+        false,
+    ));
     assert!(shown.contains("No check confirms a cause"), "{shown}");
     assert!(shown.contains("[✓ ruled out]"), "{shown}");
     // The fixes name the plan's own client and redirect URL.
@@ -756,12 +747,7 @@ fn assert_no_canary(args: &[&str], env: &[(&str, &str)], canary: &str) -> Vec<St
         let mut all = args.to_vec();
         all.extend(extra);
         let out = report(&all, env);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out);
         let text = stdout(&out);
         for line in text
             .lines()
@@ -880,29 +866,29 @@ fn the_report_of_a_failing_setup() {
         &["--plan", setup.plan.to_str().unwrap(), "--timeout", "5"],
         &env,
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let text = stdout(&out);
     let mut settings = insta::Settings::clone_current();
-    settings.add_filter(r"/tmp/\.tmp\w+", "<tmp>");
-    settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:<port>");
-    settings.add_filter(
-        r"[+-]?\d+\.\d{3} s ± \d+\.\d{3} s",
-        "<offset> s ± <error> s",
-    );
-    settings.add_filter(r"\d+\.\d{3} s\b", "<n> s");
-    settings.add_filter(r"\d+(\.\d+)? ms", "<ms> ms");
-    settings.add_filter(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?", "<date>");
-    settings.add_filter(r"valid for \d+ more days", "valid for <n> more days");
-    settings.add_filter(
-        r"nbsso \d+\.\d+\.\d+ on \S+ \S+\.",
-        "nbsso <version> on <platform>.",
-    );
-    settings.add_filter(r"key [0-9a-f]{8,}", "key <kid>");
+    let volatile = [
+        (r"/tmp/\.tmp\w+", "<tmp>"),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:<port>"),
+        (
+            r"[+-]?\d+\.\d{3} s ± \d+\.\d{3} s",
+            "<offset> s ± <error> s",
+        ),
+        (r"\d+\.\d{3} s\b", "<n> s"),
+        (r"\d+(\.\d+)? ms", "<ms> ms"),
+        (r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?", "<date>"),
+        (r"valid for \d+ more days", "valid for <n> more days"),
+        (
+            r"nbsso \d+\.\d+\.\d+ on \S+ \S+\.",
+            "nbsso <version> on <platform>.",
+        ),
+        (r"key [0-9a-f]{8,}", "key <kid>"),
+    ];
+    for (pattern, with) in volatile {
+        settings.add_filter(pattern, with);
+    }
     settings.bind(|| insta::assert_snapshot!("report_failing_setup", text));
     let _ = (&setup.idp, &setup.nb);
 }

@@ -212,16 +212,10 @@ fn render_others(found: &Explanation<'_>) -> String {
 }
 
 fn render_checks(results: &[(CheckId, Finding)], judged: &[Judged<'_>]) -> String {
-    let mut out = String::from("Checks run against the plan's servers:\n");
-    for (id, f) in results {
-        out.push_str(&format!(
-            "  {} {:<8} {:<33} {}\n",
-            f.status.glyph(),
-            f.status.word(),
-            id.title(),
-            f.summary
-        ));
-    }
+    let mut out = format!(
+        "Checks run against the plan's servers:\n{}\n",
+        indent(super::check::render_text(results, false).trim_end(), "  ")
+    );
     match explain::which(judged) {
         Some(j) => {
             let n = judged.iter().position(|x| std::ptr::eq(x, j)).unwrap_or(0) + 1;

@@ -229,36 +229,42 @@ fn verdicts_follow_the_checks_words() {
 #[test]
 fn a_failed_check_links_to_its_entry() {
     use crate::checks::Status;
-    let cat = shipped();
-    let clock = finding(
-        Status::Fail,
-        "NetBox is 1.843 s ± 0.006 s behind Kanidm: every login fails with \"Incorrect id_token: nbf\" or \"The token is not yet valid (iat)\"",
-    );
-    assert_eq!(
-        for_finding(cat, CheckId::Clock, &clock).unwrap().id,
-        "token-nbf"
-    );
-    let jwks = finding(
-        Status::Fail,
-        "key k1 is for ES256, but configuration.py does not set SOCIAL_AUTH_OIDC_JWT_ALGORITHMS, so social-core allows only RS256: every login fails with \"Token error: The specified alg value is not allowed\"",
-    );
-    assert_eq!(
-        for_finding(cat, CheckId::Jwks, &jwks).unwrap().id,
-        "alg-not-allowed"
-    );
-    let probe = finding(
-        Status::Fail,
-        "Kanidm enforces PKCE and NetBox sends no challenge: logins stop at Kanidm (\"No PKCE code challenge was provided\")",
-    );
-    assert_eq!(
-        for_finding(cat, CheckId::Authorise, &probe).unwrap().id,
-        "pkce-missing"
-    );
+    let cases = [
+        (
+            CheckId::Clock,
+            "NetBox is 1.843 s ± 0.006 s behind Kanidm: every login fails with \"Incorrect id_token: nbf\" or \"The token is not yet valid (iat)\"",
+            Some("token-nbf"),
+        ),
+        (
+            CheckId::Jwks,
+            "key k1 is for ES256, but configuration.py does not set SOCIAL_AUTH_OIDC_JWT_ALGORITHMS, so social-core allows only RS256: every login fails with \"Token error: The specified alg value is not allowed\"",
+            Some("alg-not-allowed"),
+        ),
+        (
+            CheckId::Authorise,
+            "Kanidm enforces PKCE and NetBox sends no challenge: logins stop at Kanidm (\"No PKCE code challenge was provided\")",
+            Some("pkce-missing"),
+        ),
+        (
+            CheckId::Redirect,
+            "NetBox sends no PKCE challenge, but Kanidm enforces PKCE: the login stops at Kanidm",
+            Some("pkce-missing"),
+        ),
+        (
+            CheckId::Authorise,
+            "Kanidm refuses https://netbox.example.com/oauth/complete/oidc/: it is not registered exactly for netbox (\"Invalid OAuth2 redirect_uri\")",
+            Some("redirect-mismatch"),
+        ),
+    ];
+    for (check, summary, entry) in cases {
+        let found = for_finding(shipped(), check, &finding(Status::Fail, summary));
+        assert_eq!(found.map(|e| e.id.as_str()), entry, "{summary}");
+    }
     let ok = finding(
         Status::Pass,
         "NetBox sends redirect_uri https://netbox.example.com/oauth/complete/oidc/",
     );
-    assert!(for_finding(cat, CheckId::Redirect, &ok).is_none());
+    assert!(for_finding(shipped(), CheckId::Redirect, &ok).is_none());
 }
 
 #[test]
