@@ -37,6 +37,7 @@ pub fn finish(
     each_string(&mut value, &mut |s| *s = scrubber.scrub(s));
     if let Some(mut anonymiser) = anonymise {
         each_string(&mut value, &mut |s| anonymiser.learn(s));
+        anonymiser.settle();
         each_string(&mut value, &mut |s| *s = anonymiser.apply(s));
         if let Some(flag) = value.get_mut("anonymised") {
             *flag = Value::Bool(true);

@@ -8,7 +8,7 @@
 
 use crate::secret::Secret;
 use regex::Regex;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 /// What every redacted value becomes.
@@ -96,19 +96,29 @@ impl Scrubber {
     }
 }
 
-/// File names that look like host names (`netbox-sso.py`); never anonymised.
-const FILE_SUFFIXES: &[&str] = &[
-    "py", "sh", "md", "toml", "pem", "crt", "key", "json", "txt", "log", "rs", "conf", "cfg",
-    "yaml", "yml", "html", "js", "css", "jwk", "bak", "service", "lock", "whl", "gz", "tar", "zip",
-    "env", "secret", "set", "get", "po", "mo",
-];
+fn compiled(pattern: &str) -> Option<Regex> {
+    Regex::new(pattern).ok()
+}
 
-static HOST: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]\b")
-        .ok()
+/// Where a text names a host for sure: a URL's authority, the domain after `@` (an SPN, an e-mail
+/// address), a certificate's CN and its list of names.
+static HOST_CONTEXTS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    [
+        r"(?i)\b[a-z][a-z0-9+.-]*://(?:[^/\s@]*@)?([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)",
+        r"(?i)@([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*)",
+        r"(?i)\bCN=([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)",
+        r"(?i)\bnames ((?:[a-z0-9][a-z0-9.-]* ?)+)",
+    ]
+    .into_iter()
+    .filter_map(compiled)
+    .collect()
 });
-static IPV4: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"\b(?:\d{1,3}\.){3}\d{1,3}\b").ok());
+/// Anything shaped like a dotted host name; one is taken for a host only when it is a subdomain or
+/// a parent of a host named in a context above (`kanidm.pkce`, a plan key, is not).
+static HOST_SHAPE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    compiled(r"(?i)\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]\b")
+});
+static IPV4: LazyLock<Option<Regex>> = LazyLock::new(|| compiled(r"\b(?:\d{1,3}\.){3}\d{1,3}\b"));
 
 fn is_host_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_'
@@ -119,6 +129,8 @@ fn is_host_char(c: char) -> bool {
 pub struct Anonymiser {
     /// host → stand-in.
     map: BTreeMap<String, String>,
+    /// Host-shaped words not (yet) known to be hosts.
+    candidates: BTreeSet<String>,
     hosts: usize,
     addresses: usize,
 }
@@ -141,31 +153,65 @@ impl Anonymiser {
         this
     }
 
-    /// Learns the hosts in `text` (call for every string before [`Self::apply`]).
+    fn add_host(&mut self, host: &str) {
+        let host = host.trim_matches('.').to_ascii_lowercase();
+        if host.is_empty() || is_kept(&host) || self.map.contains_key(&host) {
+            return;
+        }
+        let alias = if IPV4.as_ref().is_some_and(|re| re.is_match(&host)) {
+            self.addresses += 1;
+            format!("192.0.2.{}", self.addresses)
+        } else {
+            self.hosts += 1;
+            format!("host-{}.invalid", self.hosts)
+        };
+        self.map.insert(host, alias);
+    }
+
+    /// Learns the hosts `text` names (call for every string, then [`Self::settle`], then
+    /// [`Self::apply`]).
     pub fn learn(&mut self, text: &str) {
-        if let Some(re) = HOST.as_ref() {
-            for m in re.find_iter(text) {
-                let host = m.as_str().to_ascii_lowercase();
-                let suffix = host.rsplit('.').next().unwrap_or_default();
-                let in_word = text[..m.start()].ends_with('_') || text[m.end()..].starts_with('_');
-                if FILE_SUFFIXES.contains(&suffix) || in_word || self.map.contains_key(&host) {
-                    continue;
+        for re in HOST_CONTEXTS.iter() {
+            for caps in re.captures_iter(text) {
+                if let Some(found) = caps.get(1) {
+                    for host in found.as_str().split_whitespace() {
+                        self.add_host(host);
+                    }
                 }
-                self.hosts += 1;
-                let alias = format!("host-{}.invalid", self.hosts);
-                self.map.insert(host, alias);
             }
         }
         if let Some(re) = IPV4.as_ref() {
             for m in re.find_iter(text) {
-                let ip = m.as_str().to_string();
-                if is_kept(&ip) || self.map.contains_key(&ip) {
-                    continue;
-                }
-                self.addresses += 1;
-                let alias = format!("192.0.2.{}", self.addresses);
-                self.map.insert(ip, alias);
+                self.add_host(m.as_str());
             }
+        }
+        if let Some(re) = HOST_SHAPE.as_ref() {
+            for m in re.find_iter(text) {
+                let in_word = text[..m.start()].ends_with('_') || text[m.end()..].starts_with('_');
+                if !in_word {
+                    self.candidates.insert(m.as_str().to_ascii_lowercase());
+                }
+            }
+        }
+    }
+
+    /// Takes the host-shaped words that are subdomains or parents of a known host for hosts too.
+    pub fn settle(&mut self) {
+        let known: Vec<String> = self
+            .map
+            .keys()
+            .filter(|h| !IPV4.as_ref().is_some_and(|re| re.is_match(h)))
+            .cloned()
+            .collect();
+        let related = |candidate: &str| {
+            known.iter().any(|host| {
+                candidate.ends_with(&format!(".{host}"))
+                    || (host.ends_with(&format!(".{candidate}")) && candidate.contains('.'))
+            })
+        };
+        let candidates = std::mem::take(&mut self.candidates);
+        for candidate in candidates.iter().filter(|c| related(c)) {
+            self.add_host(candidate);
         }
     }
 
@@ -254,17 +300,20 @@ mod tests {
             "GET https://idm.corp.example.net:8443/oauth2/openid/netbox/.well-known/openid-configuration",
             "spn netbox@idm.corp.example.net, member alice@corp.example.net, via 10.1.2.3 and 127.0.0.1",
             "redirect https://netbox.corp.example.net/oauth/complete/oidc/ in netbox-sso.py and sub.idm.corp.example.net.",
+            "warning kanidm.pkce: certificate: CN=idm.corp.example.net, names idm.corp.example.net kanidm.lan",
         ];
         for t in texts {
             a.learn(t);
         }
+        a.settle();
         let out: Vec<String> = texts.iter().map(|t| a.apply(t)).collect();
         assert_eq!(
             out,
             [
                 "GET https://kanidm.invalid:8443/oauth2/openid/netbox/.well-known/openid-configuration",
                 "spn netbox@kanidm.invalid, member alice@host-1.invalid, via 192.0.2.1 and 127.0.0.1",
-                "redirect https://netbox.invalid/oauth/complete/oidc/ in netbox-sso.py and host-2.invalid.",
+                "redirect https://netbox.invalid/oauth/complete/oidc/ in netbox-sso.py and host-3.invalid.",
+                "warning kanidm.pkce: certificate: CN=kanidm.invalid, names kanidm.invalid host-2.invalid",
             ]
         );
     }
