@@ -639,6 +639,14 @@ fn with_a_plan_the_checks_say_which_cause_it_is() {
     ));
     assert!(shown.contains("No check confirms a cause"), "{shown}");
     assert!(shown.contains("[✓ ruled out]"), "{shown}");
+    // kanidmd's log names the redirect it refused: nbsso compares it with the plan's.
+    assert!(
+        shown.contains(&format!(
+            "Kanidm refused https://netbox.example.com/oauth/complete/oidc; the plan's redirect URL is {}/oauth/complete/oidc/: the scheme is https instead of http; the host is netbox.example.com instead of 127.0.0.1",
+            nb.origin()
+        )),
+        "{shown}"
+    );
     // The fixes name the plan's own client and redirect URL.
     assert!(
         shown.contains(&format!(

@@ -99,6 +99,9 @@ struct ExplainReport<'a> {
     /// The 1-based number of the cause the checks confirm.
     #[serde(skip_serializing_if = "Option::is_none")]
     cause: Option<usize>,
+    /// What the text itself shows next to the plan (the redirect_uri Kanidm refused).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    observed: Option<String>,
 }
 
 fn read_text(args: &ExplainArgs) -> Result<String, String> {
@@ -262,6 +265,20 @@ fn list(catalogue: &Catalogue) -> String {
     out
 }
 
+/// kanidmd's refused redirect_uri next to the plan's redirect URL, in words.
+fn observed_redirect(text: &str, planned: Option<&str>) -> Option<String> {
+    let got = explain::refused_redirect(text)?;
+    let planned = planned?;
+    Some(match explain::redirect_difference(got, planned) {
+        Some(difference) => {
+            format!("Kanidm refused {got}; the plan's redirect URL is {planned}: {difference}.")
+        }
+        None => format!(
+            "Kanidm refused {got}, which is the plan's redirect URL: it is not registered in Kanidm yet."
+        ),
+    })
+}
+
 /// Loads the plan when one is given: `Err(exit code)` after printing the problems.
 fn plan_of(args: &ExplainArgs) -> Result<Option<Plan>, u8> {
     let Some(path) = &args.plan else {
@@ -325,6 +342,7 @@ pub fn run(args: &ExplainArgs) -> u8 {
                 entry: None,
                 checks: Vec::new(),
                 cause: None,
+                observed: None,
             });
         } else {
             print!("{}", render_nothing(catalogue, found.lines));
@@ -332,6 +350,7 @@ pub fn run(args: &ExplainArgs) -> u8 {
         return exit::FINDINGS;
     };
     let entry = primary.entry;
+    let plan_redirect = plan.as_ref().map(Plan::redirect_url);
     let results = match plan {
         Some(plan) if !entry.checks().is_empty() => {
             let only = entry.checks().into_iter().collect();
@@ -345,6 +364,7 @@ pub fn run(args: &ExplainArgs) -> u8 {
         }
         _ => Vec::new(),
     };
+    let observed = observed_redirect(&text, plan_redirect.as_deref());
     let judged = if results.is_empty() {
         Vec::new()
     } else {
@@ -377,9 +397,13 @@ pub fn run(args: &ExplainArgs) -> u8 {
                 .map(|(id, finding)| CheckJson { id: *id, finding })
                 .collect(),
             cause,
+            observed,
         });
     } else {
         let mut out = render_found(&found, primary);
+        if let Some(observed) = &observed {
+            out.push_str(&format!("{observed}\n\n"));
+        }
         if !results.is_empty() {
             out.push_str(&render_checks(&results, &judged));
         }

@@ -5,6 +5,7 @@
 mod catalogue;
 mod fix;
 mod matcher;
+mod redirect;
 mod verdict;
 
 pub use catalogue::{
@@ -12,6 +13,7 @@ pub use catalogue::{
 };
 pub use fix::{FixValues, PLACEHOLDERS, unknown_placeholders};
 pub use matcher::{Explanation, Match, explain, only_harmless, strip_ansi};
+pub use redirect::{redirect_difference, refused_redirect};
 pub use verdict::{Judged, Verdict, for_finding, judge, judge_cause, which};
 
 #[cfg(test)]
