@@ -406,6 +406,10 @@ pub fn run(args: &ExplainArgs) -> u8 {
         }
         if !results.is_empty() {
             out.push_str(&render_checks(&results, &judged));
+        } else if args.plan.is_some() && entry.checks().is_empty() {
+            out.push_str(
+                "No check of nbsso check can tell these causes apart: look at them by hand.\n\n",
+            );
         }
         out.push_str(&render_entry(entry, &values, &judged));
         out.push_str(&render_others(&found));

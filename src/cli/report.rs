@@ -170,14 +170,19 @@ pub fn run(args: &ReportArgs) -> u8 {
         .collect();
     secrets.extend(cached_tokens());
     let plan = plan_input.plan().cloned();
-    let mut secret_file = None;
-    if let Some(plan) = &plan {
-        let path = &plan.netbox.secret_file;
-        if let Some(content) = read_small(path) {
+    // The secret file the plan names, valid or not: looked at, and its content kept out.
+    let secret_path = match &plan_input {
+        PlanInput::Parsed { draft, .. } if !draft.netbox.secret_file.trim().is_empty() => {
+            Some(PathBuf::from(draft.netbox.secret_file.trim()))
+        }
+        _ => None,
+    };
+    let secret_file = secret_path.map(|path| {
+        if let Some(content) = read_small(&path) {
             secrets.push(Secret::new(content));
         }
-        secret_file = Some((path.display().to_string(), secret_file_state(path)));
-    }
+        (path.display().to_string(), secret_file_state(&path))
+    });
     let (checks, client) = match (&plan, args.offline) {
         (_, true) => (
             CheckInput::NotRun("not run (--offline)".into()),
@@ -185,12 +190,12 @@ pub fn run(args: &ReportArgs) -> u8 {
         ),
         (None, false) => {
             let why = match &plan_input {
-                PlanInput::NotGiven => "not run: no plan given (--plan FILE)",
-                _ => "not run: the plan is not valid (see Plan below)",
+                PlanInput::NotGiven => "no plan given (--plan FILE)",
+                _ => "the plan is not valid (see Plan below)",
             };
             (
-                CheckInput::NotRun(why.into()),
-                ClientInput::NotRead(why.replace("run", "read")),
+                CheckInput::NotRun(format!("not run: {why}")),
+                ClientInput::NotRead(format!("not read: {why}")),
             )
         }
         (Some(plan), false) => {
