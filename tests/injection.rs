@@ -4,8 +4,8 @@
 //! recording `kanidm`, and by evaluating the settings with Python.
 
 use nbsso::generate;
-use nbsso::quote;
 use nbsso::plan::{PlanDraft, validate};
+use nbsso::quote;
 use std::path::Path;
 use std::process::Command;
 

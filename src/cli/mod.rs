@@ -1,11 +1,13 @@
-//! The command line: the wizard (no command), `nbsso generate`, `nbsso check`, `nbsso inspect`.
-//! Each returns a code of the exit-code table ([`crate::exit`]).
+//! The command line: the wizard (no command), `generate`, `check`, `inspect`, `import`, `users`,
+//! `explain` and `report`. Each returns a code of the exit-code table ([`crate::exit`]).
 
 mod check;
+mod explain;
 mod generate;
 mod import;
 mod inspect;
 mod patch;
+mod report;
 mod users;
 
 pub use generate::load_plan;
@@ -53,6 +55,21 @@ pub enum Command {
     /// Keep every NetBox user's own account: match users to Kanidm persons, write migrate-users.py
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Explain an error message (a line, a traceback or log lines): its causes and the fix
+    #[command(after_help = "Examples:\n  \
+        nbsso explain 'Token error: The specified alg value is not allowed'\n  \
+        journalctl -u kanidmd --since -10min | nbsso explain -\n  \
+        nbsso explain --plan plan.toml - < netbox-traceback.txt   (runs the checks that tell the causes apart)\n\n\
+        Exit codes: 0 explained, 1 no known message in the text, 2 usage or invalid plan.")]
+    Explain(ExplainArgs),
+    /// Print a report to share when asking for help: versions, checks, drift, the plan; secrets redacted
+    #[command(
+        after_help = "Secrets and tokens (the client secret file, the kanidm token cache, KANIDM_TOKEN,\n\
+        KANIDM_PASSWORD, NETBOX_OIDC_SECRET, credentials in URLs) are replaced by <redacted>. Host names are\n\
+        kept unless --anonymise replaces them, consistently, with stand-ins.\n\n\
+        Exit codes: 0 the report was printed, 2 usage error or the plan file could not be read."
+    )]
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,11 +212,57 @@ pub struct InspectArgs {
     pub plain: bool,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The message; several words are joined with spaces; - (or nothing) reads standard input
+    #[arg(value_name = "TEXT")]
+    pub text: Vec<String>,
+    /// Run the checks that confirm each cause against this plan's servers, and name the plan's values in fixes
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Seconds each check may take
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub timeout: u64,
+    /// Show one catalogue entry by its id (as a failed check links to it)
+    #[arg(long, value_name = "ID", conflicts_with = "list")]
+    pub entry: Option<String>,
+    /// List every entry and the messages it matches
+    #[arg(long)]
+    pub list: bool,
+    /// Print a JSON report on stdout instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The migration plan: shown redacted; its servers are checked and its Kanidm client compared
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// A NetBox configuration whose current single sign-on to describe (repeatable)
+    #[arg(long = "import", value_name = "PATH")]
+    pub import: Vec<PathBuf>,
+    /// Replace host names and addresses with stand-ins, the same one for a host everywhere
+    #[arg(long, alias = "anonymize")]
+    pub anonymise: bool,
+    /// Contact no server: no checks, no Kanidm read
+    #[arg(long)]
+    pub offline: bool,
+    /// Seconds each check and the Kanidm read may take
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub timeout: u64,
+    /// Print JSON instead of Markdown
+    #[arg(long)]
+    pub json: bool,
+}
+
 const EXAMPLES: &str = "Examples:\n  \
     nbsso generate --plan examples/keycloak-netbox-4.7.3.toml --dry-run\n  \
     nbsso generate --plan plan.toml --out ./nbsso-out\n  \
     nbsso check --plan plan.toml\n  \
-    nbsso check --plan plan.toml --only discovery,clock --json";
+    nbsso check --plan plan.toml --only discovery,clock --json\n  \
+    nbsso explain 'Token error: Incorrect id_token: nbf'\n  \
+    nbsso report --plan plan.toml > report.md";
 
 fn after_help() -> String {
     format!("{EXAMPLES}\n\n{}", exit::summary())
@@ -250,6 +313,8 @@ pub fn run(cli: Cli) -> Code {
             with_runtime(|rt| users::run_match(&args, rt))
         }
         Some(Command::Users(UsersCommand::Record(args))) => users::run_record(&args),
+        Some(Command::Explain(args)) => with_runtime(|rt| explain::run(&args, rt)),
+        Some(Command::Report(args)) => with_runtime(|rt| report::run(&args, rt)),
         None => with_runtime(crate::runtime::run_wizard),
     }
 }
