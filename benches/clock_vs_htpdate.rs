@@ -6,15 +6,12 @@
 //! `cargo bench --bench clock_vs_htpdate` (rounds per offset: `CLOCK_BENCH_ROUNDS`, default 3).
 //! Each tool gets a fresh server per run, so the server's request counter is that tool's count.
 
-#[path = "../tests/support/skewed_date.rs"]
-mod skewed_date;
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use nbsso::checks::clock;
 use nbsso::checks::http::{HttpClient, Trust};
-use skewed_date::SkewedDateServer;
+use testkit::skewed_date::SkewedDateServer;
 
 const OFFSETS_MS: [i64; 4] = [-1843, -400, 250, 2500];
 const LATENCY: Duration = Duration::from_millis(20);
