@@ -6,16 +6,13 @@
 //!
 //! `cargo bench --bench check_concurrency` (latency per response: `CHECK_BENCH_LATENCY_MS`, default 150).
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use nbsso::checks::{self, CheckId, Options, Status};
 use nbsso::plan::validate;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use support::idp::TestIdp;
-use support::netbox::{LoginStyle, TestNetbox};
+use testkit::idp::TestIdp;
+use testkit::netbox::{LoginStyle, TestNetbox};
 
 fn main() {
     let latency_ms: u64 = std::env::var("CHECK_BENCH_LATENCY_MS")
@@ -40,7 +37,7 @@ fn main() {
     let endpoint = format!("{}/ui/oauth2", idp.origin());
     netbox.configure(|c| c.sso.as_mut().unwrap().authorize_endpoint = endpoint);
 
-    let mut draft = support::plans::example_draft("keycloak-netbox-4.7.3.toml");
+    let mut draft = testkit::plans::example_draft("keycloak-netbox-4.7.3.toml");
     draft.kanidm.origin = idp.origin();
     draft.tls.ca_file = idp.ca_pem_path().display().to_string();
     draft.netbox.url = netbox.origin();

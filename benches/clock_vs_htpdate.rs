@@ -15,15 +15,12 @@
 //! - `close each`: 20 ms, `Connection: close` on every answer. Done within 6 s.
 //! - `one at a time`: 20 ms, one connection served at a time. Done within 6 s.
 
-#[path = "../tests/support/skewed_date.rs"]
-mod skewed_date;
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use nbsso::checks::clock::{self, DEFAULT_MAX_REQUESTS};
 use nbsso::checks::http::{HttpClient, Trust};
-use skewed_date::{Connections, SkewedDateServer};
+use testkit::skewed_date::{Connections, SkewedDateServer};
 
 const OFFSETS_MS: [i64; 4] = [-1843, -400, 250, 2500];
 const LATENCY: Duration = Duration::from_millis(20);

@@ -3,9 +3,6 @@
 //!
 //! `cargo bench --bench wizard_idle`; exits non-zero above 50 ms of CPU.
 
-#[path = "../tests/support/wizard.rs"]
-mod support;
-
 use futures_util::Stream;
 use nbsso::runtime::EventLoop;
 use ratatui::Terminal;
@@ -34,7 +31,7 @@ fn main() {
             Box::pin(futures_util::stream::pending());
         let (stop_tx, stop) = tokio::sync::mpsc::unbounded_channel();
         let terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-        let mut model = support::model();
+        let mut model = testkit::wizard::model();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(5)).await;
             let _ = stop_tx.send(15);

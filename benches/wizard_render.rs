@@ -3,16 +3,13 @@
 //!
 //! `cargo bench --bench wizard_render`; exits non-zero when a screen's median is over budget.
 
-#[path = "../tests/support/wizard.rs"]
-mod support;
-
 use crossterm::event::KeyCode;
 use nbsso::app::{Model, Msg, Step, update};
 use nbsso::checks::{CheckEvent, CheckId, Finding};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::time::{Duration, Instant};
-use support::*;
+use testkit::wizard::*;
 
 const BUDGET: Duration = Duration::from_millis(1);
 const FRAMES: usize = 300;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepares the real NetBox for tests/netbox_e2e.rs and prints the environment the test reads:
+# Prepares the real NetBox for tests/netbox_e2e/ and prints the environment the test reads:
 #   NBSSO_NETBOX_VENV  a Python 3.12 venv with netbox==$NETBOX_VERSION from PyPI
 #   NBSSO_NETBOX_DUMP  a pg_dump (custom format) of a fully migrated, empty NetBox database
 #   NBSSO_PG_BIN       the PostgreSQL server binaries (initdb, pg_ctl, pg_restore, psql)
