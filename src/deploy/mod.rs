@@ -2,8 +2,10 @@
 //! env file, Helm values, generated files; what single sign-on they set up ([`detect`]), and the
 //! changes that move it to Kanidm ([`patch`]).
 //!
-//! Pure: [`Deployment::from_sources`] takes file contents; only [`load`] touches the file system.
+//! Pure: [`Deployment::from_sources`] takes file contents; only [`load`] reads the file system,
+//! and only [`apply`] writes it (and runs NetBox's own check).
 
+pub mod apply;
 pub mod detect;
 pub mod diff;
 pub mod envfile;
@@ -13,6 +15,7 @@ mod helm_patch;
 mod instructions;
 mod load;
 pub mod patch;
+pub mod prefill;
 mod splice;
 mod verify;
 
@@ -65,6 +68,19 @@ pub enum Role {
     DockerExtra,
     EnvFile,
     HelmValues,
+}
+
+impl Role {
+    /// What the file is to NetBox, in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Configuration => "configuration module",
+            Self::DockerMain => "main file, loaded first",
+            Self::DockerExtra => "extra file, wins over earlier ones",
+            Self::EnvFile => "env file",
+            Self::HelmValues => "Helm values",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -2,9 +2,12 @@
 //! as a [`Msg`] on the queue; blocking file work runs on tokio's blocking pool, never in the loop.
 
 use super::clipboard::{Clipboard, Ignore};
+use crate::app::msg::DeploymentMsg;
 use crate::app::screens::inspect::InspectMsg;
+use crate::app::screens::source::Found;
 use crate::app::{Effect, Msg};
 use crate::checks::{self, CheckEvent, RunHandle};
+use crate::deploy::{self, apply, detect};
 use crate::generate::writer;
 use crate::generate::{FileKind, GeneratedFile};
 use crate::inspect::{self, FailKind, LoadError, Loaded, Source};
@@ -119,6 +122,36 @@ impl Executor {
                 }
             }
             Effect::Copy(text) => self.clipboard.copy(&text),
+            Effect::ReadDeployment {
+                generation,
+                paths,
+                env_file,
+            } => {
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = read_deployment(&paths, env_file.as_deref());
+                    let _ = tx.send(Msg::Deployment(DeploymentMsg::Read { generation, result }));
+                });
+            }
+            Effect::PlanPatch { generation, plan } => {
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = apply::prepare(&plan).map(Arc::new);
+                    let _ = tx.send(Msg::Deployment(DeploymentMsg::Planned {
+                        generation,
+                        result,
+                    }));
+                });
+            }
+            Effect::ApplyPatch { patch } => {
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = patch
+                        .write(&writer::timestamp_now())
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::Deployment(DeploymentMsg::Applied(result)));
+                });
+            }
             Effect::Quit => {}
         }
     }
@@ -148,6 +181,13 @@ async fn load_clients(source: Source, plan: Option<Arc<Plan>>) -> Result<Loaded,
         kind: FailKind::Invalid,
         message: format!("the clients could not be compared with the plan: {e}"),
     })
+}
+
+/// Reads NetBox's configuration with `nbsso import`'s reader and sums up what it found.
+fn read_deployment(paths: &[PathBuf], env_file: Option<&Path>) -> Result<Arc<Found>, String> {
+    let dep = deploy::load(paths, env_file).map_err(|e| e.to_string())?;
+    let findings = detect::detect(&dep);
+    Ok(Arc::new(Found::new(&dep, &findings)))
 }
 
 /// Saves the plan through the writer, so an older plan file is backed up, not lost.
