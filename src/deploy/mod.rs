@@ -27,7 +27,7 @@ use generated::GeneratedBy;
 use helm::HelmValues;
 use serde::Serialize;
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// How the configuration is deployed (migration.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -254,4 +254,17 @@ impl Deployment {
             .enumerate()
             .filter_map(|(i, f)| f.python().map(|p| (i, f, p)))
     }
+}
+
+/// The deepest directory holding every path (the parent of a lone one): file names are shown
+/// under it.
+pub fn common_dir<'a>(mut paths: impl Iterator<Item = &'a Path>) -> PathBuf {
+    let Some(first) = paths.next() else {
+        return PathBuf::new();
+    };
+    let mut base = first.parent().map(Path::to_path_buf).unwrap_or_default();
+    for path in paths {
+        while !path.starts_with(&base) && base.pop() {}
+    }
+    base
 }

@@ -184,7 +184,7 @@ async fn load_clients(source: Source, plan: Option<Arc<Plan>>) -> Result<Loaded,
 }
 
 /// Reads NetBox's configuration with `nbsso import`'s reader and sums up what it found.
-fn read_deployment(paths: &[PathBuf], env_file: Option<&Path>) -> Result<Arc<Found>, String> {
+pub fn read_deployment(paths: &[PathBuf], env_file: Option<&Path>) -> Result<Arc<Found>, String> {
     let dep = deploy::load(paths, env_file).map_err(|e| e.to_string())?;
     let findings = detect::detect(&dep);
     Ok(Arc::new(Found::new(&dep, &findings)))

@@ -37,16 +37,27 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
     }
     lines.extend(panel_lines(&model.source.read, t));
     if rest.height < MIN_PANEL && !focused {
+        // Little room: the first lines, wrapped; for findings, where to read them all.
+        let room = usize::from(rest.height);
+        let width = usize::from(rest.width);
         let mut short: Vec<Line> = lines
             .iter()
-            .take(usize::from(rest.height.saturating_sub(1)).max(1))
-            .map(|(text, style)| Line::styled(fit(text, usize::from(rest.width)), *style))
+            .flat_map(|(text, style)| {
+                wrap_words(text, width)
+                    .into_iter()
+                    .map(move |l| Line::styled(l, *style))
+            })
+            .take(room + 1)
             .collect();
-        if rest.height > 1 && lines.len() > 1 {
-            short.push(Line::styled(
-                "  Tab to the findings to read them all",
-                t.dim(),
-            ));
+        if short.len() > room {
+            short.truncate(room);
+            if room > 1 && matches!(model.source.read, Read::Found(_)) {
+                short.truncate(room - 1);
+                short.push(Line::styled(
+                    "  Tab to the findings to read them all",
+                    t.dim(),
+                ));
+            }
         }
         frame.render_widget(Paragraph::new(short), rest);
         return cursor;
@@ -92,14 +103,19 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
 /// The panel's lines, each with its style; a line's leading spaces indent its wrapped rest.
 fn panel_lines(read: &Read, t: &Theme) -> Vec<(String, Style)> {
     match read {
-        Read::Nothing => vec![(
-            "No configuration given: nbsso writes netbox-sso.py for you to add by hand. Give configuration.py, a netbox-docker configuration directory or Helm values to have it read and patched.".into(),
-            t.dim(),
-        )],
+        Read::Nothing => vec![
+            (
+                "No configuration given: nbsso writes netbox-sso.py to add by hand.".into(),
+                t.dim(),
+            ),
+            (
+                "Give configuration.py, a netbox-docker configuration directory or Helm values, and nbsso reads it, shows what it found and patches it after the review.".into(),
+                t.dim(),
+            ),
+        ],
         Read::Reading => vec![("Reading NetBox's configuration…".into(), t.dim())],
         Read::Failed(e) => vec![
-            ("✗ NetBox's configuration cannot be read:".into(), t.fail()),
-            (format!("  {e}"), t.error_text()),
+            (format!("✗ {e}"), t.error_text()),
             (
                 "Nothing was changed. Fix the path or the file, or empty the path to write only the files."
                     .into(),
@@ -112,20 +128,29 @@ fn panel_lines(read: &Read, t: &Theme) -> Vec<(String, Style)> {
 
 fn found_lines(found: &Found, t: &Theme) -> Vec<(String, Style)> {
     let mut out = Vec::new();
-    let base = found.base.display().to_string();
-    let place = if base.is_empty() {
-        String::new()
-    } else {
-        format!(" in {base}")
+    let patchable = found
+        .files
+        .iter()
+        .filter(|f| f.not_patchable.is_none())
+        .count();
+    let warnings = match found.warnings.len() + found.prefill.notes.len() {
+        0 => String::new(),
+        1 => ", 1 warning".into(),
+        n => format!(", {n} warnings"),
     };
     out.push((
         format!(
-            "Found: {}{place}; old login: {}",
+            "✓ Found {}, old login {}: {} files ({patchable} patchable){warnings}",
             found.shape.label(),
-            found.provider.source().label()
+            found.provider.source().label(),
+            found.files.len(),
         ),
         t.ok(),
     ));
+    let base = found.base.display().to_string();
+    if !base.is_empty() {
+        out.push((format!("  in {base}"), t.dim()));
+    }
     for from in &found.told_from {
         out.push((format!("  from {from}"), t.dim()));
     }

@@ -53,6 +53,10 @@ pub enum Entry<'a> {
     Instruction(&'a Instruction),
     /// Why each setting went where it went (an env file, a new file that wins).
     Why(&'a [String]),
+    /// NetBox's configuration is being read again for its patch.
+    Pending,
+    /// Why NetBox's configuration cannot be patched.
+    Problem(&'a str),
 }
 
 impl Entry<'_> {
@@ -63,15 +67,25 @@ impl Entry<'_> {
             Self::Patch(f) => f.diff.clone(),
             Self::Instruction(i) => i.text.clone(),
             Self::Why(notes) => notes.join("\n"),
+            Self::Pending => "Reading NetBox's configuration again to plan its patch…".into(),
+            Self::Problem(e) => format!(
+                "{e}\n\nNothing will be written to NetBox's configuration. Fix it on the Source screen (PgUp), or empty the path there to write only the files."
+            ),
         }
+    }
+
+    /// Whether the pane wraps the text (prose), rather than scrolling it sideways (a diff).
+    pub fn wraps(&self) -> bool {
+        matches!(self, Self::Why(_) | Self::Problem(_) | Self::Pending)
     }
 
     /// Rows the text takes in the pane: a reason wraps (counted at a narrow pane, so the end
     /// can always be scrolled to), a diff line does not (it scrolls sideways).
     pub fn rows(&self) -> usize {
         match self {
-            Self::Why(notes) => notes
-                .iter()
+            Self::Why(_) | Self::Problem(_) => self
+                .text()
+                .lines()
                 .map(|n| n.chars().count().div_ceil(WHY_WIDTH).max(1))
                 .sum(),
             other => other.text().lines().count(),
@@ -101,11 +115,16 @@ impl Review {
     /// The list: the output files, then the deployment's files, instructions and reasons.
     pub fn entries(&self) -> Vec<Entry<'_>> {
         let mut out: Vec<Entry> = self.planned().iter().map(Entry::Output).collect();
-        if let Some(p) = self.patch() {
-            out.extend(p.outcome.files.iter().map(Entry::Patch));
-            out.extend(p.outcome.instructions.iter().map(Entry::Instruction));
-            if !p.outcome.notes.is_empty() {
-                out.push(Entry::Why(&p.outcome.notes));
+        match &self.patch {
+            PatchState::None => {}
+            PatchState::Planning => out.push(Entry::Pending),
+            PatchState::Failed(e) => out.push(Entry::Problem(e)),
+            PatchState::Ready(p) => {
+                out.extend(p.outcome.files.iter().map(Entry::Patch));
+                out.extend(p.outcome.instructions.iter().map(Entry::Instruction));
+                if !p.outcome.notes.is_empty() {
+                    out.push(Entry::Why(&p.outcome.notes));
+                }
             }
         }
         out

@@ -5,7 +5,7 @@
 
 use crate::deploy::detect::{Findings, Provider, Resolved};
 use crate::deploy::prefill::{self, Prefill};
-use crate::deploy::{Deployment, Shape};
+use crate::deploy::{Deployment, Shape, common_dir};
 use std::path::{Path, PathBuf};
 
 /// One file of the deployment.
@@ -55,7 +55,7 @@ const SUMMARISED: [&str; 2] = ["SOCIAL_AUTH_PIPELINE", "SOCIAL_AUTH_BACKEND_ATTR
 
 impl Found {
     pub fn new(dep: &Deployment, findings: &Findings) -> Self {
-        let base = base_dir(dep.files.iter().map(|f| f.path.as_path()));
+        let base = common_dir(dep.files.iter().map(|f| f.path.as_path()));
         let short = |text: String| shorten(&base, text);
         let told_from = told_from(findings).into_iter().map(|t| short(t)).collect();
         let files = dep
@@ -190,18 +190,6 @@ fn summary(f: &Findings) -> Vec<(&'static str, String)> {
     out
 }
 
-/// The deepest directory holding every file (the parent of a lone file).
-fn base_dir<'a>(mut paths: impl Iterator<Item = &'a Path>) -> PathBuf {
-    let Some(first) = paths.next() else {
-        return PathBuf::new();
-    };
-    let mut base = first.parent().map(Path::to_path_buf).unwrap_or_default();
-    for path in paths {
-        while !path.starts_with(&base) && base.pop() {}
-    }
-    base
-}
-
 /// Every mention of a path under `base` written relative to it.
 fn shorten(base: &Path, text: String) -> String {
     let prefix = base.display().to_string();
@@ -222,7 +210,7 @@ mod tests {
             Path::new("/srv/nb/configuration/extra.py"),
             Path::new("/srv/nb/env/netbox.env"),
         ];
-        let base = base_dir(paths.iter().copied());
+        let base = common_dir(paths.iter().copied());
         assert_eq!(base, Path::new("/srv/nb"));
         assert_eq!(
             shorten(
@@ -231,7 +219,7 @@ mod tests {
             ),
             "env/netbox.env:3 (X), read by configuration/extra.py:9"
         );
-        let lone = base_dir([Path::new("configuration.py")].into_iter());
+        let lone = common_dir([Path::new("configuration.py")].into_iter());
         assert_eq!(
             shorten(&lone, "configuration.py:4".into()),
             "configuration.py:4"

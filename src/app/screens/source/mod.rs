@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 pub const HEADING: Heading = Heading {
     title: "Source: where NetBox logs in today",
-    intro: "Point nbsso at NetBox's configuration to read it, or pick the old login yourself.",
+    intro: "Choose the old login, or give NetBox's configuration and nbsso reads it.",
 };
 
 /// The backend name offered for Kanidm beside an old login that uses `oidc`.
@@ -153,7 +153,7 @@ pub fn on_read(
         Field::Source.choose(&mut answers.draft, index);
         turn.changed = true;
         turn.notice = Some(format!(
-            "The old login is set to {} from what the files say; ↑/↓ on its field changes it.",
+            "Old login set to {}, as the files say (↑/↓ on its field changes it)",
             provider.source().label()
         ));
     }
