@@ -2,7 +2,7 @@
 //! then a panel with what the read of the configuration found. The panel sits under the fields;
 //! focused (Tab), it takes the screen below the heading and scrolls.
 
-use super::text::{fit, wrap_words};
+use super::text::wrap_words;
 use crate::app::screens::source::{self, Found, Read};
 use crate::app::{Focusable, Model};
 use crate::deploy::detect::Provider;

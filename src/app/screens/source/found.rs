@@ -57,7 +57,7 @@ impl Found {
     pub fn new(dep: &Deployment, findings: &Findings) -> Self {
         let base = common_dir(dep.files.iter().map(|f| f.path.as_path()));
         let short = |text: String| shorten(&base, text);
-        let told_from = told_from(findings).into_iter().map(|t| short(t)).collect();
+        let told_from = told_from(findings).into_iter().map(&short).collect();
         let files = dep
             .files
             .iter()

@@ -140,8 +140,10 @@ pub fn on_read(
     let provider = found.provider;
     let news = screen.detected != Some(provider);
     screen.detected = Some(provider);
-    let mut turn = Turn::default();
-    turn.changed = fill(screen, answers, &found);
+    let mut turn = Turn {
+        changed: fill(screen, answers, &found),
+        ..Turn::default()
+    };
     screen.read = Read::Found(found);
     let key = provider.source().key();
     if news && answers.draft.source.trim() != key {
