@@ -420,3 +420,82 @@ fn the_wizard_patches_byte_for_byte_what_generate_patch_writes_and_never_shows_a
         );
     }
 }
+
+const LIST_PIPELINE: &str =
+    "tests/fixtures/netbox-config/keycloak-list-pipeline/netbox/netbox/configuration.py";
+const ID_KEY: &str = "tests/fixtures/netbox-config/keycloak-id-key/netbox/netbox/configuration.py";
+
+/// Replaces the configuration path on the Source screen and performs the newest read.
+fn read_path(m: &mut Model, path: &str) {
+    focus(m, 1);
+    let effects = replace_text(m, path);
+    let last: Vec<Effect> = effects
+        .into_iter()
+        .filter(|e| matches!(e, Effect::ReadDeployment { .. }))
+        .last()
+        .into_iter()
+        .collect();
+    perform(m, last);
+}
+
+#[test]
+fn a_read_fills_only_what_the_user_left_alone() {
+    use nbsso::plan::Field;
+    let mut m = source_with(LIST_PIPELINE);
+    assert_eq!(m.value(Field::Configuration), LIST_PIPELINE);
+    // The old `roles` scope is not carried over, and the screen says why.
+    let screen = render(&mut m, 120, 60);
+    assert!(screen.contains("\"roles\" is not carried over"), "{screen}");
+    // Another file: the value nbsso filled follows it.
+    read_path(&mut m, ID_KEY);
+    assert_eq!(m.value(Field::Configuration), ID_KEY);
+    // The user's own path for configuration.py (typed on the NetBox screen) stays.
+    press(&mut m, KeyCode::Enter);
+    type_text(&mut m, "https://idm.example.com");
+    focus(&mut m, 6);
+    type_text(&mut m, "alice");
+    press(&mut m, KeyCode::Enter);
+    assert_eq!(m.step, Step::NetBox, "{:?}", m.answers.problems);
+    type_text(&mut m, "https://netbox.example.com");
+    let at = m
+        .focusables()
+        .iter()
+        .position(|f| *f == nbsso::app::Focusable::Field(Field::Configuration))
+        .expect("configuration.py is asked on the NetBox screen");
+    focus(&mut m, at);
+    replace_text(&mut m, "/opt/netbox/netbox/netbox/configuration.py");
+    press(&mut m, KeyCode::PageUp);
+    press(&mut m, KeyCode::PageUp);
+    assert_eq!(m.step, Step::Source);
+    read_path(&mut m, LIST_PIPELINE);
+    assert!(m.source.found().is_some());
+    assert_eq!(
+        m.value(Field::Configuration),
+        "/opt/netbox/netbox/netbox/configuration.py"
+    );
+}
+
+#[test]
+fn an_older_read_answering_late_is_dropped() {
+    let mut m = model();
+    press(&mut m, KeyCode::Enter);
+    focus(&mut m, 1);
+    let first = type_text(&mut m, INVALID);
+    let second = replace_text(&mut m, DOCKER);
+    let newest: Vec<Effect> = second
+        .into_iter()
+        .filter(|e| matches!(e, Effect::ReadDeployment { .. }))
+        .last()
+        .into_iter()
+        .collect();
+    let stale: Vec<Effect> = first
+        .into_iter()
+        .filter(|e| matches!(e, Effect::ReadDeployment { .. }))
+        .last()
+        .into_iter()
+        .collect();
+    perform(&mut m, newest);
+    perform(&mut m, stale);
+    let found = m.source.found().expect("the newest read stands");
+    assert_eq!(found.shape.label(), "netbox-docker");
+}
