@@ -12,6 +12,7 @@ use nbsso::generate::writer::{self, Disposition, WrittenFile};
 use nbsso::runtime::effects::read_deployment;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use testkit::fixtures::copy_dir;
 use testkit::wizard::*;
 
 /// The fixtures, relative to the package (the tests' working directory), so screens that show
@@ -85,17 +86,20 @@ fn source_with(path: &str) -> Model {
     press(&mut m, KeyCode::Enter);
     assert_eq!(m.step, Step::Source);
     focus(&mut m, 1);
-    let effects = type_text(&mut m, path);
-    // Only the newest read counts: perform the last one, as a user who typed fast would see.
-    let last: Vec<Effect> = effects
+    let last = newest_read(type_text(&mut m, path));
+    assert!(!last.is_empty(), "typing a path starts a read");
+    perform(&mut m, last);
+    m
+}
+
+/// The last read among effects (each key of a path starts one; only the newest counts).
+fn newest_read(effects: Vec<Effect>) -> Vec<Effect> {
+    effects
         .into_iter()
         .filter(|e| matches!(e, Effect::ReadDeployment { .. }))
         .last()
         .into_iter()
-        .collect();
-    assert!(!last.is_empty(), "typing a path starts a read");
-    perform(&mut m, last);
-    m
+        .collect()
 }
 
 /// From a Source screen that read a Keycloak deployment, through the other screens to the
@@ -285,19 +289,6 @@ fn done_lists_the_backups_and_what_to_run_for_the_shape() {
     snap("wizard_import_done", &mut m);
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// The docker fixture in a temp dir, with a literal old secret added to sso.py.
 fn docker_copy() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
@@ -428,13 +419,7 @@ const ID_KEY: &str = "tests/fixtures/netbox-config/keycloak-id-key/netbox/netbox
 /// Replaces the configuration path on the Source screen and performs the newest read.
 fn read_path(m: &mut Model, path: &str) {
     focus(m, 1);
-    let effects = replace_text(m, path);
-    let last: Vec<Effect> = effects
-        .into_iter()
-        .filter(|e| matches!(e, Effect::ReadDeployment { .. }))
-        .last()
-        .into_iter()
-        .collect();
+    let last = newest_read(replace_text(m, path));
     perform(m, last);
 }
 
@@ -482,20 +467,36 @@ fn an_older_read_answering_late_is_dropped() {
     focus(&mut m, 1);
     let first = type_text(&mut m, INVALID);
     let second = replace_text(&mut m, DOCKER);
-    let newest: Vec<Effect> = second
-        .into_iter()
-        .filter(|e| matches!(e, Effect::ReadDeployment { .. }))
-        .last()
-        .into_iter()
-        .collect();
-    let stale: Vec<Effect> = first
-        .into_iter()
-        .filter(|e| matches!(e, Effect::ReadDeployment { .. }))
-        .last()
-        .into_iter()
-        .collect();
-    perform(&mut m, newest);
-    perform(&mut m, stale);
+    perform(&mut m, newest_read(second));
+    perform(&mut m, newest_read(first));
     let found = m.source.found().expect("the newest read stands");
     assert_eq!(found.shape.label(), "netbox-docker");
+}
+
+#[test]
+fn a_generated_configuration_gets_the_change_to_make_in_its_source() {
+    let path = "tests/fixtures/netbox-config/ansible-rendered/configuration.py";
+    let before = std::fs::read(path).unwrap();
+    let mut m = source_with(path);
+    let screen = render(&mut m, 120, 40);
+    assert!(screen.contains("not patched"), "{screen}");
+    to_review(&mut m, Path::new(OUT));
+    let patch = m.review.patch().expect("planned");
+    assert!(
+        patch.outcome.files.is_empty(),
+        "a generated file is never patched"
+    );
+    let at = m
+        .review
+        .entries()
+        .iter()
+        .position(|e| matches!(e, Entry::Instruction(_)))
+        .expect("an instruction");
+    while m.review.selected < at {
+        press(&mut m, KeyCode::Down);
+    }
+    let screen = render(&mut m, 120, 40);
+    assert!(screen.contains("netbox_config"), "{screen}");
+    snap("wizard_import_review_generated", &mut m);
+    assert_eq!(std::fs::read(path).unwrap(), before);
 }
