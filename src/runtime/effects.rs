@@ -28,6 +28,9 @@ pub struct Executor {
     debounce: Option<JoinHandle<()>>,
     /// The inspect view's read in flight; a newer read replaces it.
     inspect_load: Option<JoinHandle<()>>,
+    /// The read of NetBox's configuration waiting to start; a newer one (the next key typed into
+    /// its path) replaces it.
+    deployment_read: Option<JoinHandle<()>>,
     /// Where copied values go.
     clipboard: Arc<dyn Clipboard>,
 }
@@ -45,6 +48,7 @@ impl Executor {
             checks: None,
             debounce: None,
             inspect_load: None,
+            deployment_read: None,
             clipboard: Arc::new(Ignore),
         }
     }
@@ -127,11 +131,21 @@ impl Executor {
                 paths,
                 env_file,
             } => {
+                if let Some(old) = self.deployment_read.take() {
+                    old.abort();
+                }
                 let tx = self.tx.clone();
-                tokio::task::spawn_blocking(move || {
-                    let result = read_deployment(&paths, env_file.as_deref());
+                self.deployment_read = Some(tokio::spawn(async move {
+                    // A path is typed a key at a time: read only once typing pauses.
+                    tokio::time::sleep(READ_PAUSE).await;
+                    let read = tokio::task::spawn_blocking(move || {
+                        read_deployment(&paths, env_file.as_deref())
+                    });
+                    let result = read.await.unwrap_or_else(|e| {
+                        Err(format!("the configuration could not be read: {e}"))
+                    });
                     let _ = tx.send(Msg::Deployment(DeploymentMsg::Read { generation, result }));
-                });
+                }));
             }
             Effect::PlanPatch { generation, plan } => {
                 let tx = self.tx.clone();
@@ -165,8 +179,14 @@ impl Executor {
         if let Some(load) = self.inspect_load.take() {
             load.abort();
         }
+        if let Some(read) = self.deployment_read.take() {
+            read.abort();
+        }
     }
 }
+
+/// How long typing into the configuration's path must pause before it is read.
+const READ_PAUSE: std::time::Duration = std::time::Duration::from_millis(150);
 
 /// Reads and parses the clients, then works out every client's drift on the blocking pool (5,000
 /// clients take milliseconds, which the loop must not spend).

@@ -6,6 +6,7 @@ use super::text::wrap_words;
 use crate::app::screens::source::{self, Found, Read};
 use crate::app::{Focusable, Model};
 use crate::deploy::detect::Provider;
+use crate::plan::SourceIdp;
 use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
@@ -34,6 +35,20 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
     let mut lines = Vec::new();
     if let Some(offer) = source::backend_offer(&model.answers) {
         lines.push((format!("! {offer}"), t.warn()));
+    }
+    if let Read::Found(found) = &model.source.read {
+        let said = found.provider.source();
+        let chosen = SourceIdp::parse(&model.answers.draft.source);
+        if chosen != Some(said) {
+            lines.push((
+                format!(
+                    "! The files say {}, the choice above says {}: nbsso follows the choice above.",
+                    said.label(),
+                    chosen.map_or("nothing", SourceIdp::label)
+                ),
+                t.warn(),
+            ));
+        }
     }
     lines.extend(panel_lines(&model.source.read, t));
     if rest.height < MIN_PANEL && !focused {

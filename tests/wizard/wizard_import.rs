@@ -150,9 +150,28 @@ fn source_keeps_the_users_choice_while_the_files_say_the_same() {
         &mut m,
         "tests/fixtures/netbox-config/docker-keycloak/env/netbox.env",
     );
-    perform(&mut m, effects);
+    perform(&mut m, newest_read(effects));
     assert!(m.source.found().is_some());
     assert_eq!(m.answers.draft.source, "authentik");
+    let screen = render(&mut m, 80, 24);
+    assert!(
+        screen.contains("! The files say Keycloak, the choice above says Authentik"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn a_choice_made_before_the_read_stands() {
+    let mut m = model();
+    press(&mut m, KeyCode::Enter);
+    press(&mut m, KeyCode::Up); // Fresh setup → Other OIDC, by hand
+    let chosen = m.answers.draft.source.clone();
+    assert_ne!(chosen, "keycloak");
+    focus(&mut m, 1);
+    let effects = type_text(&mut m, DOCKER);
+    perform(&mut m, newest_read(effects));
+    assert!(m.source.found().is_some());
+    assert_eq!(m.answers.draft.source, chosen);
 }
 
 #[test]

@@ -12,9 +12,8 @@ use super::form::{self, Answers};
 use super::{Heading, Turn};
 use crate::app::effect::Effect;
 use crate::app::step::{Focusable, Step};
-use crate::deploy::detect::Provider;
 use crate::keymap::Action;
-use crate::plan::{Field, OIDC_BACKEND, SourceIdp, Stage};
+use crate::plan::{Field, OIDC_BACKEND, PlanDraft, SourceIdp, Stage};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,9 +53,9 @@ pub struct SourceScreen {
     /// The number of the newest read; answers of older reads are dropped.
     pub generation: u64,
     pub read: Read,
-    /// The provider the newest read found: a read pre-selects the source only when it differs
-    /// from the one before, so the user's own choice stands while the files say the same.
-    detected: Option<Provider>,
+    /// The old login the last read chose: a read changes the choice only while it is still this
+    /// one (or the default), so the user's own choice stands.
+    preselected: Option<String>,
     /// Rows the panel of findings is scrolled.
     pub scroll: u16,
     /// The values the last read filled in: a field is filled again only while it still holds
@@ -120,7 +119,7 @@ pub fn answers_changed(screen: &mut SourceScreen, answers: &Answers) -> Vec<Effe
 }
 
 /// A read finished. An answer to an older read is dropped. The provider found pre-selects the
-/// source when it is news.
+/// source unless the user chose another.
 pub fn on_read(
     screen: &mut SourceScreen,
     answers: &mut Answers,
@@ -138,15 +137,22 @@ pub fn on_read(
         }
     };
     let provider = found.provider;
-    let news = screen.detected != Some(provider);
-    screen.detected = Some(provider);
     let mut turn = Turn {
         changed: fill(screen, answers, &found),
         ..Turn::default()
     };
     screen.read = Read::Found(found);
     let key = provider.source().key();
-    if news && answers.draft.source.trim() != key {
+    // The user's own choice stands: only the default, or what an earlier read chose, is replaced.
+    let current = answers.draft.source.trim().to_string();
+    let mut fresh = PlanDraft::default();
+    Field::Source.reset(&mut fresh);
+    let free = current == fresh.source || screen.preselected.as_deref() == Some(current.as_str());
+    if !free {
+        return turn;
+    }
+    screen.preselected = Some(key.to_string());
+    if current != key {
         let index = Field::Source
             .choices()
             .iter()
