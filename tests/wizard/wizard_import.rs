@@ -519,3 +519,39 @@ fn a_generated_configuration_gets_the_change_to_make_in_its_source() {
     snap("wizard_import_review_generated", &mut m);
     assert_eq!(std::fs::read(path).unwrap(), before);
 }
+
+#[test]
+fn a_missing_path_says_so_in_place() {
+    let mut m = source_with("tests/fixtures/netbox-config/no-such-dir/configuration.py");
+    let screen = render(&mut m, 80, 24);
+    assert!(
+        screen.contains("✗ tests/fixtures/netbox-config/no-such-dir"),
+        "{screen}"
+    );
+    assert!(matches!(
+        m.source.read,
+        nbsso::app::screens::source::Read::Failed(_)
+    ));
+}
+
+#[test]
+fn both_logins_beside_an_old_oidc_one_offer_kanidm_as_its_backend_name() {
+    use nbsso::plan::Field;
+    let mut m = source_with("tests/fixtures/netbox-config/docker-authentik/configuration");
+    assert_eq!(m.answers.draft.source, "authentik");
+    focus(&mut m, 3);
+    press(&mut m, KeyCode::Down); // Kanidm only → Both logins
+    assert_eq!(m.answers.draft.deployment.stage, "both");
+    let screen = render(&mut m, 120, 40);
+    assert!(screen.contains("F2 uses kanidm"), "{screen}");
+    focus(&mut m, 4);
+    press(&mut m, KeyCode::F(2));
+    assert_eq!(m.value(Field::DeploymentBackendName), "kanidm");
+    to_review(&mut m, Path::new(OUT));
+    let patch = m.review.patch().expect("planned");
+    assert!(
+        patch.redirect_url.ends_with("/oauth/complete/kanidm/"),
+        "{}",
+        patch.redirect_url
+    );
+}
