@@ -26,21 +26,7 @@ fn a_keycloak_netbox_docker_deployment_is_read_reviewed_and_patched() {
     assert!(screen.contains("(•) Keycloak"), "preselected\n{screen}");
     assert!(!screen.contains("canary"), "{screen}");
     t.keys(&["Enter"]);
-    t.wait_for("Kanidm URL");
-    t.text("https://127.0.0.1:9");
-    for _ in 0..6 {
-        t.keys(&["Tab"]);
-    }
-    t.text("alice, bob");
-    t.keys(&["Enter"]);
-    t.wait_for("BASE_PATH");
-    t.text("https://127.0.0.2:9");
-    t.keys(&["Enter"]);
-    t.wait_for("REDIRECT_IS_HTTPS");
-    t.keys(&["Enter"]);
-    t.wait_for("Checks: the live servers");
-    t.keys(&["Enter"]);
-    t.wait_for("Review: nothing has been written yet");
+    super::wizard_tmux::answer_to_review(&t);
     let screen = t.wait_for("zz_nbsso_kanidm.py");
     assert!(screen.contains("NetBox configuration"), "{screen}");
     assert_eq!(
