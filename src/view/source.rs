@@ -50,7 +50,16 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
             ));
         }
     }
-    lines.extend(panel_lines(&model.source.read, t));
+    if matches!(model.source.read, Read::Nothing)
+        && !model.answers.draft.deployment.paths.is_empty()
+    {
+        lines.push((
+            "NetBox's configuration is read once the path (and env file) above are valid.".into(),
+            t.warn(),
+        ));
+    } else {
+        lines.extend(panel_lines(&model.source.read, t));
+    }
     if rest.height < MIN_PANEL && !focused {
         // Little room: the first lines, wrapped; for findings, where to read them all.
         let room = usize::from(rest.height);

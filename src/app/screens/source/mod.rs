@@ -93,7 +93,8 @@ fn target(answers: &Answers) -> Option<Target> {
     })
 }
 
-/// The answers changed: a new, valid configuration path (or env file) starts a read at once.
+/// The answers changed: a new, valid configuration path (or env file) starts a read (the
+/// runtime starts it once typing pauses).
 pub fn answers_changed(screen: &mut SourceScreen, answers: &Answers) -> Vec<Effect> {
     let wanted = target(answers);
     if wanted == screen.target {
