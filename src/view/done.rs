@@ -84,8 +84,15 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
             dir.join("kanidm-setup.sh").display()
         ),
     ];
-    match (patched, model.review.patch()) {
-        (Some(_), Some(patch)) => steps.extend(patch.next.iter().cloned()),
+    match model.review.patch() {
+        // The deployment was patched, or nbsso changes none of its files itself (a generated
+        // file, Helm values): its own steps replace adding netbox-sso.py by hand.
+        Some(patch) if patched.is_some() || patch.outcome.files.is_empty() => {
+            for i in &patch.outcome.instructions {
+                steps.push(format!("{} (as the review showed)", i.title));
+            }
+            steps.extend(patch.next.iter().cloned());
+        }
         _ => steps.push(format!(
             "Add {} to configuration.py; restart NetBox",
             dir.join("netbox-sso.py").display()

@@ -94,8 +94,17 @@ fn render_answers(model: &Model, frame: &mut Frame, area: Rect) {
         "" => String::new(),
         base => format!(" BASE_PATH {base}"),
     };
+    let deployment = if d.deployment.paths.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; patch {} ({})",
+            d.deployment.paths.join(" "),
+            v(Field::DeploymentStage)
+        )
+    };
     let rows = [
-        ("Source", v(Field::Source)),
+        ("Source", format!("{}{deployment}", v(Field::Source))),
         ("Kanidm", or_missing(Field::KanidmOrigin)),
         (
             "Client",

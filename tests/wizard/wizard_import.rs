@@ -517,6 +517,20 @@ fn a_generated_configuration_gets_the_change_to_make_in_its_source() {
     let screen = render(&mut m, 120, 40);
     assert!(screen.contains("netbox_config"), "{screen}");
     snap("wizard_import_review_generated", &mut m);
+    // Written, Done names the change by hand and the tool's render instead of netbox-sso.py.
+    press(&mut m, KeyCode::Enter);
+    assert!(m.write.yes, "nothing is overwritten");
+    let effects = press(&mut m, KeyCode::Enter);
+    assert!(matches!(effects.as_slice(), [Effect::WriteFiles { .. }]));
+    update(&mut m, Msg::Written(Ok(Vec::new())));
+    assert_eq!(m.step, Step::Done);
+    let screen = render(&mut m, 120, 40);
+    assert!(screen.contains("(as the review showed)"), "{screen}");
+    assert!(
+        screen.contains("render the configuration again"),
+        "{screen}"
+    );
+    assert!(!screen.contains("Add target"), "{screen}");
     assert_eq!(std::fs::read(path).unwrap(), before);
 }
 
