@@ -260,7 +260,7 @@ fn screen_action(model: &mut Model, action: Action) -> Turn {
             &mut model.focus,
             &mut model.answers,
             action,
-            usize::from(model.size.0),
+            model.size,
         ),
         Step::Kanidm | Step::NetBox | Step::Options => {
             form::on_action(model.step, &mut model.focus, &mut model.answers, action)

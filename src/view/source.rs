@@ -1,13 +1,11 @@
 //! The Source screen: the form (the old login, where NetBox's configuration is, the cut-over),
 //! then a panel with what the read of the configuration found. The panel sits under the fields;
-//! focused (Tab), it takes the screen below the heading and scrolls.
+//! focused (Tab), it takes their place and scrolls.
 
 use super::text::wrap_words;
-use crate::app::screens::source::{self, Found, Read};
+use crate::app::screens::source::Read;
+use crate::app::screens::source::panel::{self, Tone};
 use crate::app::{Focusable, Model};
-use crate::deploy::detect::Provider;
-use crate::plan::SourceIdp;
-use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::Style;
@@ -21,8 +19,9 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
     let focused = model.focused() == Some(Focusable::Deployment);
     let bottom = area.y + area.height;
     let (mut cursor, mut below) = super::form::render_fields(model, frame, area);
-    if focused && bottom.saturating_sub(below) < MIN_PANEL {
-        // Too little room under the fields: the panel takes their place while it has focus.
+    if focused {
+        // Focused, the panel takes the fields' place, so it has the same rows at every size
+        // (the screen's scrolling counts on them).
         below = (area.y + 2).min(bottom);
         frame.render_widget(Clear, Rect::new(area.x, below, area.width, bottom - below));
         cursor = None;
@@ -32,34 +31,17 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
         return cursor;
     }
     let t = &model.theme;
-    let mut lines = Vec::new();
-    if let Some(offer) = source::backend_offer(&model.answers) {
-        lines.push((format!("! {offer}"), t.warn()));
-    }
-    if let Read::Found(found) = &model.source.read {
-        let said = found.provider.source();
-        let chosen = SourceIdp::parse(&model.answers.draft.source);
-        if chosen != Some(said) {
-            lines.push((
-                format!(
-                    "! The files say {}, the choice above says {}: nbsso follows the choice above.",
-                    said.label(),
-                    chosen.map_or("nothing", SourceIdp::label)
-                ),
-                t.warn(),
-            ));
-        }
-    }
-    if matches!(model.source.read, Read::Nothing)
-        && !model.answers.draft.deployment.paths.is_empty()
-    {
-        lines.push((
-            "NetBox's configuration is read once the path (and env file) above are valid.".into(),
-            t.warn(),
-        ));
-    } else {
-        lines.extend(panel_lines(&model.source.read, t));
-    }
+    let style = |tone: Tone| match tone {
+        Tone::Plain => t.base(),
+        Tone::Dim => t.dim(),
+        Tone::Ok => t.ok(),
+        Tone::Warn => t.warn(),
+        Tone::Fail => t.error_text(),
+    };
+    let lines: Vec<(String, Style)> = panel::lines(&model.source, &model.answers)
+        .into_iter()
+        .map(|(text, tone)| (text, style(tone)))
+        .collect();
     if rest.height < MIN_PANEL && !focused {
         // Little room: the first lines, wrapped; for findings, where to read them all.
         let room = usize::from(rest.height);
@@ -122,112 +104,4 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
         rest,
     );
     cursor
-}
-
-/// The panel's lines, each with its style; a line's leading spaces indent its wrapped rest.
-fn panel_lines(read: &Read, t: &Theme) -> Vec<(String, Style)> {
-    match read {
-        Read::Nothing => vec![
-            (
-                "No configuration given: nbsso writes netbox-sso.py to add by hand.".into(),
-                t.dim(),
-            ),
-            (
-                "Give configuration.py, a netbox-docker configuration directory or Helm values, and nbsso reads it, shows what it found and patches it after the review.".into(),
-                t.dim(),
-            ),
-        ],
-        Read::Reading => vec![("Reading NetBox's configuration…".into(), t.dim())],
-        Read::Failed(e) => vec![
-            (format!("✗ {e}"), t.error_text()),
-            (
-                "Nothing was changed. Fix the path or the file, or empty the path to write only the files."
-                    .into(),
-                t.dim(),
-            ),
-        ],
-        Read::Found(found) => found_lines(found, t),
-    }
-}
-
-fn found_lines(found: &Found, t: &Theme) -> Vec<(String, Style)> {
-    let mut out = Vec::new();
-    let patchable = found
-        .files
-        .iter()
-        .filter(|f| f.not_patchable.is_none())
-        .count();
-    let warnings = match found.warnings.len() + found.prefill.notes.len() {
-        0 => String::new(),
-        1 => ", 1 warning".into(),
-        n => format!(", {n} warnings"),
-    };
-    out.push((
-        format!(
-            "✓ Found {}, old login {}: {} files ({patchable} patchable){warnings}",
-            found.shape.label(),
-            found.provider.source().label(),
-            found.files.len(),
-        ),
-        t.ok(),
-    ));
-    let base = found.base.display().to_string();
-    if !base.is_empty() {
-        out.push((format!("  in {base}"), t.dim()));
-    }
-    for from in &found.told_from {
-        out.push((format!("  from {from}"), t.dim()));
-    }
-    if found.already_kanidm {
-        out.push(("  It already logs in with Kanidm.".into(), t.warn()));
-    } else if found.provider == Provider::Oidc {
-        out.push((
-            "  The files do not say which provider this is: choose Authentik, Keycloak OIDC or Other OIDC above."
-                .into(),
-            t.warn(),
-        ));
-    }
-    for f in &found.files {
-        let line = match &f.not_patchable {
-            None => (
-                format!("  ✓ {} ({}; nbsso may patch it)", f.name, f.role),
-                t.base(),
-            ),
-            Some(why) => (
-                format!("  ✗ {} ({}; not patched: {why})", f.name, f.role),
-                t.warn(),
-            ),
-        };
-        out.push(line);
-    }
-    for (name, value) in &found.summary {
-        out.push((format!("  {name}: {value}"), t.base()));
-    }
-    for s in &found.settings {
-        out.push((
-            format!("  {} = {}  ({})", s.name, s.value, s.source),
-            t.base(),
-        ));
-    }
-    let p = &found.prefill;
-    let mut filled = Vec::new();
-    if let Some(c) = &p.configuration {
-        filled.push(format!("configuration.py {c}"));
-    }
-    if !p.extra_scopes.is_empty() {
-        filled.push(format!("extra scopes {}", p.extra_scopes.join(" ")));
-    }
-    if !filled.is_empty() {
-        out.push((
-            format!("Taken into the plan where empty: {}", filled.join("; ")),
-            t.dim(),
-        ));
-    }
-    for n in &p.notes {
-        out.push((format!("! {n}"), t.warn()));
-    }
-    for w in &found.warnings {
-        out.push((format!("! {w}"), t.warn()));
-    }
-    out
 }

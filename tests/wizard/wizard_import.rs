@@ -569,3 +569,33 @@ fn both_logins_beside_an_old_oidc_one_offer_kanidm_as_its_backend_name() {
         patch.redirect_url
     );
 }
+
+#[test]
+fn the_findings_scroll_to_their_last_line_on_a_small_terminal() {
+    let mut m = source_with(LIST_PIPELINE);
+    let lines = nbsso::app::screens::source::panel::lines(&m.source, &m.answers);
+    let (last, _) = lines.last().expect("findings");
+    let start: String = last
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let at = m.focusables().len() - 1;
+    focus(&mut m, at);
+    render(&mut m, 80, 24);
+    assert!(
+        !render(&mut m, 80, 24).contains(&start),
+        "{start} shown at once"
+    );
+    for _ in 0..40 {
+        press(&mut m, KeyCode::Down);
+    }
+    let screen = render(&mut m, 80, 24);
+    assert!(screen.contains(&start), "{start}\n{screen}");
+    // And back up to the first line.
+    for _ in 0..40 {
+        press(&mut m, KeyCode::Up);
+    }
+    let screen = render(&mut m, 80, 24);
+    assert!(screen.contains("✓ Found configuration.py"), "{screen}");
+}

@@ -110,26 +110,6 @@ impl Found {
             base,
         }
     }
-
-    /// Rows the panel needs at most at `width` columns (a long line wraps): the scroll's limit.
-    pub fn rows(&self, width: usize) -> usize {
-        let width = width.saturating_sub(8).max(16);
-        let wrapped = |text: &str| text.chars().count().div_ceil(width).max(1);
-        let files: usize = self
-            .files
-            .iter()
-            .map(|f| {
-                wrapped(&format!(
-                    "{} {}",
-                    f.name,
-                    f.not_patchable.as_deref().unwrap_or("")
-                )) + 1
-            })
-            .sum();
-        let warnings: usize = self.warnings.iter().map(|w| wrapped(w)).sum();
-        // Headings, the provider lines and the question about a generic OIDC provider.
-        8 + self.told_from.len() + files + warnings + self.settings.len() + self.summary.len()
-    }
 }
 
 /// `configuration.py:171`, or `env/netbox.env:3 (REMOTE_AUTH_BACKEND), read by …:290`.

@@ -5,6 +5,7 @@
 //! `kanidm`). It decides how users' existing NetBox accounts are matched after the move.
 
 mod found;
+pub mod panel;
 
 pub use found::{Found, FoundFile, FoundSetting};
 
@@ -199,7 +200,7 @@ pub fn on_action(
     focus: &mut usize,
     answers: &mut Answers,
     action: Action,
-    panel_width: usize,
+    size: (u16, u16),
 ) -> Turn {
     match action {
         Action::ScrollUp => {
@@ -207,8 +208,13 @@ pub fn on_action(
             Turn::default()
         }
         Action::ScrollDown => {
-            let rows = screen.found().map_or(0, |f| f.rows(panel_width));
-            let max = u16::try_from(rows.saturating_sub(1)).unwrap_or(u16::MAX);
+            // The focused panel's inside: the terminal less the screen's margins and the panel's
+            // border (two columns), less the header, step bar, rule, heading, border, status line
+            // and footer (nine rows).
+            let (width, height) = (usize::from(size.0), usize::from(size.1));
+            let rows = panel::rows(&panel::lines(screen, answers), width.saturating_sub(4));
+            let max = rows.saturating_sub(height.saturating_sub(9));
+            let max = u16::try_from(max).unwrap_or(u16::MAX);
             screen.scroll = screen.scroll.saturating_add(3).min(max);
             Turn::default()
         }
