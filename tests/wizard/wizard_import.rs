@@ -556,9 +556,10 @@ fn both_logins_beside_an_old_oidc_one_offer_kanidm_as_its_backend_name() {
     focus(&mut m, 3);
     press(&mut m, KeyCode::Down); // Kanidm only → Both logins
     assert_eq!(m.answers.draft.deployment.stage, "both");
+    focus(&mut m, 4);
     let screen = render(&mut m, 120, 40);
     assert!(screen.contains("F2 uses kanidm"), "{screen}");
-    focus(&mut m, 4);
+    snap("wizard_import_source_both_logins", &mut m);
     press(&mut m, KeyCode::F(2));
     assert_eq!(m.value(Field::DeploymentBackendName), "kanidm");
     to_review(&mut m, Path::new(OUT));
