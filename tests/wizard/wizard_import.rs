@@ -600,3 +600,30 @@ fn the_findings_scroll_to_their_last_line_on_a_small_terminal() {
     let screen = render(&mut m, 80, 24);
     assert!(screen.contains("✓ Found configuration.py"), "{screen}");
 }
+
+#[test]
+fn helm_values_get_a_values_diff_and_the_secret_a_command() {
+    let path = "tests/fixtures/netbox-config/helm-authentik/values.yaml";
+    let mut m = source_with(path);
+    assert_eq!(m.source.found().expect("read").shape.label(), "helm");
+    to_review(&mut m, Path::new(OUT));
+    select(&mut m, Some("values.yaml"));
+    let screen = render(&mut m, 120, 40);
+    assert!(
+        screen.contains("+      SOCIAL_AUTH_OIDC_OIDC_ENDPOINT: \"https://idm.example.com/"),
+        "{screen}"
+    );
+    assert!(screen.contains("+logoutRedirectUrl: \"home\""), "{screen}");
+    let secret = m
+        .review
+        .entries()
+        .iter()
+        .position(|e| matches!(e, Entry::Instruction(i) if i.text.contains("kubectl")))
+        .expect("the Secret's command");
+    while m.review.selected < secret {
+        press(&mut m, KeyCode::Down);
+    }
+    let screen = render(&mut m, 120, 40);
+    assert!(screen.contains("kubectl"), "{screen}");
+    assert!(!screen.contains("canary"), "{screen}");
+}
