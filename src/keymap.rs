@@ -156,6 +156,8 @@ pub enum Context {
     Toggle,
     /// A screen with nothing to edit (Welcome without a saved plan).
     Page,
+    /// The Source screen's panel of what was found in NetBox's configuration.
+    Deployment,
     Checks,
     Review,
     Write,
@@ -205,6 +207,7 @@ pub fn bindings(ctx: Context) -> &'static [Binding] {
         Context::Choice => wizard::CHOICE,
         Context::Toggle => wizard::TOGGLE,
         Context::Page => wizard::PAGE,
+        Context::Deployment => wizard::DEPLOYMENT,
         Context::Checks => wizard::CHECKS,
         Context::Review => wizard::REVIEW,
         Context::Write => wizard::WRITE,

@@ -54,5 +54,21 @@ pub enum Effect {
     CancelLoadClients,
     /// Put a non-secret value on the clipboard (OSC 52).
     Copy(String),
+    /// Read NetBox's configuration and say what it sets up; answers `DeploymentMsg::Read`.
+    ReadDeployment {
+        generation: u64,
+        paths: Vec<PathBuf>,
+        env_file: Option<PathBuf>,
+    },
+    /// Read the plan's deployment again and plan its patch (nothing is written); answers
+    /// `DeploymentMsg::Planned`.
+    PlanPatch {
+        generation: u64,
+        plan: Arc<Plan>,
+    },
+    /// Write the reviewed patch, a backup beside each file; answers `DeploymentMsg::Applied`.
+    ApplyPatch {
+        patch: Arc<crate::deploy::apply::PreparedPatch>,
+    },
     Quit,
 }

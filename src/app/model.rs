@@ -7,6 +7,7 @@ use super::screens::done::Done;
 use super::screens::form::Answers;
 use super::screens::inspect::{Inspect, Reads, list_rows};
 use super::screens::review::Review;
+use super::screens::source::SourceScreen;
 use super::screens::welcome::Welcome;
 use super::screens::write::WriteState;
 use super::step::{Focusable, Step};
@@ -59,6 +60,8 @@ pub struct Model {
     /// The form screens' state: the draft and what validation says about it.
     pub answers: Answers,
     pub welcome: Welcome,
+    /// The Source screen's read of NetBox's configuration.
+    pub source: SourceScreen,
     pub board: Board,
     pub review: Review,
     pub write: WriteState,
@@ -91,6 +94,7 @@ impl Model {
                 resume: config.resume,
                 choice: 0,
             },
+            source: SourceScreen::default(),
             board: Board::default(),
             review: Review::default(),
             write: WriteState::default(),
@@ -184,6 +188,7 @@ impl Model {
                     Some(Focusable::Field(field)) if field.is_flag() => Context::Toggle,
                     Some(Focusable::Field(_)) => Context::Choice,
                     Some(Focusable::Resume) => Context::Choice,
+                    Some(Focusable::Deployment) => Context::Deployment,
                     None => Context::Page,
                 }
             }

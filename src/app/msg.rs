@@ -1,9 +1,11 @@
 //! Everything that can happen to the wizard, as values: input, timers and background results.
 
 use crate::checks::CheckEvent;
+use crate::deploy::apply::{Applied, PreparedPatch};
 use crate::generate::writer::{PlannedFile, WrittenFile};
 use crossterm::event::KeyEvent;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub enum Msg {
@@ -26,4 +28,23 @@ pub enum Msg {
     PlanSaved(Result<PathBuf, String>),
     /// The inspect view's clients were read (or not).
     Inspect(super::screens::inspect::InspectMsg),
+    /// NetBox's configuration was read, its patch planned or written.
+    Deployment(DeploymentMsg),
+}
+
+/// Reading and patching NetBox's configuration (the Source, Review and Write steps).
+#[derive(Debug, Clone)]
+pub enum DeploymentMsg {
+    /// What the read numbered `generation` found, or why it could not read.
+    Read {
+        generation: u64,
+        result: Result<Arc<super::screens::source::Found>, String>,
+    },
+    /// The review's patch (review `generation`).
+    Planned {
+        generation: u64,
+        result: Result<Arc<PreparedPatch>, String>,
+    },
+    /// The patch was written, or why not.
+    Applied(Result<Applied, String>),
 }

@@ -23,6 +23,8 @@ pub enum Focusable {
     Field(Field),
     /// Welcome: resume the saved plan, or start afresh.
     Resume,
+    /// Source: what was found in NetBox's configuration (a panel that scrolls).
+    Deployment,
 }
 
 impl Step {
@@ -86,10 +88,16 @@ impl Step {
     pub fn focusables(self, resume: bool) -> Vec<Focusable> {
         match (self, self.group()) {
             (Self::Welcome, _) if resume => vec![Focusable::Resume],
-            (_, Some(group)) => Field::asked_on(group)
-                .into_iter()
-                .map(Focusable::Field)
-                .collect(),
+            (_, Some(group)) => {
+                let mut fields: Vec<Focusable> = Field::asked_on(group)
+                    .into_iter()
+                    .map(Focusable::Field)
+                    .collect();
+                if self == Self::Source {
+                    fields.push(Focusable::Deployment);
+                }
+                fields
+            }
             _ => Vec::new(),
         }
     }

@@ -5,9 +5,9 @@
 
 use super::effect::Effect;
 use super::model::{Modal, Model};
-use super::msg::Msg;
+use super::msg::{DeploymentMsg, Msg};
 use super::screens::inspect::{Inspect, Reply, list_rows};
-use super::screens::{Turn, checks, done, form, review, welcome, write};
+use super::screens::{Turn, checks, done, form, review, source, welcome, write};
 use super::step::Step;
 use crate::checks::CheckId;
 use crate::inspect::{Live, Source};
@@ -51,10 +51,12 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Written(result) => match write::on_written(&mut model.write, result) {
             Some(files) => {
                 model.done.written = Some(files);
-                apply(model, Turn::go(Step::Done))
+                let turn = write::after_written(&mut model.write, &model.review);
+                apply(model, turn)
             }
             None => Vec::new(),
         },
+        Msg::Deployment(msg) => on_deployment(model, msg),
         Msg::PlanSaved(result) => match result {
             Ok(path) => {
                 model.answers.baseline = model.answers.draft.clone();
@@ -70,6 +72,27 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 model.notice = Some(format!("The plan was not saved: {e}"));
                 Vec::new()
             }
+        },
+    }
+}
+
+/// NetBox's configuration read (Source), its patch planned (Review) or written (Write).
+fn on_deployment(model: &mut Model, msg: DeploymentMsg) -> Vec<Effect> {
+    match msg {
+        DeploymentMsg::Read { generation, result } => {
+            let turn = source::on_read(&mut model.source, &mut model.answers, generation, result);
+            apply(model, turn)
+        }
+        DeploymentMsg::Planned { generation, result } => {
+            review::on_patch_planned(&mut model.review, generation, result);
+            Vec::new()
+        }
+        DeploymentMsg::Applied(result) => match write::on_applied(&mut model.write, result) {
+            Some(applied) => {
+                model.done.patched = Some(applied);
+                apply(model, Turn::go(Step::Done))
+            }
+            None => Vec::new(),
         },
     }
 }
@@ -195,6 +218,10 @@ fn on_action(model: &mut Model, ctx: Context, action: Action) -> Vec<Effect> {
             let Some(super::step::Focusable::Field(field)) = model.focused() else {
                 return Vec::new();
             };
+            if field == crate::plan::Field::DeploymentBackendName {
+                let turn = source::take_backend_name(&mut model.answers);
+                return apply(model, turn);
+            }
             let Some(offer) = super::screens::offer(field) else {
                 return Vec::new();
             };
@@ -228,7 +255,14 @@ fn on_action(model: &mut Model, ctx: Context, action: Action) -> Vec<Effect> {
 fn screen_action(model: &mut Model, action: Action) -> Turn {
     match model.step {
         Step::Welcome => welcome::on_action(&mut model.welcome, &mut model.answers, action),
-        Step::Source | Step::Kanidm | Step::NetBox | Step::Options => {
+        Step::Source => source::on_action(
+            &mut model.source,
+            &mut model.focus,
+            &mut model.answers,
+            action,
+            model.size,
+        ),
+        Step::Kanidm | Step::NetBox | Step::Options => {
             form::on_action(model.step, &mut model.focus, &mut model.answers, action)
         }
         Step::Checks => checks::on_action(&mut model.board, &model.answers, action),
@@ -248,6 +282,7 @@ fn apply(model: &mut Model, turn: Turn) -> Vec<Effect> {
             &mut model.board,
             model.answers.checkable(),
         ));
+        effects.extend(source::answers_changed(&mut model.source, &model.answers));
     }
     if let Some(notice) = turn.notice {
         model.notice = Some(notice);
@@ -267,7 +302,7 @@ fn enter(model: &mut Model, step: Step) -> Vec<Effect> {
     model.step = step;
     model.focus = 0;
     match step {
-        Step::Review => review::enter(&mut model.review, model.answers.plan.as_deref()),
+        Step::Review => review::enter(&mut model.review, model.answers.plan.as_ref()),
         Step::Write => {
             write::enter(&mut model.write, &model.review);
             Vec::new()

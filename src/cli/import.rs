@@ -3,10 +3,10 @@
 
 use super::print_json;
 use crate::deploy::detect::{self, Findings, Pipeline, Provider, Warning};
-use crate::deploy::{self, Deployment, Role, Shape};
+use crate::deploy::{self, Deployment, Role, Shape, prefill};
 use crate::exit::Code;
 use crate::generate::writer;
-use crate::plan::{DEFAULT_SCOPES, PlanDraft, fields};
+use crate::plan::PlanDraft;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -116,16 +116,6 @@ impl ImportReport {
     }
 }
 
-fn role_label(role: Role) -> &'static str {
-    match role {
-        Role::Configuration => "configuration module",
-        Role::DockerMain => "main file, loaded first",
-        Role::DockerExtra => "extra file, wins over earlier ones",
-        Role::EnvFile => "env file",
-        Role::HelmValues => "Helm values",
-    }
-}
-
 fn report(dep: &Deployment, f: &Findings) -> ImportReport {
     let mut r = ImportReport::empty();
     r.shape = Some(f.shape);
@@ -172,16 +162,6 @@ fn report(dep: &Deployment, f: &Findings) -> ImportReport {
     r
 }
 
-/// Scopes only the old identity provider knows; carried over they would break Kanidm's scope map.
-const IDP_ONLY_SCOPES: [&str; 6] = [
-    "roles",
-    "offline_access",
-    "web-origins",
-    "microprofile-jwt",
-    "acr",
-    "goauthentik.io/api",
-];
-
 /// A plan prefilled from the findings; the Kanidm and NetBox URLs are left for the user.
 pub fn draft_from(
     paths: &[PathBuf],
@@ -193,7 +173,6 @@ pub fn draft_from(
         source: f.provider.source().key().to_string(),
         ..PlanDraft::default()
     };
-    let mut notes = Vec::new();
     draft.deployment.paths = paths.iter().map(|p| p.display().to_string()).collect();
     if let Some(env) = env_file.map(Path::to_path_buf).or_else(|| {
         dep.env_file()
@@ -202,28 +181,12 @@ pub fn draft_from(
     }) {
         draft.deployment.env_file = env.display().to_string();
     }
-    if f.shape == Shape::ConfigurationPy
-        && let Some(file) = dep
-            .files
-            .iter()
-            .rev()
-            .find(|x| x.role == Role::Configuration)
-    {
-        draft.netbox.configuration = file.path.display().to_string();
+    let prefill = prefill::prefill(dep, f);
+    if let Some(configuration) = prefill.configuration {
+        draft.netbox.configuration = configuration;
     }
-    for scope in f.scopes.iter().flatten() {
-        if DEFAULT_SCOPES.contains(&scope.as_str()) {
-            continue;
-        }
-        if IDP_ONLY_SCOPES.contains(&scope.as_str()) || fields::scope(scope).is_err() {
-            notes.push(format!(
-                "the old scope {scope:?} is not carried over: Kanidm has no such scope unless you map one"
-            ));
-        } else {
-            draft.kanidm.extra_scopes.push(scope.clone());
-        }
-    }
-    (draft, notes)
+    draft.kanidm.extra_scopes = prefill.extra_scopes;
+    (draft, prefill.notes)
 }
 
 fn write_plan(path: &Path, draft: &PlanDraft) -> Result<(), String> {
@@ -282,7 +245,7 @@ fn print_text(r: &ImportReport, plan_notes: &[String]) {
             None => "nbsso may patch it".to_string(),
             Some(why) => format!("not patched: {why}"),
         };
-        println!("  {}  ({}; {state})", f.path.display(), role_label(f.role));
+        println!("  {}  ({}; {state})", f.path.display(), f.role.label());
     }
     let provider = r
         .provider

@@ -2,8 +2,10 @@
 //! env file, Helm values, generated files; what single sign-on they set up ([`detect`]), and the
 //! changes that move it to Kanidm ([`patch`]).
 //!
-//! Pure: [`Deployment::from_sources`] takes file contents; only [`load`] touches the file system.
+//! Pure: [`Deployment::from_sources`] takes file contents; only [`load`] reads the file system,
+//! and only [`apply`] writes it (and runs NetBox's own check).
 
+pub mod apply;
 pub mod detect;
 pub mod diff;
 pub mod envfile;
@@ -13,6 +15,7 @@ mod helm_patch;
 mod instructions;
 mod load;
 pub mod patch;
+pub mod prefill;
 mod splice;
 mod verify;
 
@@ -24,7 +27,7 @@ use generated::GeneratedBy;
 use helm::HelmValues;
 use serde::Serialize;
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// How the configuration is deployed (migration.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,6 +68,19 @@ pub enum Role {
     DockerExtra,
     EnvFile,
     HelmValues,
+}
+
+impl Role {
+    /// What the file is to NetBox, in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Configuration => "configuration module",
+            Self::DockerMain => "main file, loaded first",
+            Self::DockerExtra => "extra file, wins over earlier ones",
+            Self::EnvFile => "env file",
+            Self::HelmValues => "Helm values",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -238,4 +254,17 @@ impl Deployment {
             .enumerate()
             .filter_map(|(i, f)| f.python().map(|p| (i, f, p)))
     }
+}
+
+/// The deepest directory holding every path (the parent of a lone one): file names are shown
+/// under it.
+pub fn common_dir<'a>(mut paths: impl Iterator<Item = &'a Path>) -> PathBuf {
+    let Some(first) = paths.next() else {
+        return PathBuf::new();
+    };
+    let mut base = first.parent().map(Path::to_path_buf).unwrap_or_default();
+    for path in paths {
+        while !path.starts_with(&base) && base.pop() {}
+    }
+    base
 }

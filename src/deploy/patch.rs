@@ -24,8 +24,8 @@ use std::path::PathBuf;
 /// The netbox-docker file nbsso adds; it must sort after every other file of the directory.
 pub const DOCKER_FILE: &str = "zz_nbsso_kanidm.py";
 
-/// One file's change.
-#[derive(Debug, Clone)]
+/// One file's change. Its Debug output leaves out the contents, which hold the old secrets.
+#[derive(Clone)]
 pub struct FilePatch {
     pub path: PathBuf,
     pub role: Role,
@@ -34,6 +34,16 @@ pub struct FilePatch {
     pub new: String,
     /// The unified diff, secrets shown as `<redacted>` lines.
     pub diff: String,
+}
+
+impl std::fmt::Debug for FilePatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FilePatch")
+            .field("path", &self.path)
+            .field("role", &self.role)
+            .field("new_file", &self.old.is_none())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Something nbsso does not change itself, with the exact change to make.

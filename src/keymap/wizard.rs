@@ -101,6 +101,28 @@ pub(super) static TOGGLE: &[Binding] = &[
 
 pub(super) static PAGE: &[Binding] = &[NEXT, BACK_PAGE, HELP_Q, QUIT_Q, FORCE_QUIT];
 
+pub(super) static DEPLOYMENT: &[Binding] = &[
+    bind(
+        &[key(KeyCode::Down), ch('j'), ch('d')],
+        Action::ScrollDown,
+        "scroll the findings",
+        true,
+    ),
+    bind(
+        &[key(KeyCode::Up), ch('k'), ch('u')],
+        Action::ScrollUp,
+        "scroll the findings up",
+        false,
+    ),
+    NEXT,
+    BACK_PAGE,
+    FOCUS_NEXT,
+    FOCUS_PREV,
+    HELP_Q,
+    QUIT_Q,
+    FORCE_QUIT,
+];
+
 pub(super) static CHECKS: &[Binding] = &[
     bind(
         &[key(KeyCode::Up), ch('k')],

@@ -2,9 +2,12 @@
 //! as a [`Msg`] on the queue; blocking file work runs on tokio's blocking pool, never in the loop.
 
 use super::clipboard::{Clipboard, Ignore};
+use crate::app::msg::DeploymentMsg;
 use crate::app::screens::inspect::InspectMsg;
+use crate::app::screens::source::Found;
 use crate::app::{Effect, Msg};
 use crate::checks::{self, CheckEvent, RunHandle};
+use crate::deploy::{self, apply, detect};
 use crate::generate::writer;
 use crate::generate::{FileKind, GeneratedFile};
 use crate::inspect::{self, FailKind, LoadError, Loaded, Source};
@@ -25,6 +28,9 @@ pub struct Executor {
     debounce: Option<JoinHandle<()>>,
     /// The inspect view's read in flight; a newer read replaces it.
     inspect_load: Option<JoinHandle<()>>,
+    /// The read of NetBox's configuration waiting to start; a newer one (the next key typed into
+    /// its path) replaces it.
+    deployment_read: Option<JoinHandle<()>>,
     /// Where copied values go.
     clipboard: Arc<dyn Clipboard>,
 }
@@ -42,6 +48,7 @@ impl Executor {
             checks: None,
             debounce: None,
             inspect_load: None,
+            deployment_read: None,
             clipboard: Arc::new(Ignore),
         }
     }
@@ -119,6 +126,46 @@ impl Executor {
                 }
             }
             Effect::Copy(text) => self.clipboard.copy(&text),
+            Effect::ReadDeployment {
+                generation,
+                paths,
+                env_file,
+            } => {
+                if let Some(old) = self.deployment_read.take() {
+                    old.abort();
+                }
+                let tx = self.tx.clone();
+                self.deployment_read = Some(tokio::spawn(async move {
+                    // A path is typed a key at a time: read only once typing pauses.
+                    tokio::time::sleep(READ_PAUSE).await;
+                    let read = tokio::task::spawn_blocking(move || {
+                        read_deployment(&paths, env_file.as_deref())
+                    });
+                    let result = read.await.unwrap_or_else(|e| {
+                        Err(format!("the configuration could not be read: {e}"))
+                    });
+                    let _ = tx.send(Msg::Deployment(DeploymentMsg::Read { generation, result }));
+                }));
+            }
+            Effect::PlanPatch { generation, plan } => {
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = apply::prepare(&plan).map(Arc::new);
+                    let _ = tx.send(Msg::Deployment(DeploymentMsg::Planned {
+                        generation,
+                        result,
+                    }));
+                });
+            }
+            Effect::ApplyPatch { patch } => {
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = patch
+                        .write(&writer::timestamp_now())
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::Deployment(DeploymentMsg::Applied(result)));
+                });
+            }
             Effect::Quit => {}
         }
     }
@@ -132,8 +179,14 @@ impl Executor {
         if let Some(load) = self.inspect_load.take() {
             load.abort();
         }
+        if let Some(read) = self.deployment_read.take() {
+            read.abort();
+        }
     }
 }
+
+/// How long typing into the configuration's path must pause before it is read.
+const READ_PAUSE: std::time::Duration = std::time::Duration::from_millis(150);
 
 /// Reads and parses the clients, then works out every client's drift on the blocking pool (5,000
 /// clients take milliseconds, which the loop must not spend).
@@ -148,6 +201,13 @@ async fn load_clients(source: Source, plan: Option<Arc<Plan>>) -> Result<Loaded,
         kind: FailKind::Invalid,
         message: format!("the clients could not be compared with the plan: {e}"),
     })
+}
+
+/// Reads NetBox's configuration with `nbsso import`'s reader and sums up what it found.
+pub fn read_deployment(paths: &[PathBuf], env_file: Option<&Path>) -> Result<Arc<Found>, String> {
+    let dep = deploy::load(paths, env_file).map_err(|e| e.to_string())?;
+    let findings = detect::detect(&dep);
+    Ok(Arc::new(Found::new(&dep, &findings)))
 }
 
 /// Saves the plan through the writer, so an older plan file is backed up, not lost.

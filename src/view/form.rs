@@ -15,6 +15,11 @@ const LABEL_WIDTH: u16 = 26;
 
 /// Draws the form of the current step; returns where the terminal cursor goes.
 pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> {
+    render_fields(model, frame, area).0
+}
+
+/// Draws the form; returns where the cursor goes and the first row below the fields.
+pub fn render_fields(model: &Model, frame: &mut Frame, area: Rect) -> (Option<Position>, u16) {
     let t = &model.theme;
     let heading = heading(model.step);
     frame.render_widget(
@@ -67,7 +72,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
             Focusable::Field(field) => {
                 y += choice(model, frame, row(y, bottom - y), field, focused);
             }
-            Focusable::Resume => {}
+            Focusable::Resume | Focusable::Deployment => {}
         }
         if focused && focused_message.is_none() {
             focused_message = model
@@ -91,8 +96,9 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
             Paragraph::new(Line::styled(message, style)).wrap(Wrap { trim: true }),
             Rect::new(area.x, y + 1, area.width, bottom - y - 1),
         );
+        y += 3;
     }
-    cursor
+    (cursor, y.min(bottom))
 }
 
 /// Whether a text field shows anything under its input: an error, a warning, a check's word, or

@@ -9,6 +9,7 @@ pub mod inspect;
 mod overlay;
 mod parts;
 mod review;
+mod source;
 mod step_bar;
 pub mod text;
 mod welcome;
@@ -60,9 +61,8 @@ pub fn render(model: &Model, frame: &mut Frame) {
     let body = body.inner(ratatui::layout::Margin::new(1, 0));
     let cursor = match model.step {
         Step::Welcome => welcome::render(model, frame, body),
-        Step::Source | Step::Kanidm | Step::NetBox | Step::Options => {
-            form::render(model, frame, body)
-        }
+        Step::Source => source::render(model, frame, body),
+        Step::Kanidm | Step::NetBox | Step::Options => form::render(model, frame, body),
         Step::Checks => {
             checks::render(model, frame, body);
             None

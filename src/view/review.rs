@@ -3,12 +3,15 @@
 
 use super::text::{fit, pad};
 use crate::app::Model;
-use crate::generate::writer::{Disposition, PlannedFile};
+use crate::app::screens::review::Entry;
+use crate::generate::writer::Disposition;
 use crate::plan::Field;
+use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
@@ -91,8 +94,17 @@ fn render_answers(model: &Model, frame: &mut Frame, area: Rect) {
         "" => String::new(),
         base => format!(" BASE_PATH {base}"),
     };
+    let deployment = if d.deployment.paths.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; patch {} ({})",
+            d.deployment.paths.join(" "),
+            v(Field::DeploymentStage)
+        )
+    };
     let rows = [
-        ("Source", v(Field::Source)),
+        ("Source", format!("{}{deployment}", v(Field::Source))),
         ("Kanidm", or_missing(Field::KanidmOrigin)),
         (
             "Client",
@@ -145,9 +157,52 @@ fn disposition_word(d: Disposition) -> &'static str {
     }
 }
 
+/// A row of the list: its name, and its word (disposition) with that word's style.
+fn entry_row(entry: &Entry, t: &Theme) -> (String, &'static str, Style) {
+    let name = |path: &std::path::Path| {
+        path.file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default()
+    };
+    match entry {
+        Entry::Output(f) => {
+            let style = match f.disposition {
+                Disposition::Overwrite => t.warn(),
+                Disposition::New => t.ok(),
+                Disposition::Unchanged => t.dim(),
+            };
+            (name(&f.path), disposition_word(f.disposition), style)
+        }
+        Entry::Patch(f) if f.old.is_some() => (name(&f.path), "~ patch", t.warn()),
+        Entry::Patch(f) => (name(&f.path), "+ new", t.ok()),
+        Entry::Instruction(_) => ("by hand".into(), "! change", t.warn()),
+        Entry::Why(_) => ("why".into(), "? notes", t.dim()),
+        Entry::Pending => ("NetBox config".into(), "… reading", t.dim()),
+        Entry::Problem(_) => ("NetBox config".into(), "✗ cannot", t.fail()),
+    }
+}
+
+/// The pane's title for an entry.
+fn entry_title(entry: &Entry) -> String {
+    match entry {
+        Entry::Output(f) => f.path.display().to_string(),
+        Entry::Patch(f) => format!(
+            "{} ({})",
+            f.path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default(),
+            f.role.label()
+        ),
+        Entry::Instruction(i) => i.title.clone(),
+        Entry::Why(_) => "why each setting goes where it goes".into(),
+        Entry::Pending | Entry::Problem(_) => "NetBox's configuration".into(),
+    }
+}
+
 fn render_files(model: &Model, frame: &mut Frame, area: Rect) {
     let t = &model.theme;
-    let files = match &model.review.files {
+    match &model.review.files {
         None if model.answers.plan.is_none() => {
             frame.render_widget(
                 Paragraph::new(Line::styled(
@@ -175,55 +230,88 @@ fn render_files(model: &Model, frame: &mut Frame, area: Rect) {
             );
             return;
         }
-        Some(Ok(files)) => files,
-    };
+        Some(Ok(_)) => {}
+    }
+    let entries = model.review.entries();
+    let patching = model.review.entries().len() > model.review.planned().len();
+    let list_width: u16 = if patching { 33 } else { 30 };
     let [list, diff] = area.layout(&Layout::horizontal([
-        Constraint::Length(30),
+        Constraint::Length(list_width),
         Constraint::Fill(1),
     ]));
-    let name_of = |f: &PlannedFile| {
-        f.path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default()
-    };
-    // The names' column: the longest name and a space, at least 16 columns.
-    let column = files
+    let rows: Vec<_> = entries.iter().map(|e| entry_row(e, t)).collect();
+    // The names' column: the longest name and a space, at least 16 columns, as room allows.
+    let widest_word = rows.iter().map(|(_, w, _)| w.width()).max().unwrap_or(0);
+    let column = rows
         .iter()
-        .map(|f| name_of(f).width() + 1)
+        .map(|(n, _, _)| n.width() + 1)
         .max()
         .unwrap_or(0)
-        .max(16);
+        .max(16)
+        .min(usize::from(list_width).saturating_sub(2 + widest_word));
     let mut lines = vec![Line::styled("Files", t.label())];
-    for (i, f) in files.iter().enumerate() {
-        let name = name_of(f);
+    let patch_at = model.review.planned().len();
+    let mut selected_line = 0;
+    for (i, (name, word, word_style)) in rows.iter().enumerate() {
+        if i == patch_at {
+            lines.push(Line::styled("NetBox configuration", t.label()));
+        }
+        if i == model.review.selected {
+            selected_line = lines.len();
+        }
         let selected = i == model.review.selected;
         let style = if selected { t.selected() } else { t.base() };
-        let word_style = match f.disposition {
-            Disposition::Overwrite => t.warn(),
-            Disposition::New => t.ok(),
-            Disposition::Unchanged => t.dim(),
-        };
         lines.push(Line::from(vec![
             Span::styled(if selected { "▸ " } else { "  " }, style),
-            Span::styled(pad(&name, column), style),
-            Span::styled(disposition_word(f.disposition), word_style),
+            Span::styled(pad(name, column), style),
+            Span::styled(*word, *word_style),
         ]));
     }
-    if !model.review.overwrites().is_empty() {
+    if !model.review.overwrites().is_empty() || !model.review.patched_existing().is_empty() {
         lines.push(Line::styled("~ backup kept first", t.dim()));
     }
-    frame.render_widget(Paragraph::new(lines), list);
-    let Some(file) = files.get(model.review.selected) else {
+    // A list longer than its pane scrolls so the selected row shows.
+    let skip = (selected_line + 1).saturating_sub(usize::from(list.height));
+    frame.render_widget(
+        Paragraph::new(lines).scroll((u16::try_from(skip).unwrap_or(0), 0)),
+        list,
+    );
+    let Some(entry) = entries.get(model.review.selected) else {
         return;
     };
-    let total = file.diff.lines().count();
+    let text = entry.text();
+    let total = text.lines().count();
     let height = usize::from(diff.height.saturating_sub(2));
     let width = usize::from(diff.width.saturating_sub(2));
     let first = usize::from(model.review.scroll);
     let hscroll = model.review.hscroll;
-    let lines: Vec<Line> = file
-        .diff
+    let block = Block::default().borders(Borders::ALL).border_style(t.dim());
+    if entry.wraps() {
+        let style = match entry {
+            Entry::Problem(_) => t.error_text(),
+            _ => t.base(),
+        };
+        let lines: Vec<Line> = text
+            .lines()
+            .map(|l| {
+                let l = if matches!(entry, Entry::Why(_)) {
+                    format!("• {l}")
+                } else {
+                    l.to_string()
+                };
+                Line::styled(l, style)
+            })
+            .collect();
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .scroll((model.review.scroll, 0))
+                .block(block.title(Span::styled(format!(" {} ", entry_title(entry)), t.label()))),
+            diff,
+        );
+        return;
+    }
+    let lines: Vec<Line> = text
         .lines()
         .skip(first)
         .take(height)
@@ -248,21 +336,21 @@ fn render_files(model: &Model, frame: &mut Frame, area: Rect) {
         (false, true) => "→".to_string(),
         (false, false) => String::new(),
     };
-    let title = if file.disposition == Disposition::Unchanged || total == 0 {
-        format!(" {} ({}) ", file.path.display(), file.disposition.label())
-    } else {
-        format!(
+    let unchanged = matches!(entry, Entry::Output(f) if f.disposition == Disposition::Unchanged);
+    let title = match entry {
+        Entry::Output(f) if unchanged || total == 0 => {
+            format!(" {} ({}) ", f.path.display(), f.disposition.label())
+        }
+        _ => format!(
             " {}: lines {}–{} of {total} ",
-            file.path.display(),
+            entry_title(entry),
             (first + 1).min(total),
             (first + height).min(total)
-        )
+        ),
     };
     frame.render_widget(
         Paragraph::new(lines).scroll((0, hscroll)).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(t.dim())
+            block
                 .title(Span::styled(title, t.label()))
                 .title_bottom(Line::styled(sideways, t.label()).right_aligned()),
         ),

@@ -31,21 +31,52 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
             Span::raw(f.path.display().to_string()),
         ]));
     }
+    if let Some(patch) = model.review.patch()
+        && !patch.outcome.files.is_empty()
+    {
+        let names: Vec<String> = patch
+            .outcome
+            .files
+            .iter()
+            .map(|f| {
+                let name = f
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default();
+                if f.old.is_some() {
+                    format!("~ {name}")
+                } else {
+                    format!("+ {name}")
+                }
+            })
+            .collect();
+        lines.push(Line::styled(
+            format!(
+                "Then patch NetBox's configuration (each file parsed again first): {}",
+                names.join(", ")
+            ),
+            t.label(),
+        ));
+    }
+    let patched = model.review.patched_existing().len();
     lines.push(Line::raw(""));
-    if overwrites.is_empty() {
+    if overwrites.is_empty() && patched == 0 {
         lines.push(Line::raw("No existing file is replaced."));
     } else {
+        let names: Vec<String> = overwrites
+            .iter()
+            .map(|f| &f.path)
+            .chain(model.review.patched_existing().iter().map(|f| &f.path))
+            .filter_map(|p| p.file_name())
+            .map(|n| n.to_string_lossy().to_string())
+            .collect();
         lines.push(Line::styled(
             format!(
                 "! {} existing file{} will be overwritten: {}.",
-                overwrites.len(),
-                if overwrites.len() == 1 { "" } else { "s" },
-                overwrites
-                    .iter()
-                    .filter_map(|f| f.path.file_name())
-                    .map(|n| n.to_string_lossy().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                names.len(),
+                if names.len() == 1 { "" } else { "s" },
+                names.join(", ")
             ),
             t.warn(),
         ));

@@ -10,6 +10,7 @@ use nbsso::plan::{Plan, PlanDraft, validate};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use testkit::fixtures::copy_dir;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/netbox-config")
@@ -53,19 +54,6 @@ fn copy_fixture(rel: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(&fixture(rel), tmp.path());
     tmp
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 fn nbsso(args: &[&str]) -> (i32, String, String) {

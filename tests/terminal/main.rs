@@ -4,4 +4,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod inspect_tmux;
+mod wizard_import_tmux;
 mod wizard_tmux;

@@ -15,6 +15,11 @@ fn answer_keycloak(t: &Tmux) {
     t.keys(&["Enter"]);
     t.wait_for("Where does NetBox log in today?");
     t.keys(&["Up", "Up", "Up", "Up", "Enter"]); // none → … → keycloak
+    answer_to_review(t);
+}
+
+/// From the Kanidm screen, types a Kanidm URL, members and a NetBox URL and goes to the Review.
+pub fn answer_to_review(t: &Tmux) {
     t.wait_for("Kanidm URL");
     t.text("https://127.0.0.1:9");
     for _ in 0..6 {

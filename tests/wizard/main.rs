@@ -6,6 +6,7 @@
 mod inspect_runtime;
 mod inspect_view;
 mod wizard_flow;
+mod wizard_import;
 mod wizard_live;
 mod wizard_runtime;
 mod wizard_snapshots;

@@ -3,6 +3,7 @@
 use super::form::Answers;
 use super::{Turn, moved};
 use crate::app::effect::Effect;
+use crate::deploy::apply::Applied;
 use crate::generate::writer::WrittenFile;
 use crate::keymap::Action;
 use crate::plan::Plan;
@@ -11,6 +12,8 @@ use crate::plan::Plan;
 #[derive(Debug, Clone, Default)]
 pub struct Done {
     pub written: Option<Vec<WrittenFile>>,
+    /// The files of NetBox's configuration that were patched, when the plan named it.
+    pub patched: Option<Applied>,
     /// The selected value to copy.
     pub selected: usize,
 }

@@ -190,7 +190,7 @@ impl Answers {
     pub fn step_touched(&self, step: Step) -> bool {
         step.focusables(false).iter().any(|f| match f {
             Focusable::Field(field) => self.touched.contains(field),
-            Focusable::Resume => false,
+            Focusable::Resume | Focusable::Deployment => false,
         })
     }
 
@@ -235,6 +235,13 @@ impl Answers {
         field.set_text(&mut self.draft, &text);
         self.touched.insert(field);
         Turn::changed()
+    }
+
+    /// Fills a text field with a value read elsewhere: unlike typing, it does not count as the
+    /// user's own answer.
+    pub fn fill(&mut self, field: Field, text: String) {
+        field.set_text(&mut self.draft, &text);
+        self.inputs.insert(field, Input::new(text));
     }
 
     /// Replaces a text field's text, as if typed.

@@ -1,10 +1,12 @@
 //! Write: a confirmation naming every file that would be overwritten (No is the default then);
-//! Yes hands the reviewed files to the writer, No goes back to the review.
+//! Yes hands the reviewed files to the writer, then the reviewed patch of NetBox's configuration;
+//! No goes back to the review.
 
 use super::Turn;
-use super::review::Review;
+use super::review::{PatchState, Review};
 use crate::app::effect::Effect;
 use crate::app::step::Step;
+use crate::deploy::apply::Applied;
 use crate::generate::writer::WrittenFile;
 use crate::keymap::Action;
 
@@ -17,10 +19,38 @@ pub struct WriteState {
     pub error: Option<String>,
 }
 
-/// Entering the confirmation: Yes only when nothing would be overwritten.
+/// Entering the confirmation: Yes only when nothing would be overwritten (a patched file of
+/// NetBox's configuration counts).
 pub fn enter(write: &mut WriteState, review: &Review) {
-    write.yes = review.overwrites().is_empty();
+    write.yes = review.overwrites().is_empty() && review.patched_existing().is_empty();
     write.error = None;
+}
+
+/// The output files are written: next the patch, when the review planned one that changes files.
+pub fn after_written(write: &mut WriteState, review: &Review) -> Turn {
+    match &review.patch {
+        PatchState::Ready(patch) if !patch.outcome.files.is_empty() => {
+            write.writing = true;
+            Turn::effects(vec![Effect::ApplyPatch {
+                patch: patch.clone(),
+            }])
+        }
+        _ => Turn::go(Step::Done),
+    }
+}
+
+/// The patch was written (on to Done), or why not (stay: the output files are written already).
+pub fn on_applied(write: &mut WriteState, result: Result<Applied, String>) -> Option<Applied> {
+    write.writing = false;
+    match result {
+        Ok(applied) => Some(applied),
+        Err(e) => {
+            write.error = Some(format!(
+                "the output files are written, but NetBox's configuration is not patched: {e}"
+            ));
+            None
+        }
+    }
 }
 
 pub fn on_action(write: &mut WriteState, review: &Review, action: Action) -> Turn {

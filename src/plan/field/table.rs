@@ -428,8 +428,8 @@ pub(super) static TABLE: [Spec; 26] = [
         section: Section::Deployment,
         path: "deployment.paths",
         label: "NetBox configuration",
-        hint: "configuration.py, a netbox-docker configuration directory or Helm values",
-        asked: None,
+        hint: "optional: configuration.py, netbox-docker dir, Helm",
+        asked: Some((Group::Source, 2)),
         secret: false,
         kind: Kind::List {
             get: |d| &d.deployment.paths,
@@ -442,8 +442,8 @@ pub(super) static TABLE: [Spec; 26] = [
         section: Section::Deployment,
         path: "deployment.env_file",
         label: "Env file",
-        hint: "netbox-docker's env/netbox.env; empty when there is none",
-        asked: None,
+        hint: "optional; netbox-docker's env/netbox.env is found",
+        asked: Some((Group::Source, 3)),
         secret: false,
         kind: Kind::Text {
             get: |d| &d.deployment.env_file,
@@ -459,7 +459,7 @@ pub(super) static TABLE: [Spec; 26] = [
         path: "deployment.stage",
         label: "Cut-over",
         hint: "",
-        asked: None,
+        asked: Some((Group::Source, 4)),
         secret: false,
         kind: Kind::Choice {
             get: |d| &d.deployment.stage,
@@ -474,8 +474,8 @@ pub(super) static TABLE: [Spec; 26] = [
         section: Section::Deployment,
         path: "deployment.backend_name",
         label: "Kanidm's backend name",
-        hint: "oidc, or e.g. kanidm when the old login already uses oidc",
-        asked: None,
+        hint: "oidc, or e.g. kanidm beside an old oidc login",
+        asked: Some((Group::Source, 5)),
         secret: false,
         kind: Kind::Text {
             get: |d| &d.deployment.backend_name,
