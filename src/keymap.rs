@@ -46,6 +46,12 @@ pub enum Action {
     FocusList,
     PagePrev,
     PageNext,
+    /// Open the explain box: paste an error, read its cause and fix (every wizard screen).
+    Explain,
+    /// Open the catalogue entry of the selected failed check (Checks).
+    ExplainCheck,
+    /// Empty the explain box's text.
+    Clear,
 }
 
 /// One key with its modifiers.
@@ -163,6 +169,8 @@ pub enum Context {
     QuitModal,
     Help,
     TooSmall,
+    /// The explain box, on top of any wizard screen: printable keys type into it.
+    ExplainBox,
     /// The inspect view's client list (on its own, `nbsso inspect`, or inside the wizard:
     /// `embedded`, where quitting goes back to the wizard).
     InspectList {
@@ -212,6 +220,7 @@ pub fn bindings(ctx: Context) -> &'static [Binding] {
         Context::QuitModal => wizard::QUIT_MODAL,
         Context::Help => wizard::HELP_TABLE,
         Context::TooSmall => wizard::TOO_SMALL,
+        Context::ExplainBox => wizard::EXPLAIN_BOX,
         Context::InspectList { embedded: false } => inspect::LIST,
         Context::InspectList { embedded: true } => inspect::LIST_EMBEDDED,
         Context::InspectDrift { embedded: false } => inspect::DRIFT,

@@ -203,3 +203,37 @@ pub fn check_text(
     out.push_str(&entry_text(entry, values, &judged));
     out
 }
+
+/// What `nbsso explain` prints for `text`, as a front end shows it without running checks of its
+/// own: `results` are checks that already ran against `plan` (the wizard's live board); only those
+/// that confirm a cause of the matched entry are used. `None` when the catalogue failed to load.
+pub fn pasted_text(
+    text: &str,
+    plan: Option<&crate::plan::Plan>,
+    results: &[(CheckId, Finding)],
+) -> Result<(bool, String), String> {
+    let catalogue = super::catalogue::catalogue().map_err(|e| e.to_string())?;
+    let found = super::matcher::explain(catalogue, text);
+    let values = FixValues::new(plan);
+    let Some(primary) = found.primary() else {
+        return Ok((false, nothing_text(catalogue, found.lines)));
+    };
+    let wanted = primary.entry.checks();
+    let relevant: Vec<(CheckId, Finding)> = results
+        .iter()
+        .filter(|(id, _)| wanted.contains(id))
+        .cloned()
+        .collect();
+    let planned = plan.map(crate::plan::Plan::redirect_url);
+    let observed = observed_redirect(text, planned.as_deref());
+    Ok((
+        true,
+        explained_text(
+            &found,
+            &values,
+            observed.as_deref(),
+            &relevant,
+            plan.is_some(),
+        ),
+    ))
+}
