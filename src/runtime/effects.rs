@@ -151,7 +151,7 @@ async fn load_clients(source: Source, plan: Option<Arc<Plan>>) -> Result<Loaded,
 }
 
 /// Saves the plan through the writer, so an older plan file is backed up, not lost.
-fn save_plan(path: &Path, toml: String) -> Result<PathBuf, String> {
+pub fn save_plan(path: &Path, toml: String) -> Result<PathBuf, String> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
