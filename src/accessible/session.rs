@@ -6,7 +6,6 @@
 
 use super::prompt::{self, Reply};
 use crate::app::Step;
-use crate::app::screens::explain::ExplainBox;
 use crate::app::screens::form::Answers;
 use crate::app::screens::heading;
 use crate::checks::{self, CheckId, Finding, Status};
@@ -324,29 +323,15 @@ impl<'a> Session<'a> {
 
     /// The catalogue entry of every failed or warning check.
     fn explain_failed(&mut self, plan: &Plan) {
-        let mut board = crate::app::screens::checks::Board::default();
-        for (id, finding) in &self.results {
-            board.rows.insert(
-                *id,
-                crate::app::screens::checks::CheckRow {
-                    status: finding.status,
-                    finding: Some(finding.clone()),
-                },
-            );
-        }
-        for (i, id) in CheckId::ALL.into_iter().enumerate() {
-            if !self
-                .results
-                .iter()
-                .any(|(c, f)| *c == id && matches!(f.status, Status::Fail | Status::Warn))
-            {
-                continue;
-            }
-            board.selected = i;
-            let said = match ExplainBox::for_selected_check(&board, Some(plan)) {
-                Ok(entry) => entry.result,
-                Err(why) => format!("{why}\n"),
-            };
+        let failed: Vec<CheckId> = self
+            .results
+            .iter()
+            .filter(|(_, f)| matches!(f.status, Status::Fail | Status::Warn))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in failed {
+            let said = explain::failed_check_text(id, &self.results, Some(plan))
+                .map_or_else(|why| format!("{why}\n"), |(_, text)| text);
             self.say(&format!("\n{said}\n"));
         }
     }

@@ -7,7 +7,7 @@ use super::fix::FixValues;
 use super::matcher::{Explanation, Match, only_harmless};
 use super::redirect::{redirect_difference, refused_redirect};
 use super::verdict::{Judged, Verdict, judge, which};
-use crate::checks::{self, CheckId, Finding};
+use crate::checks::{self, CheckId, Finding, Status};
 
 /// More than any traceback or log excerpt someone pastes.
 pub const MAX_TEXT: usize = 4 * 1024 * 1024;
@@ -236,4 +236,32 @@ pub fn pasted_text(
             plan.is_some(),
         ),
     ))
+}
+
+/// The catalogue entry of a failed or warning check: its id, and the text [`check_text`] words
+/// with the plan's values; or why there is none (the check passed, or no entry explains it).
+pub fn failed_check_text(
+    check: CheckId,
+    results: &[(CheckId, Finding)],
+    plan: Option<&crate::plan::Plan>,
+) -> Result<(String, String), String> {
+    let finding = results
+        .iter()
+        .find(|(id, f)| *id == check && matches!(f.status, Status::Fail | Status::Warn))
+        .map(|(_, f)| f)
+        .ok_or_else(|| {
+            format!(
+                "{} has not failed: there is nothing to explain.",
+                check.title()
+            )
+        })?;
+    let catalogue = super::catalogue::catalogue().map_err(|e| e.to_string())?;
+    let entry = super::verdict::for_finding(catalogue, check, finding).ok_or_else(|| {
+        format!(
+            "No catalogue entry explains what {} found; its fix is in the details.",
+            check.title()
+        )
+    })?;
+    let text = check_text(check, finding, entry, &FixValues::new(plan), results);
+    Ok((entry.id.clone(), text))
 }

@@ -4,7 +4,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use nbsso::app::{Model, Msg, Step, update};
-use nbsso::checks::{CheckEvent, CheckId, Finding};
+use nbsso::checks::{CheckId, Finding};
 use testkit::wizard::*;
 
 const NBF_TRACEBACK: &str = include_str!("../fixtures/errors/socialcore-nbf.txt");
@@ -104,29 +104,17 @@ fn ctrl_u_clears_the_text_and_pages_scroll_the_explanation() {
     assert!(open.text.is_empty() && !open.matched && open.scroll == 0);
 }
 
-fn finish(m: &mut Model, id: CheckId, finding: Finding) {
-    update(
-        m,
-        Msg::Check(CheckEvent {
-            run: m.board.run,
-            id,
-            status: finding.status,
-            finding: Some(finding),
-        }),
-    );
-}
-
 /// A valid plan on the Checks screen; the clock check failed.
 fn checks_with_failed_clock() -> Model {
     let mut m = model();
     fill_valid(&mut m);
     press(&mut m, KeyCode::Char('r'));
-    finish(
+    check_done(
         &mut m,
         CheckId::KanidmTls,
         Finding::pass("certificate valid for idm.example.com"),
     );
-    finish(
+    check_done(
         &mut m,
         CheckId::Clock,
         // The clock check's own words for a NetBox 1.5 s behind.

@@ -4,8 +4,8 @@
 //! under it.
 
 use super::checks::Board;
-use crate::checks::{CheckId, Finding, Status};
-use crate::explain::{self, FixValues, MAX_TEXT};
+use crate::checks::{CheckId, Finding};
+use crate::explain::{self, MAX_TEXT};
 use crate::keymap::Action;
 use crate::plan::Plan;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -56,30 +56,12 @@ impl ExplainBox {
     /// The catalogue entry of the board's selected check, or why there is none (for a notice).
     pub fn for_selected_check(board: &Board, plan: Option<&Plan>) -> Result<Self, String> {
         let id = board.selected_id();
-        let finding = board
-            .rows
-            .get(&id)
-            .and_then(|r| r.finding.as_ref())
-            .filter(|f| matches!(f.status, Status::Fail | Status::Warn))
-            .ok_or_else(|| {
-                format!(
-                    "{} has not failed: there is nothing to explain.",
-                    id.title()
-                )
-            })?;
-        let catalogue = explain::catalogue().map_err(|e| e.to_string())?;
-        let entry = explain::for_finding(catalogue, id, finding).ok_or_else(|| {
-            format!(
-                "No catalogue entry explains what {} found; its fix is in the details.",
-                id.title()
-            )
-        })?;
-        let values = FixValues::new(plan);
+        let (entry, result) = explain::failed_check_text(id, &finished(board), plan)?;
         Ok(Self {
             text: String::new(),
-            result: explain::check_text(id, finding, entry, &values, &finished(board)),
+            result,
             matched: true,
-            title: format!("{}: {}", id.title(), entry.id),
+            title: format!("{}: {entry}", id.title()),
             editable: false,
             scroll: 0,
         })
