@@ -315,6 +315,40 @@ mod tests {
     }
 
     #[test]
+    fn f3_explains_on_every_wizard_screen_and_the_box_takes_printable_keys() {
+        for ctx in [
+            Context::TextField,
+            Context::Choice,
+            Context::Toggle,
+            Context::Page,
+            Context::Checks,
+            Context::Review,
+            Context::Write,
+            Context::Done,
+        ] {
+            assert_eq!(
+                resolve(ctx, &ev(KeyCode::F(3), KeyModifiers::NONE)),
+                Some(Action::Explain),
+                "{ctx:?}"
+            );
+        }
+        for c in ['q', '?', 'e', 'r', ' ', 'j'] {
+            assert_eq!(
+                resolve(
+                    Context::ExplainBox,
+                    &ev(KeyCode::Char(c), KeyModifiers::NONE)
+                ),
+                None,
+                "{c}"
+            );
+        }
+        assert_eq!(
+            resolve(Context::ExplainBox, &ev(KeyCode::Esc, KeyModifiers::NONE)),
+            Some(Action::Cancel)
+        );
+    }
+
+    #[test]
     fn tab_is_always_focus_in_forms() {
         for ctx in [Context::TextField, Context::Choice, Context::Toggle] {
             assert_eq!(
