@@ -4,5 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accessible_tmux;
+mod explain_tmux;
 mod inspect_tmux;
 mod wizard_tmux;
