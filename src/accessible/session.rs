@@ -263,38 +263,34 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// Runs every check of `plan`, printing each result as a line as soon as it arrives.
     fn run_checks(&mut self, plan: Arc<Plan>) {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let options = self.options.clone();
-        let mut results = Vec::new();
-        let mut lines = Vec::new();
         let runtime = self.runtime;
+        let mut results = Vec::new();
+        let mut print = |event: checks::CheckEvent, results: &mut Vec<(CheckId, Finding)>| {
+            if let Some(finding) = event.finding.filter(|f| f.status.is_final()) {
+                let _ = self
+                    .output
+                    .write_all(prompt::check_line(event.id, &finding).as_bytes());
+                let _ = self.output.flush();
+                results.push((event.id, finding));
+            }
+        };
         runtime.block_on(async {
             let handle = checks::start(plan, options, 1, tx);
             let waiting = handle.wait();
             tokio::pin!(waiting);
             loop {
                 tokio::select! {
-                    Some(event) = rx.recv() => lines.push(event),
+                    Some(event) = rx.recv() => print(event, &mut results),
                     () = &mut waiting => break,
-                }
-                // Each result is printed as it arrives.
-                for event in lines.drain(..) {
-                    if let Some(finding) = event.finding.filter(|f| f.status.is_final()) {
-                        let _ = self
-                            .output
-                            .write_all(prompt::check_line(event.id, &finding).as_bytes());
-                        let _ = self.output.flush();
-                        results.push((event.id, finding));
-                    }
                 }
             }
         });
         while let Ok(event) = rx.try_recv() {
-            if let Some(finding) = event.finding.filter(|f| f.status.is_final()) {
-                self.say(&prompt::check_line(event.id, &finding));
-                results.push((event.id, finding));
-            }
+            print(event, &mut results);
         }
         results.sort_by_key(|(id, _)| *id);
         self.say(&format!("{}\n\n", checks::counts(&results)));
