@@ -133,6 +133,8 @@ fn a_failed_check_opens_its_catalogue_entry() {
     while m.board.selected_id() != CheckId::Clock {
         press(&mut m, KeyCode::Down);
     }
+    // The details of the failed check link to its entry.
+    snap("explain_board_link", &mut m);
     press(&mut m, KeyCode::Char('e'));
     let open = m.explain.as_ref().expect("the entry is open");
     assert!(!open.editable);
