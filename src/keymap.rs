@@ -46,6 +46,12 @@ pub enum Action {
     FocusList,
     PagePrev,
     PageNext,
+    /// Open the explain box: paste an error, read its cause and fix (every wizard screen).
+    Explain,
+    /// Open the catalogue entry of the selected failed check (Checks).
+    ExplainCheck,
+    /// Empty the explain box's text.
+    Clear,
 }
 
 /// One key with its modifiers.
@@ -165,6 +171,8 @@ pub enum Context {
     QuitModal,
     Help,
     TooSmall,
+    /// The explain box, on top of any wizard screen: printable keys type into it.
+    ExplainBox,
     /// The inspect view's client list (on its own, `nbsso inspect`, or inside the wizard:
     /// `embedded`, where quitting goes back to the wizard).
     InspectList {
@@ -215,6 +223,7 @@ pub fn bindings(ctx: Context) -> &'static [Binding] {
         Context::QuitModal => wizard::QUIT_MODAL,
         Context::Help => wizard::HELP_TABLE,
         Context::TooSmall => wizard::TOO_SMALL,
+        Context::ExplainBox => wizard::EXPLAIN_BOX,
         Context::InspectList { embedded: false } => inspect::LIST,
         Context::InspectList { embedded: true } => inspect::LIST_EMBEDDED,
         Context::InspectDrift { embedded: false } => inspect::DRIFT,
@@ -305,6 +314,40 @@ mod tests {
                 &ev(KeyCode::Char('?'), KeyModifiers::SHIFT)
             ),
             Some(Action::Help)
+        );
+    }
+
+    #[test]
+    fn f3_explains_on_every_wizard_screen_and_the_box_takes_printable_keys() {
+        for ctx in [
+            Context::TextField,
+            Context::Choice,
+            Context::Toggle,
+            Context::Page,
+            Context::Checks,
+            Context::Review,
+            Context::Write,
+            Context::Done,
+        ] {
+            assert_eq!(
+                resolve(ctx, &ev(KeyCode::F(3), KeyModifiers::NONE)),
+                Some(Action::Explain),
+                "{ctx:?}"
+            );
+        }
+        for c in ['q', '?', 'e', 'r', ' ', 'j'] {
+            assert_eq!(
+                resolve(
+                    Context::ExplainBox,
+                    &ev(KeyCode::Char(c), KeyModifiers::NONE)
+                ),
+                None,
+                "{c}"
+            );
+        }
+        assert_eq!(
+            resolve(Context::ExplainBox, &ev(KeyCode::Esc, KeyModifiers::NONE)),
+            Some(Action::Cancel)
         );
     }
 

@@ -7,6 +7,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+pub mod accessible;
 pub mod app;
 pub mod checks;
 pub mod cli;

@@ -4,6 +4,7 @@
 use super::effect::Effect;
 use super::screens::checks::Board;
 use super::screens::done::Done;
+use super::screens::explain::ExplainBox;
 use super::screens::form::Answers;
 use super::screens::inspect::{Inspect, Reads, list_rows};
 use super::screens::review::Review;
@@ -76,6 +77,8 @@ pub struct Model {
     pub notice: Option<String>,
     pub modal: Option<Modal>,
     pub help: bool,
+    /// The explain box, when open: on top of the screen, which it leaves as it was.
+    pub explain: Option<ExplainBox>,
     pub size: (u16, u16),
     pub tick: u64,
     pub theme: Theme,
@@ -105,6 +108,7 @@ impl Model {
             notice: config.notice,
             modal: None,
             help: false,
+            explain: None,
             size: config.size,
             tick: 0,
             theme: config.theme,
@@ -207,6 +211,8 @@ impl Model {
             Context::QuitModal
         } else if self.help {
             Context::Help
+        } else if self.explain.is_some() {
+            Context::ExplainBox
         } else {
             self.base_context()
         }

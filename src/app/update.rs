@@ -6,6 +6,7 @@
 use super::effect::Effect;
 use super::model::{Modal, Model};
 use super::msg::{DeploymentMsg, Msg};
+use super::screens::explain::ExplainBox;
 use super::screens::inspect::{Inspect, Reply, list_rows};
 use super::screens::{Turn, checks, done, form, review, source, welcome, write};
 use super::step::Step;
@@ -102,6 +103,9 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     if ctx.is_inspect() {
         return inspect_key(model, ctx, key);
     }
+    if ctx == Context::ExplainBox {
+        return explain_key(model, ctx, key);
+    }
     if let Some(action) = keymap::resolve(ctx, &key) {
         model.notice = None;
         return on_action(model, ctx, action);
@@ -115,6 +119,12 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
 }
 
 fn on_paste(model: &mut Model, text: &str) -> Vec<Effect> {
+    if model.context() == Context::ExplainBox
+        && let Some(open) = model.explain.as_mut()
+    {
+        open.on_paste(text, &model.board, model.answers.plan.as_deref());
+        return Vec::new();
+    }
     if let Some(inspect) = model.inspect.as_mut() {
         inspect.on_paste(text);
         return Vec::new();
@@ -144,6 +154,21 @@ fn inspect_key(model: &mut Model, ctx: Context, key: KeyEvent) -> Vec<Effect> {
         Reply::Stay(effects) => effects,
         Reply::Close => close_inspect(model),
     }
+}
+
+/// Keys while the explain box is open: Esc closes it, quit-now stays the wizard's, unbound keys
+/// type into its text.
+fn explain_key(model: &mut Model, ctx: Context, key: KeyEvent) -> Vec<Effect> {
+    let action = keymap::resolve(ctx, &key);
+    let plan = model.answers.plan.clone();
+    match (action, model.explain.as_mut()) {
+        (Some(Action::Cancel), _) => model.explain = None,
+        (Some(Action::ForceQuit), _) => return on_action(model, ctx, Action::ForceQuit),
+        (Some(action), Some(open)) => open.on_action(action, &model.board, plan.as_deref()),
+        (None, Some(open)) => open.on_key(key, &model.board, plan.as_deref()),
+        (_, None) => {}
+    }
+    Vec::new()
 }
 
 fn close_inspect(model: &mut Model) -> Vec<Effect> {
@@ -214,6 +239,17 @@ fn on_action(model: &mut Model, ctx: Context, action: Action) -> Vec<Effect> {
         }
         Action::SavePlan => vec![save_plan(model)],
         Action::Inspect => open_inspect(model),
+        Action::Explain => {
+            model.explain = Some(ExplainBox::paste());
+            Vec::new()
+        }
+        Action::ExplainCheck => {
+            match ExplainBox::for_selected_check(&model.board, model.answers.plan.as_deref()) {
+                Ok(open) => model.explain = Some(open),
+                Err(why) => model.notice = Some(why),
+            }
+            Vec::new()
+        }
         Action::UseDetected => {
             let Some(super::step::Focusable::Field(field)) = model.focused() else {
                 return Vec::new();

@@ -11,7 +11,9 @@ pub mod jwks;
 pub mod netbox;
 #[cfg(test)]
 mod test_support;
+mod text;
 pub mod tls;
 
 pub use engine::{CheckEvent, CheckId, Options, RunHandle, run_to_end, start};
 pub use finding::{DetectedRelease, Finding, Status};
+pub use text::{counts, render_text};

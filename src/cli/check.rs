@@ -129,40 +129,7 @@ pub fn run(args: &CheckArgs, runtime: &tokio::runtime::Runtime) -> Code {
                 .collect(),
         });
     } else {
-        print!("{}", render_text(&results, args.verbose));
+        print!("{}", checks::render_text(&results, args.verbose));
     }
     code
-}
-
-/// The human report: one line per check with glyph and word, then the fix (and details if asked).
-pub fn render_text(results: &[(CheckId, Finding)], verbose: bool) -> String {
-    let mut out = String::new();
-    for (id, f) in results {
-        out.push_str(&format!(
-            "{} {:<8} {:<33} {}\n",
-            f.status.glyph(),
-            f.status.word(),
-            id.title(),
-            f.summary
-        ));
-        if let Some(fix) = &f.fix
-            && f.status != Status::Pass
-        {
-            out.push_str(&format!("{:44}fix: {fix}\n", ""));
-        }
-        if verbose {
-            for d in &f.details {
-                out.push_str(&format!("{:44}{d}\n", ""));
-            }
-        }
-    }
-    let count = |s: Status| results.iter().filter(|(_, f)| f.status == s).count();
-    out.push_str(&format!(
-        "{} ok, {} warning(s), {} failed, {} skipped\n",
-        count(Status::Pass),
-        count(Status::Warn),
-        count(Status::Fail),
-        count(Status::Skipped)
-    ));
-    out
 }

@@ -4,27 +4,13 @@ use super::generate::print_plan_problems;
 use super::{ExplainArgs, load_plan, print_json};
 use crate::checks::{self, CheckId, Finding};
 use crate::exit::Code;
-use crate::explain::{
-    self, Catalogue, Entry, Explanation, FixValues, Judged, Match, Rank, Verdict,
-};
+use crate::explain::{self, Catalogue, Entry, FixValues, Judged, Rank, Verdict};
 use crate::plan::Plan;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// More than any traceback or log excerpt someone pastes.
-const MAX_TEXT: u64 = 4 * 1024 * 1024;
-
-/// The messages shown when nothing matched, as examples of what is looked for.
-const EXAMPLES: [&str; 5] = [
-    "alg-not-allowed",
-    "token-nbf",
-    "pkce-missing",
-    "redirect-mismatch",
-    "tls-untrusted-netbox",
-];
 
 /// Runs the checks `only` of `plan` to the end on the process's runtime (as `nbsso check` does).
 pub(super) fn run_checks(
@@ -110,10 +96,10 @@ fn read_text(args: &ExplainArgs) -> Result<String, String> {
     }
     let mut bytes = Vec::new();
     std::io::stdin()
-        .take(MAX_TEXT + 1)
+        .take(explain::MAX_TEXT as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read standard input: {e}"))?;
-    if bytes.len() as u64 > MAX_TEXT {
+    if bytes.len() > explain::MAX_TEXT {
         return Err("the text is larger than 4 MiB: paste the lines around the error".into());
     }
     Ok(String::from_utf8_lossy(&bytes).into_owned())
@@ -141,110 +127,6 @@ fn entry_json<'a>(entry: &'a Entry, values: &FixValues, judged: &'a [Judged<'a>]
     }
 }
 
-fn indent(text: &str, by: &str) -> String {
-    text.lines()
-        .map(|l| format!("{by}{l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// The human explanation of one entry: what, where, the causes with their fixes and verdicts.
-fn render_entry(entry: &Entry, values: &FixValues, judged: &[Judged<'_>]) -> String {
-    let mut out = format!(
-        "{}\n  printed by: {}\n  seen: {}\n",
-        entry.title,
-        entry.component.label(),
-        entry.seen
-    );
-    if entry.rank == Rank::Harmless {
-        out.push_str("  This message is harmless: it is not why a login or command fails.\n");
-    }
-    out.push_str("\nCauses, most likely first:\n");
-    for (i, cause) in entry.causes.iter().enumerate() {
-        let verdict = judged.get(i).filter(|j| j.verdict != Verdict::NoCheck);
-        let tag = verdict
-            .map(|j| format!(" [{} {}]", j.verdict.glyph(), j.verdict.word()))
-            .unwrap_or_default();
-        out.push_str(&format!("  {}. {}{tag}\n", i + 1, cause.why));
-        if let Some(evidence) = verdict.and_then(|j| j.evidence.as_deref()) {
-            out.push_str(&format!("     check said: {evidence}\n"));
-        } else if let Some(check) = &cause.check {
-            out.push_str(&format!(
-                "     confirm with: nbsso check --plan <plan> --only {check}\n"
-            ));
-        }
-        out.push_str(&format!(
-            "     fix:\n{}\n",
-            indent(&values.render(&cause.fix), "       ")
-        ));
-    }
-    out.push_str(&format!("\nSource of the text: {}\n", entry.source));
-    out
-}
-
-fn render_found(found: &Explanation<'_>, primary: &Match<'_>) -> String {
-    let mut out = format!(
-        "Found in line {} of {}:\n  {}\n\n",
-        primary.line, found.lines, primary.text
-    );
-    if explain::only_harmless(found) {
-        out.push_str("Only harmless messages are in the text; the error itself is not.\n\n");
-    }
-    out
-}
-
-fn render_others(found: &Explanation<'_>) -> String {
-    let others: Vec<String> = found
-        .matches
-        .iter()
-        .skip(1)
-        .map(|m| format!("  line {:<5} {:<28} {}", m.line, m.entry.id, m.entry.title))
-        .collect();
-    if others.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "\nAlso in the text (nbsso explain --entry ID shows one):\n{}\n",
-            others.join("\n")
-        )
-    }
-}
-
-fn render_checks(results: &[(CheckId, Finding)], judged: &[Judged<'_>]) -> String {
-    let mut out = format!(
-        "Checks run against the plan's servers:\n{}\n",
-        indent(super::check::render_text(results, false).trim_end(), "  ")
-    );
-    match explain::which(judged) {
-        Some(j) => {
-            let n = judged.iter().position(|x| std::ptr::eq(x, j)).unwrap_or(0) + 1;
-            out.push_str(&format!("\nIt is cause {n}: {}\n\n", j.cause.why));
-        }
-        None => out.push_str(
-            "\nNo check confirms a cause; the ones marked ruled out are not it, look at the others by hand.\n\n",
-        ),
-    }
-    out
-}
-
-fn render_nothing(catalogue: &Catalogue, lines: usize) -> String {
-    let examples: Vec<String> = EXAMPLES
-        .iter()
-        .filter_map(|id| catalogue.get(id))
-        .filter_map(|e| e.texts.first().or(e.regex.first()))
-        .map(|t| format!("  {t}"))
-        .collect();
-    format!(
-        "nbsso found none of its {} known messages in the text ({lines} line(s)).\n\
-         It looks for messages of social-auth-core, PyJWT, requests, NetBox, Django, the kanidm CLI, \
-         kanidmd's log and Kanidm's pages, for example:\n{}\n\
-         Paste the last lines of NetBox's traceback (with DEBUG = True), or kanidmd's log lines of the \
-         failed login (journalctl -u kanidmd). `nbsso explain --list` shows every message.\n",
-        catalogue.entries.len(),
-        examples.join("\n")
-    )
-}
-
 fn list(catalogue: &Catalogue) -> String {
     let mut out = String::new();
     for e in &catalogue.entries {
@@ -259,20 +141,6 @@ fn list(catalogue: &Catalogue) -> String {
         }
     }
     out
-}
-
-/// kanidmd's refused redirect_uri next to the plan's redirect URL, in words.
-fn observed_redirect(text: &str, planned: Option<&str>) -> Option<String> {
-    let got = explain::refused_redirect(text)?;
-    let planned = planned?;
-    Some(match explain::redirect_difference(got, planned) {
-        Some(difference) => {
-            format!("Kanidm refused {got}; the plan's redirect URL is {planned}: {difference}.")
-        }
-        None => format!(
-            "Kanidm refused {got}, which is the plan's redirect URL: it is not registered in Kanidm yet."
-        ),
-    })
 }
 
 /// Loads the plan when one is given: `Err(exit code)` after printing the problems.
@@ -309,7 +177,7 @@ pub fn run(args: &ExplainArgs, runtime: &tokio::runtime::Runtime) -> Code {
     if let Some(id) = &args.entry {
         return match catalogue.get(id) {
             Some(entry) => {
-                print!("{}", render_entry(entry, &values, &[]));
+                print!("{}", explain::entry_text(entry, &values, &[]));
                 Code::Ok
             }
             None => {
@@ -341,7 +209,7 @@ pub fn run(args: &ExplainArgs, runtime: &tokio::runtime::Runtime) -> Code {
                 observed: None,
             });
         } else {
-            print!("{}", render_nothing(catalogue, found.lines));
+            print!("{}", explain::nothing_text(catalogue, found.lines));
         }
         return Code::Findings;
     };
@@ -354,7 +222,7 @@ pub fn run(args: &ExplainArgs, runtime: &tokio::runtime::Runtime) -> Code {
         }
         _ => Vec::new(),
     };
-    let observed = observed_redirect(&text, plan_redirect.as_deref());
+    let observed = explain::observed_redirect(&text, plan_redirect.as_deref());
     let judged = if results.is_empty() {
         Vec::new()
     } else {
@@ -390,20 +258,16 @@ pub fn run(args: &ExplainArgs, runtime: &tokio::runtime::Runtime) -> Code {
             observed,
         });
     } else {
-        let mut out = render_found(&found, primary);
-        if let Some(observed) = &observed {
-            out.push_str(&format!("{observed}\n\n"));
-        }
-        if !results.is_empty() {
-            out.push_str(&render_checks(&results, &judged));
-        } else if args.plan.is_some() && entry.checks().is_empty() {
-            out.push_str(
-                "No check of nbsso check can tell these causes apart: look at them by hand.\n\n",
-            );
-        }
-        out.push_str(&render_entry(entry, &values, &judged));
-        out.push_str(&render_others(&found));
-        print!("{out}");
+        print!(
+            "{}",
+            explain::explained_text(
+                &found,
+                &values,
+                observed.as_deref(),
+                &results,
+                args.plan.is_some()
+            )
+        );
     }
     Code::Ok
 }

@@ -31,6 +31,10 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Run the wizard as plain questions, one line at a time (screen readers, serial consoles,
+    /// answer files on standard input); also chosen when TERM=dumb or the output is not a terminal
+    #[arg(long)]
+    pub accessible: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -315,8 +319,27 @@ pub fn run(cli: Cli) -> Code {
         Some(Command::Users(UsersCommand::Record(args))) => users::run_record(&args),
         Some(Command::Explain(args)) => with_runtime(|rt| explain::run(&args, rt)),
         Some(Command::Report(args)) => with_runtime(|rt| report::run(&args, rt)),
-        None => with_runtime(crate::runtime::run_wizard),
+        None => with_runtime(|rt| wizard(rt, cli.accessible)),
     }
+}
+
+/// `nbsso` without a command: the terminal wizard, or its questions line by line when asked for
+/// or when the terminal cannot show it.
+fn wizard(runtime: &tokio::runtime::Runtime, accessible: bool) -> Code {
+    use std::io::IsTerminal;
+    let term = std::env::var("TERM").ok();
+    let (stdin, stdout) = (
+        std::io::stdin().is_terminal(),
+        std::io::stdout().is_terminal(),
+    );
+    if !crate::accessible::wanted(accessible, term.as_deref(), stdin, stdout) {
+        return crate::runtime::run_wizard(runtime);
+    }
+    let (resume, problem) = crate::runtime::find_resume();
+    if let Some(problem) = problem {
+        println!("{problem}");
+    }
+    crate::accessible::run_stdio(runtime, resume.map(|r| (r.path, r.draft)))
 }
 
 /// Runs a command on the process's one async runtime; stragglers of the blocking pool (a network

@@ -6,6 +6,7 @@ mod catalogue;
 mod fix;
 mod matcher;
 mod redirect;
+mod text;
 mod verdict;
 
 pub use catalogue::{
@@ -14,6 +15,10 @@ pub use catalogue::{
 pub use fix::{FixValues, PLACEHOLDERS, unknown_placeholders};
 pub use matcher::{Explanation, Match, explain, only_harmless, strip_ansi};
 pub use redirect::{redirect_difference, refused_redirect};
+pub use text::{
+    MAX_TEXT, check_text, entry_text, explained_text, failed_check_text, nothing_text,
+    observed_redirect, pasted_text,
+};
 pub use verdict::{Judged, Verdict, for_finding, judge, judge_cause, which};
 
 #[cfg(test)]

@@ -35,6 +35,14 @@ const INSPECT_F4: Binding = bind(
     false,
 );
 
+/// On every wizard screen: before help and quit, so a narrow footer drops it first.
+const EXPLAIN_F3: Binding = bind(
+    &[key(KeyCode::F(3))],
+    Action::Explain,
+    "explain an error",
+    true,
+);
+
 pub(super) static TEXT_FIELD: &[Binding] = &[
     NEXT,
     BACK,
@@ -47,6 +55,7 @@ pub(super) static TEXT_FIELD: &[Binding] = &[
         false,
     ),
     INSPECT_F4,
+    EXPLAIN_F3,
     HELP,
     QUIT_ESC,
     FORCE_QUIT,
@@ -70,6 +79,7 @@ pub(super) static CHOICE: &[Binding] = &[
     FOCUS_NEXT,
     FOCUS_PREV,
     INSPECT_F4,
+    EXPLAIN_F3,
     HELP_Q,
     QUIT_Q,
     FORCE_QUIT,
@@ -94,12 +104,13 @@ pub(super) static TOGGLE: &[Binding] = &[
     FOCUS_NEXT,
     FOCUS_PREV,
     INSPECT_F4,
+    EXPLAIN_F3,
     HELP_Q,
     QUIT_Q,
     FORCE_QUIT,
 ];
 
-pub(super) static PAGE: &[Binding] = &[NEXT, BACK_PAGE, HELP_Q, QUIT_Q, FORCE_QUIT];
+pub(super) static PAGE: &[Binding] = &[NEXT, BACK_PAGE, EXPLAIN_F3, HELP_Q, QUIT_Q, FORCE_QUIT];
 
 pub(super) static DEPLOYMENT: &[Binding] = &[
     bind(
@@ -147,6 +158,13 @@ pub(super) static CHECKS: &[Binding] = &[
         "inspect",
         true,
     ),
+    bind(
+        &[ch('e')],
+        Action::ExplainCheck,
+        "explain the failed check",
+        true,
+    ),
+    EXPLAIN_F3,
     HELP_Q,
     QUIT_Q,
     FORCE_QUIT,
@@ -183,6 +201,7 @@ pub(super) static REVIEW: &[Binding] = &[
     bind(&[ch('s')], Action::SavePlan, "save plan", false),
     bind(&[key(KeyCode::Enter)], Action::Next, "write…", true),
     BACK_PAGE,
+    EXPLAIN_F3,
     HELP_Q,
     QUIT_Q,
     FORCE_QUIT,
@@ -197,6 +216,7 @@ pub(super) static WRITE: &[Binding] = &[
     ),
     bind(&[key(KeyCode::Enter)], Action::Confirm, "confirm", true),
     BACK_PAGE,
+    EXPLAIN_F3,
     HELP_Q,
     QUIT_Q,
     FORCE_QUIT,
@@ -223,6 +243,7 @@ pub(super) static DONE: &[Binding] = &[
         "quit",
         true,
     ),
+    EXPLAIN_F3,
     HELP_Q,
     FORCE_QUIT,
 ];
@@ -256,5 +277,23 @@ pub(super) static HELP_TABLE: &[Binding] = &[
 
 pub(super) static TOO_SMALL: &[Binding] = &[
     bind(&[key(KeyCode::Esc), ch('q')], Action::Quit, "quit", true),
+    FORCE_QUIT,
+];
+
+pub(super) static EXPLAIN_BOX: &[Binding] = &[
+    bind(&[key(KeyCode::Esc)], Action::Cancel, "close", true),
+    bind(
+        &[key(KeyCode::PageUp)],
+        Action::ScrollUp,
+        "scroll the explanation up",
+        true,
+    ),
+    bind(
+        &[key(KeyCode::PageDown)],
+        Action::ScrollDown,
+        "scroll the explanation",
+        true,
+    ),
+    bind(&[ctrl('u')], Action::Clear, "clear the text", true),
     FORCE_QUIT,
 ];

@@ -211,7 +211,7 @@ pub fn read_deployment(paths: &[PathBuf], env_file: Option<&Path>) -> Result<Arc
 }
 
 /// Saves the plan through the writer, so an older plan file is backed up, not lost.
-fn save_plan(path: &Path, toml: String) -> Result<PathBuf, String> {
+pub fn save_plan(path: &Path, toml: String) -> Result<PathBuf, String> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -28,7 +28,7 @@ pub fn async_runtime() -> io::Result<Runtime> {
 }
 
 /// A saved plan in the default output directory, offered for resuming.
-fn find_resume() -> (Option<ResumeOffer>, Option<String>) {
+pub fn find_resume() -> (Option<ResumeOffer>, Option<String>) {
     let path = PathBuf::from(PlanDraft::default().output.dir).join(PLAN_FILE);
     let Ok(text) = std::fs::read_to_string(&path) else {
         return (None, None);
@@ -57,8 +57,9 @@ pub fn run_wizard(runtime: &Runtime) -> Code {
     use std::io::IsTerminal;
     if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
         eprintln!(
-            "nbsso: the wizard needs a terminal. Without one, `nbsso generate --plan FILE` writes the \
-             migration files and `nbsso check --plan FILE` checks the live servers; see `nbsso --help`."
+            "nbsso: the wizard needs a terminal. Without one, `nbsso --accessible < answers.txt` takes \
+             its answers from a file, `nbsso generate --plan FILE` writes the migration files and \
+             `nbsso check --plan FILE` checks the live servers; see `nbsso --help`."
         );
         return Code::Usage;
     }

@@ -9,7 +9,7 @@ pub mod effects;
 mod launch;
 pub mod terminal;
 
-pub use launch::{async_runtime, run_inspect, run_wizard};
+pub use launch::{async_runtime, find_resume, run_inspect, run_wizard};
 
 use crate::app::{Effect, Model, Msg, update};
 use crate::checks::{self, CheckEvent};

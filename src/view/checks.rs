@@ -105,6 +105,18 @@ fn render_details(model: &Model, frame: &mut Frame, area: Rect) {
                     Span::raw(fix.clone()),
                 ]));
             }
+            // The link to the error catalogue: what this failure means, its causes and fixes.
+            if let Some(entry) = crate::explain::catalogue()
+                .ok()
+                .and_then(|c| crate::explain::for_finding(c, id, finding))
+            {
+                lines.push(Line::from(vec![
+                    Span::styled("Explained: ", t.label()),
+                    Span::raw(format!("{} (", entry.title)),
+                    Span::styled("e", t.key()),
+                    Span::raw(format!(" opens {})", entry.id)),
+                ]));
+            }
             for d in &finding.details {
                 lines.push(Line::styled(format!("  {d}"), t.dim()));
             }

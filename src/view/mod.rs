@@ -4,6 +4,7 @@
 
 mod checks;
 mod done;
+mod explain;
 mod form;
 pub mod inspect;
 mod overlay;
@@ -99,7 +100,12 @@ fn overlays(
     if model.help {
         overlay::help(model, frame, area, keymap::help(ctx), ctx);
     } else if model.modal.is_some() {
+        if let Some(open) = &model.explain {
+            explain::render(model, open, frame, area);
+        }
         overlay::quit(model, frame, area);
+    } else if let Some(open) = &model.explain {
+        explain::render(model, open, frame, area);
     } else if let Some(position) = cursor {
         frame.set_cursor_position(position);
     }

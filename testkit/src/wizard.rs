@@ -72,6 +72,19 @@ pub fn fill_valid(model: &mut Model) -> Vec<Effect> {
     effects
 }
 
+/// A check of the current run finished with `finding`.
+pub fn check_done(model: &mut Model, id: nbsso::checks::CheckId, finding: nbsso::checks::Finding) {
+    update(
+        model,
+        Msg::Check(nbsso::checks::CheckEvent {
+            run: model.board.run,
+            id,
+            status: finding.status,
+            finding: Some(finding),
+        }),
+    );
+}
+
 /// The debounce generations in a list of effects.
 pub fn debounces(effects: &[Effect]) -> Vec<u64> {
     effects

@@ -3,6 +3,8 @@
 //! `NBSSO_BIN` picks the binary (`tests/run` sets the release build).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod accessible_tmux;
+mod explain_tmux;
 mod inspect_tmux;
 mod wizard_import_tmux;
 mod wizard_tmux;

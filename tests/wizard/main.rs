@@ -3,6 +3,8 @@
 //! against the test kit's servers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod accessible_files;
+mod explain_box;
 mod inspect_runtime;
 mod inspect_view;
 mod wizard_flow;

@@ -32,18 +32,6 @@ fn checks_started() -> Model {
     m
 }
 
-fn check(m: &mut Model, id: CheckId, finding: Finding) {
-    update(
-        m,
-        Msg::Check(CheckEvent {
-            run: m.board.run,
-            id,
-            status: finding.status,
-            finding: Some(finding),
-        }),
-    );
-}
-
 fn running(m: &mut Model, id: CheckId) {
     update(
         m,
@@ -57,35 +45,35 @@ fn running(m: &mut Model, id: CheckId) {
 }
 
 fn with_failed_clock(m: &mut Model) {
-    check(
+    check_done(
         m,
         CheckId::KanidmTls,
         Finding::pass("certificate valid for idm.example.com"),
     );
-    check(
+    check_done(
         m,
         CheckId::Discovery,
         Finding::pass("issuer matches the plan"),
     );
-    check(m, CheckId::Jwks, Finding::pass("ES256 key found"));
-    check(
+    check_done(m, CheckId::Jwks, Finding::pass("ES256 key found"));
+    check_done(
         m,
         CheckId::Clock,
         Finding::fail("Kanidm's clock is 1.5 s ahead of this machine's")
             .with_fix("run NTP (chrony or systemd-timesyncd) on both hosts")
             .with_detail("offset +1512 ms (8 samples, spread 4 ms)"),
     );
-    check(
+    check_done(
         m,
         CheckId::NetboxLogin,
         Finding::pass("login page shows the Kanidm button"),
     );
-    check(
+    check_done(
         m,
         CheckId::Redirect,
         Finding::warn("NetBox sends an http:// redirect URL").with_fix("set REDIRECT_IS_HTTPS"),
     );
-    check(
+    check_done(
         m,
         CheckId::Authorise,
         Finding::skipped("needs the redirect check"),
@@ -179,7 +167,7 @@ fn checks_waiting_for_answers() {
 #[test]
 fn checks_running() {
     let mut m = checks_started();
-    check(
+    check_done(
         &mut m,
         CheckId::KanidmTls,
         Finding::pass("certificate valid for idm.example.com"),
@@ -204,7 +192,7 @@ fn checks_failed_with_details() {
 fn status_line_on_another_screen_while_checks_run() {
     let mut m = checks_started();
     running(&mut m, CheckId::Clock);
-    check(&mut m, CheckId::KanidmTls, Finding::pass("ok"));
+    check_done(&mut m, CheckId::KanidmTls, Finding::pass("ok"));
     press(&mut m, KeyCode::PageUp); // Options
     snap("wizard_options_with_status", &mut m);
 }
@@ -384,7 +372,7 @@ fn netbox_version_offered_by_the_login_page_check() {
         range: "4.7.1 or later".into(),
         suggested: Some("4.7.3".parse().unwrap()),
     });
-    check(&mut m, CheckId::NetboxLogin, finding);
+    check_done(&mut m, CheckId::NetboxLogin, finding);
     press(&mut m, KeyCode::PageUp); // Options
     press(&mut m, KeyCode::PageUp); // NetBox
     focus(&mut m, 2);
@@ -408,7 +396,7 @@ fn kanidm_version_offered_by_discovery() {
         range: "1.7.3".into(),
         suggested: Some("1.7.3".parse().unwrap()),
     });
-    check(&mut m, CheckId::Discovery, finding);
+    check_done(&mut m, CheckId::Discovery, finding);
     for _ in 0..3 {
         press(&mut m, KeyCode::PageUp);
     }
@@ -423,7 +411,7 @@ fn checks_of_the_kanidm_side_while_netbox_is_unanswered() {
     let effects = type_text(&mut m, "https://idm.example.com");
     let last = *debounces(&effects).last().unwrap();
     update(&mut m, Msg::DebounceElapsed(last));
-    check(
+    check_done(
         &mut m,
         CheckId::KanidmTls,
         Finding::pass("certificate valid for idm.example.com"),

@@ -8,6 +8,7 @@
 
 pub mod checks;
 pub mod done;
+pub mod explain;
 pub mod form;
 pub mod inspect;
 pub mod kanidm;

@@ -1,0 +1,458 @@
+//! The accessible wizard's conversation: the same steps as the terminal wizard (the form fields
+//! of the field table, the live checks, the review, the write, saving the plan) asked one line at
+//! a time from any reader and written to any writer, so a screen reader, a serial console or an
+//! answer file can drive it. The answers, the validation, the checks engine and the writer are
+//! the wizard's own.
+
+use super::prompt::{self, Reply};
+use crate::app::Step;
+use crate::app::screens::form::Answers;
+use crate::app::screens::heading;
+use crate::checks::{self, CheckId, Finding, Status};
+use crate::exit::Code;
+use crate::explain;
+use crate::generate::writer::{self, Disposition, PlannedFile, WrittenFile};
+use crate::plan::{Field, PLAN_FILE, Plan, PlanDraft};
+use std::io::{self, BufRead, Write};
+use std::sync::Arc;
+
+/// The form steps, in the wizard's order.
+const FORMS: [Step; 4] = [Step::Source, Step::Kanidm, Step::NetBox, Step::Options];
+
+/// Where the conversation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum At {
+    /// The question of field `i` of [`questions`].
+    Field(usize),
+    Checks,
+    Review,
+}
+
+/// Every field the wizard asks, with its step, in the wizard's order.
+fn questions() -> Vec<(Step, Field)> {
+    FORMS
+        .iter()
+        .flat_map(|step| {
+            step.group()
+                .map(Field::asked_on)
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |f| (*step, f))
+        })
+        .collect()
+}
+
+/// The accessible wizard on `input` and `output`. `echo`: the input is not a terminal (an answer
+/// file), so each answer is written after its prompt to keep the transcript readable.
+pub struct Session<'a> {
+    input: &'a mut dyn BufRead,
+    output: &'a mut dyn Write,
+    echo: bool,
+    runtime: &'a tokio::runtime::Runtime,
+    options: checks::Options,
+    answers: Answers,
+    results: Vec<(CheckId, Finding)>,
+    /// Where the plan is saved when no output directory is answered.
+    plan_path: std::path::PathBuf,
+    /// A saved plan to offer for resuming, as the wizard's Welcome does.
+    offer: Option<(std::path::PathBuf, PlanDraft)>,
+}
+
+/// The input ended before the wizard did.
+struct Ended;
+
+impl<'a> Session<'a> {
+    pub fn new(
+        input: &'a mut dyn BufRead,
+        output: &'a mut dyn Write,
+        echo: bool,
+        runtime: &'a tokio::runtime::Runtime,
+        options: checks::Options,
+    ) -> Self {
+        Self {
+            input,
+            output,
+            echo,
+            runtime,
+            options,
+            answers: Answers::new(PlanDraft::default()),
+            results: Vec::new(),
+            plan_path: std::path::PathBuf::from(PlanDraft::default().output.dir).join(PLAN_FILE),
+            offer: None,
+        }
+    }
+
+    /// Offers a saved plan's answers first (the wizard's resume).
+    pub fn offering(mut self, offer: Option<(std::path::PathBuf, PlanDraft)>) -> Self {
+        self.offer = offer;
+        self
+    }
+
+    fn say(&mut self, text: &str) {
+        let _ = self.output.write_all(text.as_bytes());
+        let _ = self.output.flush();
+    }
+
+    /// Shows `prompt` and reads one line (without its line break).
+    fn ask(&mut self, prompt: &str) -> Result<String, Ended> {
+        self.say(prompt);
+        let mut line = String::new();
+        match self.input.read_line(&mut line) {
+            Ok(0) | Err(_) => {
+                self.say("\n");
+                Err(Ended)
+            }
+            Ok(_) => {
+                let line = line.trim_end_matches(['\n', '\r']).to_string();
+                if self.echo {
+                    self.say(&format!("{line}\n"));
+                }
+                Ok(line)
+            }
+        }
+    }
+
+    /// Runs the conversation to its end: the exit code of the wizard.
+    pub fn run(mut self) -> Code {
+        self.say(
+            "nbsso: move NetBox single sign-on to Kanidm, one question at a time.\n\
+             Enter keeps the value in brackets. Type < or back for the previous question.\n\
+             Nothing is written before you confirm it at the end.\n",
+        );
+        match self.converse() {
+            Ok(code) => code,
+            Err(Ended) => {
+                self.say("The input ended before the wizard finished: nothing more was done.\n");
+                Code::Usage
+            }
+        }
+    }
+
+    fn converse(&mut self) -> Result<Code, Ended> {
+        if let Some((path, draft)) = self.offer.take() {
+            let title = format!("A saved plan was found: {}", path.display());
+            let options = vec![
+                "resume it (its answers are filled in)".to_string(),
+                "start afresh".to_string(),
+            ];
+            loop {
+                let line = self.ask(&prompt::menu(&title, &options, 0))?;
+                match prompt::pick(&line, 2, 0) {
+                    Ok(Some(0)) => {
+                        self.answers.replace(draft);
+                        break;
+                    }
+                    Ok(_) => break,
+                    Err(message) => self.say(&format!("Not valid: {message}\n")),
+                }
+            }
+        }
+        let questions = questions();
+        let mut at = At::Field(0);
+        let mut shown_step = None;
+        loop {
+            at = match at {
+                At::Field(i) => {
+                    let Some(&(step, field)) = questions.get(i) else {
+                        break Ok(Code::Ok);
+                    };
+                    if shown_step != Some(step) {
+                        let h = heading(step);
+                        self.say(&format!("\n{}\n{}\n\n", h.title, h.intro));
+                        shown_step = Some(step);
+                    }
+                    self.field(&questions, i, step, field)?
+                }
+                At::Checks => self.checks(questions.len())?,
+                At::Review => match self.review()? {
+                    Some(code) => break Ok(code),
+                    None => At::Checks,
+                },
+            };
+        }
+    }
+
+    /// One field's question, asked again until the answer is valid.
+    fn field(
+        &mut self,
+        questions: &[(Step, Field)],
+        i: usize,
+        step: Step,
+        field: Field,
+    ) -> Result<At, Ended> {
+        loop {
+            let line = self.ask(&prompt::question(field, &self.answers))?;
+            match prompt::answer(&mut self.answers, field, &line) {
+                Reply::Back => return Ok(At::Field(i.saturating_sub(1))),
+                Reply::Invalid(message) => self.say(&format!("Not valid: {message}\n")),
+                Reply::Taken(warning) => {
+                    if let Some(w) = warning {
+                        self.say(&format!("Warning: {w}\n"));
+                    }
+                    self.say("\n");
+                    let last_of_step = questions.get(i + 1).is_none_or(|(s, _)| *s != step);
+                    if !last_of_step {
+                        return Ok(At::Field(i + 1));
+                    }
+                    // The step's Next: an answer made invalid by a later one is asked again.
+                    return Ok(match self.first_invalid(questions) {
+                        Some(j) if j <= i => {
+                            let (_, f) = questions[j];
+                            let why = self
+                                .answers
+                                .error_unconditional(crate::app::Focusable::Field(f))
+                                .unwrap_or_default();
+                            self.say(&format!("{} is not valid now: {why}\n", f.label()));
+                            At::Field(j)
+                        }
+                        _ if i + 1 == questions.len() => At::Checks,
+                        _ => At::Field(i + 1),
+                    });
+                }
+            }
+        }
+    }
+
+    fn first_invalid(&self, questions: &[(Step, Field)]) -> Option<usize> {
+        questions.iter().position(|(_, f)| {
+            self.answers
+                .error_unconditional(crate::app::Focusable::Field(*f))
+                .is_some()
+        })
+    }
+
+    /// The live checks, each result as a line as it arrives; then on to the review, again, or an
+    /// explanation.
+    fn checks(&mut self, asked: usize) -> Result<At, Ended> {
+        let Some(plan) = self.answers.plan.clone() else {
+            let missing: Vec<String> = self
+                .answers
+                .missing()
+                .iter()
+                .map(|p| p.message.clone())
+                .collect();
+            self.say(&format!("Still missing: {}\n", missing.join("; ")));
+            return Ok(At::Field(0));
+        };
+        self.say("\nChecks: the live servers, read-only\n");
+        self.run_checks(plan.clone());
+        loop {
+            let failed: Vec<(CheckId, Finding)> = self
+                .results
+                .iter()
+                .filter(|(_, f)| matches!(f.status, Status::Fail | Status::Warn))
+                .cloned()
+                .collect();
+            let mut options = vec![
+                "go on to the review of the files".to_string(),
+                "run the checks again".to_string(),
+                "explain an error message you paste".to_string(),
+            ];
+            if !failed.is_empty() {
+                options.push("explain the failed checks (their catalogue entries)".into());
+            }
+            let line = self.ask(&prompt::menu("What next?", &options, 0))?;
+            match prompt::pick(&line, options.len(), 0) {
+                Ok(None) => return Ok(At::Field(asked.saturating_sub(1))),
+                Ok(Some(0)) => return Ok(At::Review),
+                Ok(Some(1)) => self.run_checks(plan.clone()),
+                Ok(Some(2)) => self.explain_pasted(&plan)?,
+                Ok(Some(_)) => self.explain_failed(&plan),
+                Err(message) => self.say(&format!("Not valid: {message}\n")),
+            }
+        }
+    }
+
+    /// Runs every check of `plan`, printing each result as a line as soon as it arrives.
+    fn run_checks(&mut self, plan: Arc<Plan>) {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let options = self.options.clone();
+        let runtime = self.runtime;
+        let mut results = Vec::new();
+        let mut print = |event: checks::CheckEvent, results: &mut Vec<(CheckId, Finding)>| {
+            if let Some(finding) = event.finding.filter(|f| f.status.is_final()) {
+                let _ = self
+                    .output
+                    .write_all(prompt::check_line(event.id, &finding).as_bytes());
+                let _ = self.output.flush();
+                results.push((event.id, finding));
+            }
+        };
+        runtime.block_on(async {
+            let handle = checks::start(plan, options, 1, tx);
+            let waiting = handle.wait();
+            tokio::pin!(waiting);
+            loop {
+                tokio::select! {
+                    Some(event) = rx.recv() => print(event, &mut results),
+                    () = &mut waiting => break,
+                }
+            }
+        });
+        while let Ok(event) = rx.try_recv() {
+            print(event, &mut results);
+        }
+        results.sort_by_key(|(id, _)| *id);
+        self.say(&format!("{}\n\n", checks::counts(&results)));
+        self.results = results;
+    }
+
+    /// Reads pasted lines up to a line holding only `.`, then says what `nbsso explain` says.
+    fn explain_pasted(&mut self, plan: &Plan) -> Result<(), Ended> {
+        self.say("Paste the error, then a line with only a full stop (.) on it:\n");
+        let mut text = String::new();
+        loop {
+            let line = self.ask("")?;
+            if line.trim() == "." || text.len() > explain::MAX_TEXT {
+                break;
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+        let said = match explain::pasted_text(&text, Some(plan), &self.results) {
+            Ok((_, said)) => said,
+            Err(e) => format!("The error catalogue could not be read: {e}\n"),
+        };
+        self.say(&format!("\n{said}\n"));
+        Ok(())
+    }
+
+    /// The catalogue entry of every failed or warning check.
+    fn explain_failed(&mut self, plan: &Plan) {
+        let failed: Vec<CheckId> = self
+            .results
+            .iter()
+            .filter(|(_, f)| matches!(f.status, Status::Fail | Status::Warn))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in failed {
+            let said = explain::failed_check_text(id, &self.results, Some(plan))
+                .map_or_else(|why| format!("{why}\n"), |(_, text)| text);
+            self.say(&format!("\n{said}\n"));
+        }
+    }
+
+    /// The files as they would be written; then the confirmation. `None`: back to the checks.
+    fn review(&mut self) -> Result<Option<Code>, Ended> {
+        let Some(plan) = self.answers.plan.clone() else {
+            return Ok(None);
+        };
+        let dir = plan.output_dir.clone();
+        let planned = match writer::plan_files(&dir, &crate::generate::generate(&plan)) {
+            Ok(planned) => planned,
+            Err(e) => {
+                self.say(&format!("The output directory cannot be used: {e}\n"));
+                return Ok(None);
+            }
+        };
+        self.say("\nReview: nothing has been written yet\n");
+        for f in &planned {
+            self.say(&format!(
+                "{}: {}; {}\n",
+                f.path.display(),
+                f.disposition.label(),
+                f.purpose
+            ));
+        }
+        let overwrites = planned
+            .iter()
+            .filter(|f| f.disposition == Disposition::Overwrite)
+            .count();
+        let title = format!("Write {} files to {}?", planned.len(), dir.display());
+        let options = vec![
+            "yes, write them".to_string(),
+            "no, show the changes first".to_string(),
+        ];
+        // As in the wizard: writing is the default only when no existing file is replaced.
+        let default = usize::from(overwrites > 0);
+        loop {
+            let line = self.ask(&prompt::menu(&title, &options, default))?;
+            match prompt::pick(&line, options.len(), default) {
+                Ok(None) => return Ok(None),
+                Ok(Some(0)) => return self.write(&planned).map(Some),
+                Ok(Some(_)) => {
+                    for f in &planned {
+                        self.say(&format!("\n{}\n{}", f.path.display(), f.diff));
+                    }
+                    self.say("\n");
+                }
+                Err(message) => self.say(&format!("Not valid: {message}\n")),
+            }
+        }
+    }
+
+    /// Writes the reviewed files, then offers to save the answers.
+    fn write(&mut self, planned: &[PlannedFile]) -> Result<Code, Ended> {
+        let written: Vec<WrittenFile> = match writer::write_files(planned, &writer::timestamp_now())
+        {
+            Ok(written) => written,
+            Err(e) => {
+                self.say(&format!("The files were not written: {e}\n"));
+                return Ok(Code::NotWritten);
+            }
+        };
+        self.say("\nDone: the files are written\n");
+        for f in &written {
+            let backup = f
+                .backup
+                .as_ref()
+                .map(|b| format!(", the old one kept as {}", b.display()))
+                .unwrap_or_default();
+            self.say(&format!(
+                "{}: {}{backup}\n",
+                f.path.display(),
+                f.disposition.label()
+            ));
+        }
+        self.say("Follow CHECKLIST.md in that directory, step by step.\n\n");
+        let dir = self.answers.output_dir();
+        let path = if dir.as_os_str().is_empty() {
+            self.plan_path.clone()
+        } else {
+            dir.join(PLAN_FILE)
+        };
+        let options = vec!["yes".to_string(), "no".to_string()];
+        let title = format!(
+            "Save your answers as {} (to resume, or for nbsso check)?",
+            path.display()
+        );
+        loop {
+            let line = match self.ask(&prompt::menu(&title, &options, 0)) {
+                Ok(line) => line,
+                Err(Ended) => return Ok(Code::Ok),
+            };
+            match prompt::pick(&line, 2, 0) {
+                Ok(Some(0)) => {
+                    let toml = self.answers.draft.to_toml();
+                    match crate::runtime::effects::save_plan(&path, toml) {
+                        Ok(saved) => self.say(&format!("Plan saved to {}\n", saved.display())),
+                        Err(e) => self.say(&format!("The plan was not saved: {e}\n")),
+                    }
+                    return Ok(Code::Ok);
+                }
+                Ok(_) => return Ok(Code::Ok),
+                Err(message) => self.say(&format!("Not valid: {message}\n")),
+            }
+        }
+    }
+}
+
+/// Writes to standard output and reads standard input: what `nbsso --accessible` runs.
+pub fn run_stdio(
+    runtime: &tokio::runtime::Runtime,
+    resume: Option<(std::path::PathBuf, PlanDraft)>,
+) -> Code {
+    use std::io::IsTerminal;
+    let stdin = io::stdin();
+    let echo = !stdin.is_terminal();
+    let mut input = stdin.lock();
+    let mut output = io::stdout();
+    let session = Session::new(
+        &mut input,
+        &mut output,
+        echo,
+        runtime,
+        checks::Options::default(),
+    );
+    session.offering(resume).run()
+}
