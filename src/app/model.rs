@@ -7,6 +7,7 @@ use super::screens::done::Done;
 use super::screens::form::Answers;
 use super::screens::inspect::{Inspect, Reads, list_rows};
 use super::screens::review::Review;
+use super::screens::users::Users;
 use super::screens::welcome::Welcome;
 use super::screens::write::WriteState;
 use super::step::{Focusable, Step};
@@ -60,6 +61,7 @@ pub struct Model {
     pub answers: Answers,
     pub welcome: Welcome,
     pub board: Board,
+    pub users: Users,
     pub review: Review,
     pub write: WriteState,
     pub done: Done,
@@ -92,6 +94,7 @@ impl Model {
                 choice: 0,
             },
             board: Board::default(),
+            users: Users::default(),
             review: Review::default(),
             write: WriteState::default(),
             done: Done::default(),
@@ -188,6 +191,9 @@ impl Model {
                 }
             }
             Step::Checks => Context::Checks,
+            Step::Users if self.users.picker.is_some() => Context::UsersPicker,
+            Step::Users if super::screens::users::typing(&self.users) => Context::UsersInput,
+            Step::Users => Context::Users,
             Step::Review => Context::Review,
             Step::Write => Context::Write,
             Step::Done => Context::Done,

@@ -25,6 +25,8 @@ pub struct Executor {
     debounce: Option<JoinHandle<()>>,
     /// The inspect view's read in flight; a newer read replaces it.
     inspect_load: Option<JoinHandle<()>>,
+    /// The Users screen's read in flight; a newer read replaces it.
+    users_load: Option<JoinHandle<()>>,
     /// Where copied values go.
     clipboard: Arc<dyn Clipboard>,
 }
@@ -42,6 +44,7 @@ impl Executor {
             checks: None,
             debounce: None,
             inspect_load: None,
+            users_load: None,
             clipboard: Arc::new(Ignore),
         }
     }
@@ -118,6 +121,22 @@ impl Executor {
                     load.abort();
                 }
             }
+            Effect::LoadUsers {
+                generation,
+                export,
+                persons,
+            } => {
+                if let Some(old) = self.users_load.take() {
+                    old.abort();
+                }
+                let tx = self.tx.clone();
+                self.users_load = Some(tokio::spawn(async move {
+                    let result =
+                        super::users_load::load(export, persons, super::users_load::MAX_INPUT)
+                            .await;
+                    let _ = tx.send(Msg::UsersLoaded(generation, result));
+                }));
+            }
             Effect::Copy(text) => self.clipboard.copy(&text),
             Effect::Quit => {}
         }
@@ -130,6 +149,9 @@ impl Executor {
             d.abort();
         }
         if let Some(load) = self.inspect_load.take() {
+            load.abort();
+        }
+        if let Some(load) = self.users_load.take() {
             load.abort();
         }
     }

@@ -203,8 +203,8 @@ pub fn match_users(
         .collect();
 
     // Overrides: user -> (person or none, line).
-    let mut forced: HashMap<usize, (Option<usize>, &Override)> = HashMap::new();
-    let mut forced_persons: HashMap<usize, (usize, &Override)> = HashMap::new();
+    let mut forced: HashMap<usize, (Option<usize>, usize)> = HashMap::new();
+    let mut forced_persons: HashMap<usize, (usize, usize)> = HashMap::new();
     for o in overrides {
         let user = *by_username
             .get(&o.netbox_username.to_lowercase())
@@ -224,14 +224,14 @@ pub fn match_users(
         if let Some(p) = person {
             if let Some((_, first)) = forced_persons.get(&p) {
                 return Err(MatchError::PersonTwice {
-                    first: first.line,
+                    first: *first,
                     second: o.line,
                     name: persons[p].name.clone(),
                 });
             }
-            forced_persons.insert(p, (user, o));
+            forced_persons.insert(p, (user, o.line));
         }
-        forced.insert(user, (person, o));
+        forced.insert(user, (person, o.line));
     }
 
     // Who holds each person's Kanidm link, and what each old account's evidence fits.
@@ -304,8 +304,8 @@ pub fn match_users(
             };
             if !links[u].kanidm.is_empty() {
                 ctx.holder_row(&mut row, u, &links[u]);
-            } else if let Some((person, by)) = forced.get(&u) {
-                ctx.forced_row(&mut row, u, *person, by);
+            } else if let Some((person, line)) = forced.get(&u) {
+                ctx.forced_row(&mut row, u, *person, *line);
             } else if let Some(f) = &fits[u] {
                 ctx.evidence_row(&mut row, u, f, &claims, &forced_persons);
             } else {
@@ -384,13 +384,9 @@ impl Context<'_> {
     }
 
     /// A user the overrides file decides.
-    fn forced_row(&self, row: &mut UserRow, u: usize, person: Option<usize>, by: &Override) {
+    fn forced_row(&self, row: &mut UserRow, u: usize, person: Option<usize>, line: usize) {
         let Some(p) = person else {
-            row.reason = if by.is_picked() {
-                "not linked, as picked on the Users screen".into()
-            } else {
-                format!("not linked, as the overrides file says (line {})", by.line)
-            };
+            row.reason = format!("not linked, as the overrides file says (line {line})");
             return;
         };
         let person = &self.persons[p];
@@ -399,8 +395,12 @@ impl Context<'_> {
             Some(h) if *h != u => self.taken(row, person, *h),
             _ => {
                 row.state = State::Matched;
-                row.by = Some(by.by());
-                row.reason = format!("Kanidm person {} {}", person.name, by.by().describe());
+                row.by = Some(MatchBy::Override { line });
+                row.reason = format!(
+                    "Kanidm person {} {}",
+                    person.name,
+                    MatchBy::Override { line }.describe()
+                );
             }
         }
     }
@@ -435,7 +435,7 @@ impl Context<'_> {
         u: usize,
         fit: &Fit,
         claims: &HashMap<usize, Vec<usize>>,
-        forced_persons: &HashMap<usize, (usize, &Override)>,
+        forced_persons: &HashMap<usize, (usize, usize)>,
     ) {
         let pick = "pick one with a line `netbox_username,kanidm_name` in the overrides file";
         match fit {
@@ -464,12 +464,10 @@ impl Context<'_> {
                 row.person = Some(PersonRef::of(person));
                 if let Some(h) = self.holder.get(p) {
                     self.taken(row, person, *h);
-                } else if let Some((other, by)) = forced_persons.get(p) {
+                } else if let Some((other, line)) = forced_persons.get(p) {
                     row.reason = format!(
-                        "Kanidm person {} is given to {} by {}",
-                        person.name,
-                        self.users[*other].username,
-                        by.origin()
+                        "Kanidm person {} is given to {} by the overrides file (line {line})",
+                        person.name, self.users[*other].username
                     );
                 } else if let Some(rivals) = claims.get(p).filter(|r| r.len() > 1) {
                     row.state = State::Ambiguous;

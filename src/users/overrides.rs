@@ -6,44 +6,11 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Override {
-    /// The CSV line, for messages; 0 for a choice made on the wizard's Users screen.
+    /// The CSV line, for messages.
     pub line: usize,
     pub netbox_username: String,
     /// `None`: leave this user unlinked.
     pub kanidm_name: Option<String>,
-}
-
-impl Override {
-    /// A choice made on the wizard's Users screen (not read from a file).
-    pub fn picked(netbox_username: impl Into<String>, kanidm_name: Option<String>) -> Self {
-        Self {
-            line: 0,
-            netbox_username: netbox_username.into(),
-            kanidm_name,
-        }
-    }
-
-    pub fn is_picked(&self) -> bool {
-        self.line == 0
-    }
-
-    /// What decided a match made by this override.
-    pub fn by(&self) -> crate::users::MatchBy {
-        if self.is_picked() {
-            crate::users::MatchBy::Picked
-        } else {
-            crate::users::MatchBy::Override { line: self.line }
-        }
-    }
-
-    /// Where the override comes from, for messages: `the overrides file (line 3)`.
-    pub fn origin(&self) -> String {
-        if self.is_picked() {
-            "your choice on the Users screen".into()
-        } else {
-            format!("the overrides file (line {})", self.line)
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

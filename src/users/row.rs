@@ -80,19 +80,9 @@ impl UserRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "by", rename_all = "snake_case")]
 pub enum MatchBy {
-    Username {
-        evidence: String,
-        from: String,
-    },
-    Email {
-        evidence: String,
-        from: String,
-    },
-    Override {
-        line: usize,
-    },
-    /// Chosen on the wizard's Users screen.
-    Picked,
+    Username { evidence: String, from: String },
+    Email { evidence: String, from: String },
+    Override { line: usize },
 }
 
 impl MatchBy {
@@ -101,7 +91,6 @@ impl MatchBy {
             Self::Username { evidence, from } => format!("by the username {evidence} ({from})"),
             Self::Email { evidence, from } => format!("by the e-mail {evidence} ({from})"),
             Self::Override { line } => format!("by the overrides file, line {line}"),
-            Self::Picked => "as picked on the Users screen".into(),
         }
     }
 }

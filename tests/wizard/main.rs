@@ -9,3 +9,4 @@ mod wizard_flow;
 mod wizard_live;
 mod wizard_runtime;
 mod wizard_snapshots;
+mod wizard_users;
