@@ -29,6 +29,8 @@ fn answer_keycloak(t: &Tmux) {
     t.keys(&["Enter"]);
     t.wait_for("Checks: the live servers");
     t.keys(&["Enter"]);
+    t.wait_for("Users: every NetBox user keeps their own account");
+    t.keys(&["Enter"]); // nothing typed: the optional step is skipped
     t.wait_for("Review: nothing has been written yet");
     t.wait_for("CHECKLIST.md");
 }
