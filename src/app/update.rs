@@ -259,7 +259,9 @@ fn screen_action(model: &mut Model, action: Action) -> Turn {
         }
         Step::Review => review::on_action(&mut model.review, &mut model.answers, action),
         Step::Write => write::on_action(&mut model.write, &model.review, action),
-        Step::Done => users::done_action(&mut model.users, action)
+        Step::Done => users::has_source(model.answers.plan.as_deref())
+            .then(|| users::done_action(&mut model.users, action))
+            .flatten()
             .unwrap_or_else(|| done::on_action(&mut model.done, &model.answers, action)),
     }
 }

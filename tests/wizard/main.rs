@@ -10,3 +10,4 @@ mod wizard_live;
 mod wizard_runtime;
 mod wizard_snapshots;
 mod wizard_users;
+mod wizard_users_live;
