@@ -58,7 +58,7 @@ pub fn lines(model: &Model) -> Vec<Line<'static>> {
         Some(place) => place,
         None => {
             let match_cmd = Command {
-                label: "Match them (no user map yet)",
+                label: "Match them (no user map yet; s saves the plan it reads)",
                 line: format!(
                     "nbsso users match --netbox {} --plan {} --deployment {shape}",
                     user_migration::EXPORT_FILE,
