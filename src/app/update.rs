@@ -88,7 +88,7 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
         model.notice = None;
         return on_action(model, ctx, action);
     }
-    if ctx == Context::UsersInput {
+    if matches!(ctx, Context::UsersInput | Context::UsersPicker) {
         users::on_key(&mut model.users, key);
         return Vec::new();
     }

@@ -219,27 +219,23 @@ pub(super) static USERS_INPUT: &[Binding] = &[
     FORCE_QUIT,
 ];
 
+/// Typing narrows the persons, so only keys that type nothing bind here.
 pub(super) static USERS_PICKER: &[Binding] = &[
     bind(
-        &[key(KeyCode::Up), ch('k')],
+        &[key(KeyCode::Up)],
         Action::SelectPrev,
         "previous person",
         false,
     ),
     bind(
-        &[key(KeyCode::Down), ch('j')],
+        &[key(KeyCode::Down)],
         Action::SelectNext,
         "next person",
         true,
     ),
     bind(&[key(KeyCode::Enter)], Action::Confirm, "pick", true),
-    bind(
-        &[key(KeyCode::Esc), ch('q')],
-        Action::Cancel,
-        "cancel",
-        true,
-    ),
-    HELP_Q,
+    bind(&[key(KeyCode::Esc)], Action::Cancel, "cancel", true),
+    HELP,
     FORCE_QUIT,
 ];
 

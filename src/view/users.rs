@@ -335,7 +335,7 @@ fn picker(t: &Theme, frame: &mut Frame, area: Rect, u: &Users, entry: usize) {
         let mail = p.mail.first().map_or("", String::as_str);
         format!("{} {mail}", pad(&p.name, 18))
     }));
-    let height = u16::try_from(entries.len().min(12) + 2).unwrap_or(14);
+    let height = 14;
     let popup = area.centered(
         Constraint::Length(60.min(area.width)),
         Constraint::Length(height.min(area.height)),
@@ -365,6 +365,10 @@ fn picker(t: &Theme, frame: &mut Frame, area: Rect, u: &Users, entry: usize) {
                 .title(Span::styled(
                     fit(&format!(" Kanidm person for {user} "), 56),
                     t.title(),
+                ))
+                .title_bottom(Span::styled(
+                    fit(&format!(" type to search: {}▏", u.picker_query.value()), 56),
+                    t.focus(),
                 )),
         ),
         popup,

@@ -183,6 +183,18 @@ fn the_picker_lists_the_persons_and_a_pick_resolves_the_row() {
         State::Ambiguous,
         "Esc picks nothing"
     );
+    // Typing narrows the list.
+    press(&mut m, KeyCode::Char('p'));
+    type_text(&mut m, "fmeyer-");
+    let found: Vec<&str> = m.users.pickable().iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(found, ["fmeyer-ops"]);
+    assert_eq!(
+        m.users.picker,
+        Some(1),
+        "the first person found is selected"
+    );
+    snap("users_picker_search", &mut m);
+    press(&mut m, KeyCode::Esc);
     pick(&mut m, "fmeyer", Some("frank"));
     assert_eq!(state_of(&m, "fmeyer"), State::Matched);
     assert_eq!(m.notice.as_deref(), Some("fmeyer will be linked to frank"));

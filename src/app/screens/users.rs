@@ -67,6 +67,8 @@ pub struct Users {
     pub selected: usize,
     /// The person list is open, this entry selected (0: leave unlinked).
     pub picker: Option<usize>,
+    /// What is typed into the open picker: it narrows the persons (name, SPN, e-mail, display name).
+    pub picker_query: Input,
     pub generation: u64,
     pub loading: bool,
     /// Why the inputs could not be read, shown in place.
@@ -120,10 +122,24 @@ impl Users {
         self.matched_map()?.users.get(i)
     }
 
-    /// The persons the picker offers, by name.
+    /// The persons the picker offers, by name, narrowed by what is typed into it.
     pub fn pickable(&self) -> Vec<&KanidmPerson> {
-        let mut persons: Vec<&KanidmPerson> =
-            self.loaded.iter().flat_map(|l| l.persons.iter()).collect();
+        let needle = self.picker_query.value().trim().to_lowercase();
+        let fits = |p: &KanidmPerson| {
+            needle.is_empty()
+                || p.name.to_lowercase().contains(&needle)
+                || p.spn
+                    .iter()
+                    .chain(&p.mail)
+                    .chain(&p.displayname)
+                    .any(|v| v.to_lowercase().contains(&needle))
+        };
+        let mut persons: Vec<&KanidmPerson> = self
+            .loaded
+            .iter()
+            .flat_map(|l| l.persons.iter())
+            .filter(|p| fits(p))
+            .collect();
         persons.sort_by(|a, b| a.name.cmp(&b.name));
         persons
     }
@@ -242,6 +258,17 @@ pub fn typing(users: &Users) -> bool {
 
 /// An unbound key in a text box goes to it; a new filter starts at the top of the table.
 pub fn on_key(users: &mut Users, key: KeyEvent) {
+    if users.picker.is_some() {
+        let changed = users
+            .picker_query
+            .handle_event(&Event::Key(key))
+            .is_some_and(|c| c.value);
+        if changed {
+            // The first person found, or "leave unlinked" when none is.
+            users.picker = Some(usize::from(!users.pickable().is_empty()));
+        }
+        return;
+    }
     let input = match users.focus {
         UsersFocus::Export => &mut users.export_path,
         UsersFocus::Persons => &mut users.persons_path,
@@ -365,6 +392,7 @@ pub fn on_action(users: &mut Users, plan: Option<&Plan>, action: Action) -> Turn
                 return Turn::notice("Read the export first: there is no user to pick for");
             };
             let current = row.person.as_ref().map(|p| p.name.clone());
+            users.picker_query = Input::default();
             let at = users
                 .pickable()
                 .iter()
