@@ -7,7 +7,7 @@ use super::effect::Effect;
 use super::model::{Modal, Model};
 use super::msg::Msg;
 use super::screens::inspect::{Inspect, Reply, list_rows};
-use super::screens::{Turn, checks, done, form, review, users, welcome, write};
+use super::screens::{Turn, checks, done, form, review, user_commands, users, welcome, write};
 use super::step::Step;
 use crate::checks::CheckId;
 use crate::inspect::{Live, Source};
@@ -260,7 +260,7 @@ fn screen_action(model: &mut Model, action: Action) -> Turn {
         Step::Review => review::on_action(&mut model.review, &mut model.answers, action),
         Step::Write => write::on_action(&mut model.write, &model.review, action),
         Step::Done => users::has_source(model.answers.plan.as_deref())
-            .then(|| users::done_action(&mut model.users, action))
+            .then(|| user_commands::on_action(&mut model.users, action))
             .flatten()
             .unwrap_or_else(|| done::on_action(&mut model.done, &model.answers, action)),
     }

@@ -1,16 +1,13 @@
-//! The user migration's commands on Done, in order, for the deployment shape and service manager
-//! chosen on the Users screen: export, plan, apply, record, the restart, later the cleanup, and
-//! the rollback.
+//! The user migration's commands on Done (`u`), in order, the selected one marked; long commands
+//! are cut into lines at the column, never at spaces, so what is read is what is copied.
 
 use crate::app::Model;
+use crate::app::screens::user_commands::entries;
 use crate::app::screens::users::has_source;
-use crate::generate::user_migration::{self, Command, MapPlace};
-use crate::theme::Theme;
-use crate::users::ServiceManager;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 /// The hint under Done's summary, when the plan migrates users.
 pub fn hint(model: &Model) -> Option<String> {
@@ -20,102 +17,66 @@ pub fn hint(model: &Model) -> Option<String> {
     })
 }
 
-fn numbered(t: &Theme, lines: &mut Vec<Line<'static>>, n: &mut usize, c: &Command) {
-    *n += 1;
-    lines.push(Line::styled(format!("{n}. {}", c.label), t.label()));
-    lines.push(Line::raw(format!("   {}", c.line)));
+/// `text` in pieces of `width` characters.
+fn pieces(text: &str, width: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .chunks(width.max(1))
+        .map(|c| c.iter().collect())
+        .collect()
 }
 
-/// Every line of the commands page.
-pub fn lines(model: &Model) -> Vec<Line<'static>> {
+pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
     let t = &model.theme;
-    let (shape, manager) = model.users.shape();
+    let (shape, _) = model.users.shape();
     let dir = model
         .answers
         .plan
         .as_deref()
         .map(|p| p.output_dir.display().to_string())
         .unwrap_or_default();
-    let mut out = vec![
+    let width = usize::from(area.width);
+    let head = vec![
         Line::styled(
             format!("Moving the users on {}, in this order", shape.label()),
             t.title(),
         ),
         Line::styled(
-            format!(
-                "Run them in {dir}. ↓/↑ scroll, u goes back; d on the Users screen changes the shape"
+            super::text::fit(
+                &format!("In {dir}: ↑/↓ select, c copies, u goes back (d on Users: another shape)"),
+                width,
             ),
             t.dim(),
         ),
     ];
-    let mut n = 0;
-    let export = Command {
-        label: "Export NetBox's users (changes nothing)",
-        line: user_migration::export_command(shape),
-    };
-    numbered(t, &mut out, &mut n, &export);
-    let place = match model.users.map_place() {
-        Some(place) => place,
-        None => {
-            let match_cmd = Command {
-                label: "Match them (no user map yet; s saves the plan it reads)",
-                line: format!(
-                    "nbsso users match --netbox {} --plan {} --deployment {shape}",
-                    user_migration::EXPORT_FILE,
-                    crate::plan::PLAN_FILE
-                ),
-            };
-            numbered(t, &mut out, &mut n, &match_cmd);
-            MapPlace::Embedded
+    let mut body: Vec<Line> = Vec::new();
+    let mut selected_at = (0, 0);
+    for (i, entry) in entries(&model.users).into_iter().enumerate() {
+        if let Some(heading) = entry.heading {
+            body.push(Line::styled(heading, t.label()));
         }
-    };
-    for c in user_migration::apply_commands(shape, place) {
-        numbered(t, &mut out, &mut n, &c);
-    }
-    let restart = Command {
-        label: restart_label(manager),
-        line: manager.restart().to_string(),
-    };
-    numbered(t, &mut out, &mut n, &restart);
-    out.push(Line::styled(
-        "Later, once the old login is gone from configuration.py:",
-        t.label(),
-    ));
-    for c in user_migration::cleanup_commands(shape) {
-        numbered(t, &mut out, &mut n, &c);
-    }
-    out.push(Line::from(Span::styled(
-        "To undo apply (only the links it created, and its renames):",
-        t.label(),
-    )));
-    for c in user_migration::rollback_commands(shape) {
-        numbered(t, &mut out, &mut n, &c);
-    }
-    out
-}
-
-fn restart_label(manager: ServiceManager) -> &'static str {
-    match manager {
-        ServiceManager::Systemd => {
-            "Restart NetBox (systemd) once configuration.py has the Kanidm settings"
+        let selected = i == model.users.commands_selected;
+        let start = body.len();
+        let (mark, style) = if selected {
+            ("▸", t.selected())
+        } else {
+            (" ", t.label())
+        };
+        body.push(Line::from(vec![
+            Span::styled(mark, style),
+            Span::styled(format!("{}. {}", i + 1, entry.command.label), style),
+        ]));
+        for piece in pieces(&entry.command.line, width.saturating_sub(3)) {
+            body.push(Line::raw(format!("   {piece}")));
         }
-        ServiceManager::Rcctl => {
-            "Restart NetBox (OpenBSD rcctl) once configuration.py has the Kanidm settings"
-        }
-        ServiceManager::DockerCompose => {
-            "Restart NetBox (docker compose) once its configuration has the Kanidm settings"
-        }
-        ServiceManager::Kubectl => {
-            "Restart NetBox (kubectl) once its configuration has the Kanidm settings"
+        if selected {
+            selected_at = (start, body.len());
         }
     }
-}
-
-pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
-    frame.render_widget(
-        Paragraph::new(lines(model))
-            .wrap(Wrap { trim: false })
-            .scroll((model.users.commands_scroll, 0)),
-        area,
-    );
+    // Scrolled so the whole selected command is in view.
+    let rows = usize::from(area.height).saturating_sub(head.len());
+    let scroll = selected_at.1.saturating_sub(rows).min(selected_at.0);
+    let mut lines = head;
+    lines.extend(body.into_iter().skip(scroll));
+    frame.render_widget(Paragraph::new(lines), area);
 }

@@ -364,6 +364,23 @@ fn review_shows_the_map_and_done_the_commands() {
     press(&mut m, KeyCode::Char('u'));
     snap("users_done_docker", &mut m);
     let screen = render(&mut m, 120, 40);
+    // c copies the selected command whole: apply, the third.
+    press(&mut m, KeyCode::Down);
+    press(&mut m, KeyCode::Down);
+    let effects = press(&mut m, KeyCode::Char('c'));
+    let apply = nbsso::generate::user_migration::apply_commands(
+        nbsso::users::Deployment::Docker,
+        nbsso::generate::user_migration::MapPlace::Embedded,
+    );
+    assert_eq!(apply[1].label, "Apply");
+    assert!(
+        matches!(effects.as_slice(), [Effect::Copy(line)] if *line == apply[1].line),
+        "{effects:?}"
+    );
+    assert_eq!(
+        m.notice.as_deref(),
+        Some("Copied the command \"Apply\" through OSC 52 (if your terminal allows it)")
+    );
     for expected in [
         "docker compose exec -T -e NBSSO_USERS_ACTION=export netbox",
         "docker compose exec -T -e NBSSO_USERS_ACTION=apply netbox",

@@ -82,7 +82,8 @@ pub struct Users {
     pub shape: usize,
     /// Done shows the user migration's commands instead of its summary.
     pub commands_shown: bool,
-    pub commands_scroll: u16,
+    /// The selected command there.
+    pub commands_selected: usize,
 }
 
 impl Users {
@@ -459,22 +460,4 @@ fn next(users: &Users, plan: Option<&Plan>) -> Turn {
         );
     }
     turn
-}
-
-/// Done's keys while the commands are shown.
-pub fn done_action(users: &mut Users, action: Action) -> Option<Turn> {
-    match action {
-        Action::UserCommands => {
-            users.commands_shown = !users.commands_shown;
-            users.commands_scroll = 0;
-        }
-        Action::SelectNext if users.commands_shown => {
-            users.commands_scroll = users.commands_scroll.saturating_add(1).min(60);
-        }
-        Action::SelectPrev if users.commands_shown => {
-            users.commands_scroll = users.commands_scroll.saturating_sub(1);
-        }
-        _ => return None,
-    }
-    Some(Turn::default())
 }
