@@ -114,3 +114,43 @@ pub fn on_action(users: &mut Users, action: Action) -> Option<Turn> {
     }
     Some(Turn::default())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_map_the_commands_say_to_match_first() {
+        let users = Users {
+            shape: 5,
+            ..Users::default()
+        };
+        let labels: Vec<&str> = entries(&users).iter().map(|e| e.command.label).collect();
+        assert_eq!(
+            labels,
+            [
+                "Export NetBox's users (changes nothing)",
+                "Match them (no user map yet; s saves the plan it reads)",
+                "Plan",
+                "Apply",
+                "Record",
+                "Restart NetBox (kubectl) after its configuration changed",
+                "Cleanup (dry)",
+                "Cleanup",
+                "Rollback (dry)",
+                "Rollback",
+            ]
+        );
+        let lines: Vec<String> = entries(&users)
+            .into_iter()
+            .map(|e| e.command.line)
+            .collect();
+        assert_eq!(
+            lines[1],
+            "nbsso users match --netbox nbsso-export.txt --plan nbsso-plan.toml --deployment kubernetes"
+        );
+        assert!(
+            lines[0].starts_with("kubectl exec -i deploy/netbox -- env NBSSO_USERS_ACTION=export")
+        );
+    }
+}

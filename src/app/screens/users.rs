@@ -461,3 +461,32 @@ fn next(users: &Users, plan: Option<&Plan>) -> Turn {
     }
     turn
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_become_an_overrides_file_that_reads_back_the_same() {
+        let users = Users {
+            picks: vec![
+                ("fmeyer".into(), Some("frank".into())),
+                ("erin".into(), None),
+                ("o'brien, pat".into(), Some("pat".into())),
+            ],
+            ..Users::default()
+        };
+        let csv = users.overrides_csv().unwrap();
+        assert_eq!(
+            csv,
+            "netbox_username,kanidm_name\nfmeyer,frank\nerin,-\n\"o'brien, pat\",pat\n"
+        );
+        let read: Vec<(String, Option<String>)> = parse_overrides(&csv)
+            .unwrap()
+            .into_iter()
+            .map(|o| (o.netbox_username, o.kanidm_name))
+            .collect();
+        assert_eq!(read, users.picks);
+        assert_eq!(Users::default().overrides_csv(), None);
+    }
+}
