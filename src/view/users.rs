@@ -91,9 +91,13 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
         Some(map) if counts_line(t, map).width() > usize::from(area.width) => 2u16,
         _ => 1u16,
     };
+    // The guard's verdict (and its fix), then the map's warnings (at most two lines).
     let guard_rows = match u.matched_map() {
-        Some(map) if !map.guard.ok => 2u16,
-        _ => 1u16,
+        Some(map) => {
+            let warnings = u16::try_from(map.warnings.len().min(2)).unwrap_or(2);
+            1 + u16::from(!map.guard.ok) + warnings
+        }
+        None => 1,
     };
     let [
         head,
@@ -147,7 +151,14 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
                 Paragraph::new(counts_line(t, map)).wrap(Wrap { trim: true }),
                 counts,
             );
-            frame.render_widget(Paragraph::new(guard_lines(t, map, width)), guard);
+            let mut lines = guard_lines(t, map, width);
+            lines.extend(
+                map.warnings
+                    .iter()
+                    .take(2)
+                    .map(|w| Line::styled(fit(&format!("! {w}"), width), t.warn())),
+            );
+            frame.render_widget(Paragraph::new(lines), guard);
         }
         Some(Err(e)) => {
             frame.render_widget(

@@ -203,17 +203,15 @@ fn the_picker_lists_the_persons_and_a_pick_resolves_the_row() {
     assert_eq!(state_of(&m, "fmeyer"), State::Ambiguous);
 }
 
-#[test]
-fn a_failing_guard_is_shown_with_its_fix() {
-    let mut m = at_users();
+/// The fixtures as the runtime reads them, changed by `change`, as the answer to a read of
+/// `nbsso-export.txt` and `persons.json` typed on the screen.
+fn loaded_with(m: &mut Model, change: impl FnOnce(&mut NetBoxExport)) {
     let mut export = NetBoxExport::parse(&std::fs::read_to_string(EXPORT).unwrap()).unwrap();
-    for u in &mut export.users {
-        u.usable_password = false;
-    }
-    type_text(&mut m, "nbsso-export.txt");
-    press(&mut m, KeyCode::Tab);
-    type_text(&mut m, "persons.json");
-    let effects = press(&mut m, KeyCode::Enter);
+    change(&mut export);
+    type_text(m, "nbsso-export.txt");
+    press(m, KeyCode::Tab);
+    type_text(m, "persons.json");
+    let effects = press(m, KeyCode::Enter);
     let generation = effects
         .iter()
         .find_map(|e| match e {
@@ -226,7 +224,17 @@ fn a_failing_guard_is_shown_with_its_fix() {
         persons: parse_persons(&std::fs::read_to_string(PERSONS).unwrap()).unwrap(),
         persons_from: "persons.json".into(),
     };
-    update(&mut m, Msg::UsersLoaded(generation, Ok(loaded)));
+    update(m, Msg::UsersLoaded(generation, Ok(loaded)));
+}
+
+#[test]
+fn a_failing_guard_is_shown_with_its_fix() {
+    let mut m = at_users();
+    loaded_with(&mut m, |export| {
+        for u in &mut export.users {
+            u.usable_password = false;
+        }
+    });
     assert!(!m.users.matched_map().unwrap().guard.ok);
     let screen = render(&mut m, 120, 40);
     assert!(
@@ -234,6 +242,17 @@ fn a_failing_guard_is_shown_with_its_fix() {
         "{screen}"
     );
     snap("users_guard_failing", &mut m);
+}
+
+#[test]
+fn associate_by_email_in_the_pipeline_is_warned_about() {
+    let mut m = at_users();
+    loaded_with(&mut m, |export| export.associate_by_email = true);
+    let screen = render(&mut m, 120, 40);
+    assert!(
+        screen.contains("! SOCIAL_AUTH_PIPELINE contains associate_by_email"),
+        "{screen}"
+    );
 }
 
 #[test]
