@@ -52,6 +52,18 @@ pub enum Action {
     ExplainCheck,
     /// Empty the explain box's text.
     Clear,
+    /// Users: type into the table's filter.
+    Filter,
+    /// Users: sort the table by state (again: back to NetBox's order).
+    SortByState,
+    /// Users: pick the Kanidm person for the selected user.
+    PickPerson,
+    /// Users: drop the selected user's pick (matching decides again).
+    ClearPick,
+    /// Users: the next deployment shape and service manager for the commands.
+    NextDeployment,
+    /// Done: show or hide the user migration's commands.
+    UserCommands,
 }
 
 /// One key with its modifiers.
@@ -167,6 +179,12 @@ pub enum Context {
     Checks,
     Review,
     Write,
+    /// The Users table.
+    Users,
+    /// A text box of the Users screen (the export, the persons file, the filter).
+    UsersInput,
+    /// The Users screen's list of Kanidm persons to pick from.
+    UsersPicker,
     Done,
     QuitModal,
     Help,
@@ -219,6 +237,9 @@ pub fn bindings(ctx: Context) -> &'static [Binding] {
         Context::Checks => wizard::CHECKS,
         Context::Review => wizard::REVIEW,
         Context::Write => wizard::WRITE,
+        Context::Users => wizard::USERS,
+        Context::UsersInput => wizard::USERS_INPUT,
+        Context::UsersPicker => wizard::USERS_PICKER,
         Context::Done => wizard::DONE,
         Context::QuitModal => wizard::QUIT_MODAL,
         Context::Help => wizard::HELP_TABLE,

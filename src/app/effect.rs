@@ -52,6 +52,13 @@ pub enum Effect {
     },
     /// Stop the inspect view's read in flight (the view was closed).
     CancelLoadClients,
+    /// Read NetBox's saved export and Kanidm's persons and parse them, off the UI thread;
+    /// answers `Msg::UsersLoaded`.
+    LoadUsers {
+        generation: u64,
+        export: PathBuf,
+        persons: PersonsFrom,
+    },
     /// Put a non-secret value on the clipboard (OSC 52).
     Copy(String),
     /// Read NetBox's configuration and say what it sets up; answers `DeploymentMsg::Read`.
@@ -71,4 +78,13 @@ pub enum Effect {
         patch: Arc<crate::deploy::apply::PreparedPatch>,
     },
     Quit,
+}
+
+/// Where the Users screen reads Kanidm's persons.
+#[derive(Debug, Clone)]
+pub enum PersonsFrom {
+    /// A saved `kanidm person list -o json` (or the REST answer).
+    File(PathBuf),
+    /// `GET /v1/person` with the kanidm CLI's cached login.
+    Live(Box<crate::inspect::Live>),
 }

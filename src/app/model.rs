@@ -9,6 +9,7 @@ use super::screens::form::Answers;
 use super::screens::inspect::{Inspect, Reads, list_rows};
 use super::screens::review::Review;
 use super::screens::source::SourceScreen;
+use super::screens::users::Users;
 use super::screens::welcome::Welcome;
 use super::screens::write::WriteState;
 use super::step::{Focusable, Step};
@@ -64,6 +65,7 @@ pub struct Model {
     /// The Source screen's read of NetBox's configuration.
     pub source: SourceScreen,
     pub board: Board,
+    pub users: Users,
     pub review: Review,
     pub write: WriteState,
     pub done: Done,
@@ -99,6 +101,7 @@ impl Model {
             },
             source: SourceScreen::default(),
             board: Board::default(),
+            users: Users::default(),
             review: Review::default(),
             write: WriteState::default(),
             done: Done::default(),
@@ -197,6 +200,9 @@ impl Model {
                 }
             }
             Step::Checks => Context::Checks,
+            Step::Users if self.users.picker.is_some() => Context::UsersPicker,
+            Step::Users if super::screens::users::typing(&self.users) => Context::UsersInput,
+            Step::Users => Context::Users,
             Step::Review => Context::Review,
             Step::Write => Context::Write,
             Step::Done => Context::Done,

@@ -26,6 +26,8 @@ pub enum Msg {
     Written(Result<Vec<WrittenFile>, String>),
     /// The plan was saved (or not).
     PlanSaved(Result<PathBuf, String>),
+    /// The Users screen's inputs were read and parsed (generation, result).
+    UsersLoaded(u64, Result<super::screens::users::Loaded, String>),
     /// The inspect view's clients were read (or not).
     Inspect(super::screens::inspect::InspectMsg),
     /// NetBox's configuration was read, its patch planned or written.

@@ -11,6 +11,7 @@ pub enum Step {
     NetBox,
     Options,
     Checks,
+    Users,
     Review,
     Write,
     Done,
@@ -28,13 +29,14 @@ pub enum Focusable {
 }
 
 impl Step {
-    pub const ALL: [Step; 9] = [
+    pub const ALL: [Step; 10] = [
         Self::Welcome,
         Self::Source,
         Self::Kanidm,
         Self::NetBox,
         Self::Options,
         Self::Checks,
+        Self::Users,
         Self::Review,
         Self::Write,
         Self::Done,
@@ -48,6 +50,7 @@ impl Step {
             Self::NetBox => "NetBox",
             Self::Options => "Options",
             Self::Checks => "Checks",
+            Self::Users => "Users",
             Self::Review => "Review",
             Self::Write => "Write",
             Self::Done => "Done",

@@ -8,7 +8,9 @@ use super::model::{Modal, Model};
 use super::msg::{DeploymentMsg, Msg};
 use super::screens::explain::ExplainBox;
 use super::screens::inspect::{Inspect, Reply, list_rows};
-use super::screens::{Turn, checks, done, form, review, source, welcome, write};
+use super::screens::{
+    Turn, checks, done, form, review, source, user_commands, users, welcome, write,
+};
 use super::step::Step;
 use crate::checks::CheckId;
 use crate::inspect::{Live, Source};
@@ -43,6 +45,11 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Check(event) => {
             checks::on_event(&mut model.board, event);
+            Vec::new()
+        }
+        Msg::UsersLoaded(generation, result) => {
+            let plan = model.answers.plan.clone();
+            users::on_loaded(&mut model.users, plan.as_deref(), generation, result);
             Vec::new()
         }
         Msg::Planned(generation, result) => {
@@ -110,6 +117,10 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
         model.notice = None;
         return on_action(model, ctx, action);
     }
+    if matches!(ctx, Context::UsersInput | Context::UsersPicker) {
+        users::on_key(&mut model.users, key);
+        return Vec::new();
+    }
     if ctx == Context::TextField {
         let focused = model.focused();
         let turn = form::on_key(&mut model.answers, focused, key);
@@ -127,6 +138,10 @@ fn on_paste(model: &mut Model, text: &str) -> Vec<Effect> {
     }
     if let Some(inspect) = model.inspect.as_mut() {
         inspect.on_paste(text);
+        return Vec::new();
+    }
+    if model.context() == Context::UsersInput {
+        users::on_paste(&mut model.users, text);
         return Vec::new();
     }
     if model.context() != Context::TextField {
@@ -219,6 +234,10 @@ fn on_action(model: &mut Model, ctx: Context, action: Action) -> Vec<Effect> {
             model.help = false;
             Vec::new()
         }
+        Action::Cancel if model.step == Step::Users && model.modal.is_none() => {
+            let turn = screen_action(model, action);
+            apply(model, turn)
+        }
         Action::Cancel => {
             model.modal = None;
             Vec::new()
@@ -266,6 +285,10 @@ fn on_action(model: &mut Model, ctx: Context, action: Action) -> Vec<Effect> {
             apply(model, turn)
         }
         Action::Back => back(model),
+        Action::FocusNext | Action::FocusPrev if model.step == Step::Users => {
+            let turn = screen_action(model, action);
+            apply(model, turn)
+        }
         Action::FocusNext | Action::FocusPrev => {
             let n = model.focusables().len();
             if n > 0 {
@@ -302,9 +325,16 @@ fn screen_action(model: &mut Model, action: Action) -> Turn {
             form::on_action(model.step, &mut model.focus, &mut model.answers, action)
         }
         Step::Checks => checks::on_action(&mut model.board, &model.answers, action),
+        Step::Users => {
+            let plan = model.answers.plan.clone();
+            users::on_action(&mut model.users, plan.as_deref(), action)
+        }
         Step::Review => review::on_action(&mut model.review, &mut model.answers, action),
         Step::Write => write::on_action(&mut model.write, &model.review, action),
-        Step::Done => done::on_action(&mut model.done, &model.answers, action),
+        Step::Done => users::has_source(model.answers.plan.as_deref())
+            .then(|| user_commands::on_action(&mut model.users, action))
+            .flatten()
+            .unwrap_or_else(|| done::on_action(&mut model.done, &model.answers, action)),
     }
 }
 
@@ -338,7 +368,21 @@ fn enter(model: &mut Model, step: Step) -> Vec<Effect> {
     model.step = step;
     model.focus = 0;
     match step {
-        Step::Review => review::enter(&mut model.review, model.answers.plan.as_ref()),
+        Step::Users => {
+            let plan = model.answers.plan.clone();
+            users::enter(&mut model.users, plan.as_deref());
+            Vec::new()
+        }
+        Step::Review => {
+            let mut effects = review::enter(&mut model.review, model.answers.plan.as_ref());
+            // The matched user map joins the files the review compares and Write writes.
+            for effect in &mut effects {
+                if let Effect::PlanFiles { files, .. } = effect {
+                    model.users.add_files(files);
+                }
+            }
+            effects
+        }
         Step::Write => {
             write::enter(&mut model.write, &model.review);
             Vec::new()

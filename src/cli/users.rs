@@ -11,8 +11,8 @@ use crate::inspect::source::Live;
 use crate::users::export::result_of;
 use crate::users::map::{CreatedRow, MapOptions, RenameEntry};
 use crate::users::{
-    Deployment, LinkProviders, MAP_FILE, NetBoxExport, RollbackRecord, ScriptData, State, UserMap,
-    build_map, parse_overrides, parse_persons,
+    Deployment, LinkProviders, MAP_FILE, NetBoxExport, PERSONS_PATH, RollbackRecord, ScriptData,
+    State, UserMap, WHO_CAN_SEE_PERSONS, build_map, parse_overrides, parse_persons,
 };
 use serde::Serialize;
 use std::io::Read;
@@ -21,10 +21,6 @@ use std::time::Duration;
 
 /// Larger than any export or person list NetBox or Kanidm prints for a real site.
 const MAX_INPUT: u64 = 256 * 1024 * 1024;
-
-/// Who may read persons' e-mail in Kanidm (the REST API leaves `mail` out for others).
-const WHO_CAN_SEE_PERSONS: &str = "reading persons needs an account in idm_people_admins or \
-    idm_people_pii_read (such as idm_admin); without mail access matching by e-mail finds nothing";
 
 fn read_input(from: &str) -> Result<String, String> {
     let mut bytes = Vec::new();
@@ -75,18 +71,10 @@ fn fail(json: bool, code: Code, message: &str) -> Code {
 
 /// The commands to run next, in order, for the deployment.
 fn next_steps(deployment: Deployment, place: MapPlace) -> Vec<String> {
-    let in_file = place == MapPlace::InFile;
-    let mut steps = Vec::new();
-    if let Some(copy) = deployment.copy_map().filter(|_| in_file) {
-        steps.push(copy);
-    }
-    steps.push(deployment.run_script("plan", false, in_file));
-    steps.push(format!(
-        "{} | tee nbsso-apply.txt",
-        deployment.run_script("apply", false, in_file)
-    ));
-    steps.push("nbsso users record --result nbsso-apply.txt".to_string());
-    steps
+    user_migration::apply_commands(deployment, place)
+        .into_iter()
+        .map(|c| c.line)
+        .collect()
 }
 
 pub fn run_match(args: &UsersMatchArgs, runtime: &tokio::runtime::Runtime) -> Code {
@@ -127,7 +115,7 @@ pub fn run_match(args: &UsersMatchArgs, runtime: &tokio::runtime::Runtime) -> Co
                      --name idm_admin -o json`), or --plan/--url (or KANIDM_URL) to read them live",
                 );
             }
-            match runtime.block_on(live.get("/v1/person", WHO_CAN_SEE_PERSONS)) {
+            match runtime.block_on(live.get(PERSONS_PATH, WHO_CAN_SEE_PERSONS)) {
                 Ok(fetched) => fetched,
                 Err(e) => return fail(args.json, e.exit_code(), &e.message),
             }
@@ -173,25 +161,10 @@ pub fn run_match(args: &UsersMatchArgs, runtime: &tokio::runtime::Runtime) -> Co
         Ok(map) => map,
         Err(e) => return fail(args.json, Code::Usage, &e.to_string()),
     };
-    let (script, place) = user_migration::script(&map.script);
-    let map_json = match serde_json::to_string_pretty(&map) {
-        Ok(text) => text + "\n",
-        Err(e) => return fail(args.json, Code::NotWritten, &e.to_string()),
+    let (files, place) = match user_migration::map_files(&map) {
+        Ok(files) => files,
+        Err(e) => return fail(args.json, Code::NotWritten, &e),
     };
-    let files = [
-        GeneratedFile {
-            name: MAP_FILE,
-            kind: FileKind::Text,
-            contents: map_json,
-            purpose: "every NetBox user's match, the lock-out guard, and the script's data",
-        },
-        GeneratedFile {
-            name: SCRIPT_FILE,
-            kind: FileKind::Text,
-            contents: script,
-            purpose: "links the matched users inside NetBox (export, plan, apply, cleanup, rollback)",
-        },
-    ];
     let findings = map
         .users
         .iter()
@@ -391,31 +364,11 @@ pub fn run_record(args: &UsersRecordArgs) -> Code {
 /// For `nbsso generate`: a `user-map.json` already in the output directory keeps its map in the
 /// regenerated `migrate-users.py` (otherwise regenerating would drop the matched links).
 pub fn keep_matched_map(files: &mut [GeneratedFile], out_dir: &Path, plan: &crate::plan::Plan) {
-    let Ok(text) = std::fs::read_to_string(out_dir.join(MAP_FILE)) else {
-        return;
-    };
     let path = out_dir.join(MAP_FILE);
-    let data = match ScriptData::from_map_file(&text) {
-        Ok(data) => data,
-        Err(e) => {
-            eprintln!(
-                "warning: {}: {e}; migrate-users.py is generated without it",
-                path.display()
-            );
-            return;
-        }
-    };
-    if LinkProviders::for_plan(plan).map(|p| p.old) != Some(data.old_provider.clone()) {
-        eprintln!(
-            "warning: {} migrates {} links, but the plan's source is {}: migrate-users.py is generated without it; \
-             run nbsso users match again",
-            path.display(),
-            data.old_provider,
-            plan.source.label()
-        );
+    let Ok(text) = std::fs::read_to_string(&path) else {
         return;
-    }
-    if let Some(file) = files.iter_mut().find(|f| f.name == SCRIPT_FILE) {
-        file.contents = user_migration::script(&data).0;
+    };
+    if let Err(e) = user_migration::keep_map(files, &text, plan) {
+        eprintln!("warning: {}: {e}", path.display());
     }
 }

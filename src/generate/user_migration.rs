@@ -1,10 +1,11 @@
 //! `migrate-users.py` (the script that links NetBox users to Kanidm persons inside NetBox), its
 //! checklist steps, and the one rollback section for everything a migration changes.
 
+use super::{FileKind, GeneratedFile};
 use crate::plan::Plan;
 use crate::quote::markdown_code as code;
 use crate::users::deploy::{Deployment, ServiceManager};
-use crate::users::{LinkProviders, MAP_FILE, ScriptData};
+use crate::users::{LinkProviders, MAP_FILE, ScriptData, UserMap};
 use std::fmt::Write as _;
 
 const TEMPLATE: &str = include_str!("../../assets/migrate-users.py");
@@ -68,6 +69,112 @@ pub fn script(data: &ScriptData) -> (String, MapPlace) {
     (render(&embeddable_json(&note)), MapPlace::InFile)
 }
 
+/// `user-map.json` and the `migrate-users.py` that carries its map, as matching writes them.
+pub fn map_files(map: &UserMap) -> Result<(Vec<GeneratedFile>, MapPlace), String> {
+    let (script, place) = script(&map.script);
+    let map_json = serde_json::to_string_pretty(map).map_err(|e| e.to_string())? + "\n";
+    let files = vec![
+        GeneratedFile {
+            name: MAP_FILE,
+            kind: FileKind::Text,
+            contents: map_json,
+            purpose: "every NetBox user's match, the lock-out guard, and the script's data",
+        },
+        GeneratedFile {
+            name: SCRIPT_FILE,
+            kind: FileKind::Text,
+            contents: script,
+            purpose: "links the matched users inside NetBox (export, plan, apply, cleanup, rollback)",
+        },
+    ];
+    Ok((files, place))
+}
+
+/// Regenerating the files must not drop a map matched earlier: `map_text`, a `user-map.json` from
+/// the output directory, goes into the regenerated `migrate-users.py` when it migrates the plan's
+/// source. `Ok(true)` when it was kept; `Err` says why it was not.
+pub fn keep_map(files: &mut [GeneratedFile], map_text: &str, plan: &Plan) -> Result<bool, String> {
+    let data = ScriptData::from_map_file(map_text)
+        .map_err(|e| format!("{e}; migrate-users.py is generated without it"))?;
+    if LinkProviders::for_plan(plan).map(|p| p.old) != Some(data.old_provider.clone()) {
+        return Err(format!(
+            "it migrates {} links, but the plan's source is {}: migrate-users.py is generated without it; \
+             match the users again",
+            data.old_provider,
+            plan.source.label()
+        ));
+    }
+    match files.iter_mut().find(|f| f.name == SCRIPT_FILE) {
+        Some(file) => {
+            file.contents = script(&data).0;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+/// Where the export's output is saved, and apply's (the rollback record comes from it).
+pub const EXPORT_FILE: &str = "nbsso-export.txt";
+pub const APPLY_FILE: &str = "nbsso-apply.txt";
+
+/// One command of the user migration, and what it does in a word or two.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    pub label: &'static str,
+    pub line: String,
+}
+
+fn command(label: &'static str, line: String) -> Command {
+    Command { label, line }
+}
+
+/// Exports NetBox's users (changes nothing) into [`EXPORT_FILE`].
+pub fn export_command(shape: Deployment) -> String {
+    format!(
+        "{} > {EXPORT_FILE}",
+        shape.run_script("export", false, false)
+    )
+}
+
+/// After matching, in order: the map copied in (when it travels as a file), plan, apply (its
+/// output kept), and `nbsso users record`.
+pub fn apply_commands(shape: Deployment, place: MapPlace) -> Vec<Command> {
+    let in_file = place == MapPlace::InFile;
+    let mut out = Vec::new();
+    if let Some(copy) = shape.copy_map().filter(|_| in_file) {
+        out.push(command("Copy the map", copy));
+    }
+    out.push(command("Plan", shape.run_script("plan", false, in_file)));
+    out.push(command(
+        "Apply",
+        format!(
+            "{} | tee {APPLY_FILE}",
+            shape.run_script("apply", false, in_file)
+        ),
+    ));
+    out.push(command(
+        "Record",
+        format!("nbsso users record --result {APPLY_FILE}"),
+    ));
+    out
+}
+
+/// Later, once the old login is gone: the cleanup, dry run first.
+pub fn cleanup_commands(shape: Deployment) -> Vec<Command> {
+    vec![
+        command("Cleanup (dry)", shape.run_script("cleanup", true, false)),
+        command("Cleanup", shape.run_script("cleanup", false, false)),
+    ]
+}
+
+/// Undoing apply: the rollback, dry run first.
+pub fn rollback_commands(shape: Deployment) -> Vec<Command> {
+    vec![
+        command("Rollback (dry)", shape.run_script("rollback", true, false)),
+        command("Rollback", shape.run_script("rollback", false, false)),
+    ]
+}
+
 /// The script `nbsso generate` writes: it can export; the other actions wait for `nbsso users match`.
 pub fn unmatched_script(plan: &Plan) -> Option<String> {
     let providers = LinkProviders::for_plan(plan)?;
@@ -113,10 +220,7 @@ pub fn checklist_steps(plan: &Plan, shapes: &[Deployment]) -> String {
     p("");
     for shape in shapes {
         let mut lines = vec![format!("# {}", shape.label())];
-        lines.push(format!(
-            "{} > nbsso-export.txt",
-            shape.run_script("export", false, false)
-        ));
+        lines.push(export_command(*shape));
         shell_block(&mut out, &lines);
     }
     let mut p = |text: &str| {
@@ -158,11 +262,12 @@ pub fn checklist_steps(plan: &Plan, shapes: &[Deployment]) -> String {
     p("");
     for shape in shapes {
         let mut lines = vec![format!("# {}", shape.label())];
-        lines.push(shape.run_script("plan", false, false));
-        lines.push(format!(
-            "{} | tee nbsso-apply.txt",
-            shape.run_script("apply", false, false)
-        ));
+        lines.extend(
+            apply_commands(*shape, MapPlace::Embedded)
+                .into_iter()
+                .filter(|c| c.label != "Record")
+                .map(|c| c.line),
+        );
         shell_block(&mut out, &lines);
     }
     let mut p = |text: &str| {
@@ -199,11 +304,8 @@ pub fn cleanup_steps(plan: &Plan, shapes: &[Deployment]) -> String {
     );
     out.push('\n');
     for shape in shapes {
-        let lines = vec![
-            format!("# {}", shape.label()),
-            shape.run_script("cleanup", true, false),
-            shape.run_script("cleanup", false, false),
-        ];
+        let mut lines = vec![format!("# {}", shape.label())];
+        lines.extend(cleanup_commands(*shape).into_iter().map(|c| c.line));
         shell_block(&mut out, &lines);
     }
     let _ = writeln!(
@@ -245,8 +347,7 @@ pub fn rollback_section(plan: &Plan, shapes: &[Deployment]) -> String {
         );
         for shape in shapes {
             let mut lines = vec![format!("# {}", shape.label())];
-            lines.push(shape.run_script("rollback", true, false));
-            lines.push(shape.run_script("rollback", false, false));
+            lines.extend(rollback_commands(*shape).into_iter().map(|c| c.line));
             let mut block = String::new();
             shell_block(&mut block, &lines);
             for line in block.lines() {

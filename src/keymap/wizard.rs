@@ -207,6 +207,79 @@ pub(super) static REVIEW: &[Binding] = &[
     FORCE_QUIT,
 ];
 
+pub(super) static USERS: &[Binding] = &[
+    bind(
+        &[key(KeyCode::Up), ch('k')],
+        Action::SelectPrev,
+        "previous user",
+        false,
+    ),
+    bind(
+        &[key(KeyCode::Down), ch('j')],
+        Action::SelectNext,
+        "next user",
+        false,
+    ),
+    bind(&[ch('p')], Action::PickPerson, "pick person", true),
+    bind(&[ch('x')], Action::ClearPick, "undo pick", false),
+    bind(&[ch('/')], Action::Filter, "filter", true),
+    bind(&[ch('o')], Action::SortByState, "sort by state", true),
+    bind(
+        &[ch('d')],
+        Action::NextDeployment,
+        "deployment shape for the commands",
+        false,
+    ),
+    bind(
+        &[key(KeyCode::Tab)],
+        Action::FocusNext,
+        "the export and persons files",
+        false,
+    ),
+    bind(&[ch('r')], Action::Refresh, "read the files again", false),
+    NEXT,
+    BACK_PAGE,
+    HELP_Q,
+    QUIT_Q,
+    FORCE_QUIT,
+];
+
+pub(super) static USERS_INPUT: &[Binding] = &[
+    bind(&[key(KeyCode::Enter)], Action::Confirm, "read / done", true),
+    bind(&[key(KeyCode::Tab)], Action::FocusNext, "next box", true),
+    bind(
+        &[key(KeyCode::BackTab)],
+        Action::FocusPrev,
+        "previous box",
+        false,
+    ),
+    bind(&[key(KeyCode::Esc)], Action::Cancel, "to the table", true),
+    bind(&[key(KeyCode::PageDown)], Action::Next, "next step", false),
+    BACK,
+    HELP,
+    FORCE_QUIT,
+];
+
+/// Typing narrows the persons, so only keys that type nothing bind here.
+pub(super) static USERS_PICKER: &[Binding] = &[
+    bind(
+        &[key(KeyCode::Up)],
+        Action::SelectPrev,
+        "previous person",
+        false,
+    ),
+    bind(
+        &[key(KeyCode::Down)],
+        Action::SelectNext,
+        "next person",
+        true,
+    ),
+    bind(&[key(KeyCode::Enter)], Action::Confirm, "pick", true),
+    bind(&[key(KeyCode::Esc)], Action::Cancel, "cancel", true),
+    HELP,
+    FORCE_QUIT,
+];
+
 pub(super) static WRITE: &[Binding] = &[
     bind(
         &[key(KeyCode::Left), key(KeyCode::Right), key(KeyCode::Tab)],
@@ -236,6 +309,12 @@ pub(super) static DONE: &[Binding] = &[
         true,
     ),
     bind(&[ch('c')], Action::Copy, "copy value", true),
+    bind(
+        &[ch('u')],
+        Action::UserCommands,
+        "user migration commands",
+        false,
+    ),
     bind(&[ch('s')], Action::SavePlan, "save plan", true),
     bind(
         &[key(KeyCode::Enter), key(KeyCode::Esc), ch('q')],

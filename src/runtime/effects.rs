@@ -31,6 +31,8 @@ pub struct Executor {
     /// The read of NetBox's configuration waiting to start; a newer one (the next key typed into
     /// its path) replaces it.
     deployment_read: Option<JoinHandle<()>>,
+    /// The Users screen's read in flight; a newer read replaces it.
+    users_load: Option<JoinHandle<()>>,
     /// Where copied values go.
     clipboard: Arc<dyn Clipboard>,
 }
@@ -49,6 +51,7 @@ impl Executor {
             debounce: None,
             inspect_load: None,
             deployment_read: None,
+            users_load: None,
             clipboard: Arc::new(Ignore),
         }
     }
@@ -125,6 +128,22 @@ impl Executor {
                     load.abort();
                 }
             }
+            Effect::LoadUsers {
+                generation,
+                export,
+                persons,
+            } => {
+                if let Some(old) = self.users_load.take() {
+                    old.abort();
+                }
+                let tx = self.tx.clone();
+                self.users_load = Some(tokio::spawn(async move {
+                    let result =
+                        super::users_load::load(export, persons, super::users_load::MAX_INPUT)
+                            .await;
+                    let _ = tx.send(Msg::UsersLoaded(generation, result));
+                }));
+            }
             Effect::Copy(text) => self.clipboard.copy(&text),
             Effect::ReadDeployment {
                 generation,
@@ -181,6 +200,9 @@ impl Executor {
         }
         if let Some(read) = self.deployment_read.take() {
             read.abort();
+        }
+        if let Some(load) = self.users_load.take() {
+            load.abort();
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod clipboard;
 pub mod effects;
 mod launch;
 pub mod terminal;
+pub mod users_load;
 
 pub use launch::{async_runtime, find_resume, run_inspect, run_wizard};
 

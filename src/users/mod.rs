@@ -25,7 +25,7 @@ pub use export::{Claims, ExportError, NetBoxExport, NetBoxUser, SocialLink, find
 pub use map::{Guard, MAP_FILE, MapOptions, RollbackRecord, ScriptData, UserMap, build_map};
 pub use matching::match_users;
 pub use overrides::{Override, parse_overrides};
-pub use persons::{KanidmPerson, parse_persons};
+pub use persons::{KanidmPerson, PERSONS_PATH, WHO_CAN_SEE_PERSONS, parse_persons};
 pub use row::{MatchBy, PersonRef, State, UserRef, UserRow};
 
 use crate::plan::SourceIdp;

@@ -5,6 +5,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// Kanidm's REST endpoint that lists every person.
+pub const PERSONS_PATH: &str = "/v1/person";
+
+/// Who may read persons' e-mail in Kanidm (the REST API leaves `mail` out for others).
+pub const WHO_CAN_SEE_PERSONS: &str = "reading persons needs an account in idm_people_admins or \
+    idm_people_pii_read (such as idm_admin); without mail access matching by e-mail finds nothing";
+
 /// What matching needs of a Kanidm person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KanidmPerson {

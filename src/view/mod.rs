@@ -5,14 +5,17 @@
 mod checks;
 mod done;
 mod explain;
+mod done_users;
 mod form;
 pub mod inspect;
 mod overlay;
 mod parts;
 mod review;
 mod source;
+mod review_users;
 mod step_bar;
 pub mod text;
+mod users;
 mod welcome;
 mod write;
 
@@ -68,7 +71,17 @@ pub fn render(model: &Model, frame: &mut Frame) {
             checks::render(model, frame, body);
             None
         }
+        Step::Users => users::render(model, frame, body),
         Step::Review => {
+            let mut body = body;
+            if let Some(map) = model.users.matched_map() {
+                let [top, rest] = body.layout(&Layout::vertical([
+                    Constraint::Length(review_users::HEIGHT),
+                    Constraint::Fill(1),
+                ]));
+                review_users::render(model, map, frame, top);
+                body = rest;
+            }
             review::render(model, frame, body);
             None
         }
@@ -76,7 +89,23 @@ pub fn render(model: &Model, frame: &mut Frame) {
             write::render(model, frame, body);
             None
         }
+        Step::Done if model.users.commands_shown => {
+            done_users::render(model, frame, body);
+            None
+        }
         Step::Done => {
+            let mut body = body;
+            if let Some(hint) = done_users::hint(model) {
+                let [rest, last] = body.layout(&Layout::vertical([
+                    Constraint::Fill(1),
+                    Constraint::Length(1),
+                ]));
+                frame.render_widget(
+                    Paragraph::new(Line::styled(hint, model.theme.label())),
+                    last,
+                );
+                body = rest;
+            }
             done::render(model, frame, body);
             None
         }

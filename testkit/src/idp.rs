@@ -169,6 +169,24 @@ impl TestIdpBuilder {
         self
     }
 
+    /// Kanidm's REST API at `path`: `body` (JSON) for the token `tok-idm-admin`, 403 for
+    /// `tok-admin` (a login without the rights), 401 for anything else.
+    pub fn rest_api(self, path: &'static str, body: impl Into<Vec<u8>>) -> Self {
+        let body = body.into();
+        self.intercept(move |req| {
+            if req.path != path {
+                return None;
+            }
+            Some(match req.header("authorization").unwrap_or_default() {
+                "Bearer tok-idm-admin" => CannedResponse::new(200)
+                    .header("content-type", "application/json")
+                    .body(body.clone()),
+                "Bearer tok-admin" => CannedResponse::new(403).body("\"accessdenied\""),
+                _ => CannedResponse::new(401).body("\"notauthenticated\""),
+            })
+        })
+    }
+
     /// Start serving (the work happens on the IdP's own thread; this returns once the
     /// port is bound).
     pub async fn start(self) -> TestIdp {

@@ -13,7 +13,7 @@ use nbsso::users::{
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use testkit::idp::{CannedResponse, TestIdp};
+use testkit::idp::TestIdp;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -584,20 +584,8 @@ fn users_match_says_what_is_wrong_with_its_input() {
 
 /// Kanidm's REST API: `GET /v1/person` for the token `tok-idm-admin`, 403 for `tok-admin`.
 fn kanidm_api() -> TestIdp {
-    let body = read("persons.rest.json");
     TestIdp::builder()
-        .intercept(move |req| {
-            if req.path != "/v1/person" {
-                return None;
-            }
-            Some(match req.header("authorization").unwrap_or_default() {
-                "Bearer tok-idm-admin" => CannedResponse::new(200)
-                    .header("content-type", "application/json")
-                    .body(body.clone()),
-                "Bearer tok-admin" => CannedResponse::new(403).body("\"accessdenied\""),
-                _ => CannedResponse::new(401).body("\"notauthenticated\""),
-            })
-        })
+        .rest_api("/v1/person", read("persons.rest.json"))
         .start_blocking()
 }
 

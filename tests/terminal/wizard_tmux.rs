@@ -11,6 +11,14 @@ const SIZE: (u16, u16) = (100, 30);
 
 /// Types the answers of a Keycloak migration and goes to the Review.
 fn answer_keycloak(t: &Tmux) {
+    answer_keycloak_to_users(t);
+    t.keys(&["Enter"]); // nothing typed: the optional step is skipped
+    t.wait_for("Review: nothing has been written yet");
+    t.wait_for("CHECKLIST.md");
+}
+
+/// Types the answers of a Keycloak migration and goes to the Users step.
+fn answer_keycloak_to_users(t: &Tmux) {
     t.wait_for("Press Enter to begin");
     t.keys(&["Enter"]);
     t.wait_for("Where does NetBox log in today?");
@@ -34,8 +42,60 @@ pub fn answer_to_review(t: &Tmux) {
     t.keys(&["Enter"]);
     t.wait_for("Checks: the live servers");
     t.keys(&["Enter"]);
-    t.wait_for("Review: nothing has been written yet");
-    t.wait_for("CHECKLIST.md");
+    t.wait_for("Users: every NetBox user keeps their own account");
+}
+
+/// The Users step as a user drives it: the saved export and person list typed, the table read,
+/// the ambiguous fmeyer given frank from the picker, and the map written with the other files.
+#[test]
+fn users_are_matched_and_a_pick_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/users");
+    for (from, to) in [
+        ("keycloak-default.export.txt", "nbsso-export.txt"),
+        ("persons.cli.json", "persons.json"),
+    ] {
+        std::fs::copy(fixtures.join(from), dir.path().join(to)).unwrap();
+    }
+    let Some(t) = Tmux::start("users", dir.path(), &[], SIZE.0, SIZE.1) else {
+        return;
+    };
+    answer_keycloak_to_users(&t);
+    t.text("nbsso-export.txt");
+    t.keys(&["Tab"]);
+    t.text("persons.json");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("3 matched");
+    assert!(screen.contains("? ambiguous      fmeyer"), "{screen}");
+    assert!(screen.contains("✓ Lock-out guard"), "{screen}");
+    t.keys(&["/"]);
+    t.text("fmeyer");
+    t.keys(&["Enter", "p"]);
+    t.wait_for("Kanidm person for fmeyer");
+    for _ in 0..7 {
+        t.keys(&["Down"]); // (leave unlinked), admin2, alice, bob, carol, dsmith, fmeyer-ops, frank
+    }
+    t.keys(&["Enter"]);
+    t.wait_for("fmeyer will be linked to frank");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("Review: nothing has been written yet");
+    assert!(screen.contains("fmeyer → frank"), "{screen}");
+    t.keys(&["Enter"]);
+    t.wait_for("Write 7 files to nbsso-out?");
+    t.keys(&["Enter"]);
+    t.wait_for("Done: the files are written");
+    t.keys(&["u"]);
+    t.wait_for("Moving the users on git checkout");
+    let out = dir.path().join("nbsso-out");
+    let map = std::fs::read_to_string(out.join("user-map.json")).unwrap();
+    assert!(map.contains("\"kanidm\": \"frank\""), "{map}");
+    let picks = std::fs::read_to_string(out.join("user-overrides.csv")).unwrap();
+    assert_eq!(picks, "netbox_username,kanidm_name\nfmeyer,frank\n");
+    t.keys(&["Enter"]);
+    t.wait_for("Quit nbsso?");
+    t.keys(&["d"]);
+    let screen = t.wait_exit();
+    assert!(screen.contains("EXIT=0"), "{screen}");
 }
 
 #[test]

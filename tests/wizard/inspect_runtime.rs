@@ -14,7 +14,7 @@ use nbsso::runtime::effects::Executor;
 use std::path::Path;
 use std::time::Duration;
 use testkit::fixtures;
-use testkit::idp::{CannedResponse, TestIdp};
+use testkit::idp::TestIdp;
 use testkit::inspect as inspect_support;
 use testkit::wizard;
 use tokio::sync::mpsc::unbounded_channel;
@@ -45,20 +45,11 @@ fn perform(model: &mut Model, effects: Vec<Effect>) {
 
 /// A Kanidm whose `GET /v1/oauth2` serves the captured list to `tok-idm-admin` and 403 to `tok-admin`.
 fn kanidm_api() -> TestIdp {
-    let body = fixtures::bytes("kanidm/http/rest-v1-oauth2-list.json");
     TestIdp::builder()
-        .intercept(move |req| {
-            if req.path != "/v1/oauth2" {
-                return None;
-            }
-            Some(match req.header("authorization").unwrap_or_default() {
-                "Bearer tok-idm-admin" => CannedResponse::new(200)
-                    .header("content-type", "application/json")
-                    .body(body.clone()),
-                "Bearer tok-admin" => CannedResponse::new(403).body("\"accessdenied\""),
-                _ => CannedResponse::new(401).body("\"notauthenticated\""),
-            })
-        })
+        .rest_api(
+            "/v1/oauth2",
+            fixtures::bytes("kanidm/http/rest-v1-oauth2-list.json"),
+        )
         .start_blocking()
 }
 

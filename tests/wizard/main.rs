@@ -12,3 +12,5 @@ mod wizard_import;
 mod wizard_live;
 mod wizard_runtime;
 mod wizard_snapshots;
+mod wizard_users;
+mod wizard_users_live;

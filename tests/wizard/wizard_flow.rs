@@ -279,6 +279,7 @@ fn help_opens_with_f1_and_closes_with_esc_without_quitting() {
 fn review_plans_files_and_write_defaults_to_no_when_overwriting() {
     let mut m = model();
     fill_valid(&mut m);
+    press(&mut m, KeyCode::Enter); // Users: Enter with no export skips it
     let effects = press(&mut m, KeyCode::Enter);
     assert_eq!(m.step, Step::Review);
     let generation = match effects.as_slice() {
@@ -328,6 +329,7 @@ fn review_plans_files_and_write_defaults_to_no_when_overwriting() {
 fn write_defaults_to_yes_when_nothing_is_overwritten() {
     let mut m = model();
     fill_valid(&mut m);
+    press(&mut m, KeyCode::Enter); // Users
     press(&mut m, KeyCode::Enter);
     let files = planned_files(&m, &[]);
     let generation = m.review.generation;

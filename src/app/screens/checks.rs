@@ -158,7 +158,7 @@ pub fn rerun(board: &mut Board, answers: &Answers) -> Turn {
 pub fn on_action(board: &mut Board, answers: &Answers, action: Action) -> Turn {
     match action {
         Action::Rerun => return rerun(board, answers),
-        Action::Next => return Turn::go(Step::Review),
+        Action::Next => return Turn::go(Step::Users),
         Action::SelectPrev | Action::SelectNext => {
             board.details_scroll = 0;
             let down = action == Action::SelectNext;

@@ -16,6 +16,8 @@ pub mod netbox;
 pub mod options;
 pub mod review;
 pub mod source;
+pub mod user_commands;
+pub mod users;
 pub mod welcome;
 pub mod write;
 

@@ -1,0 +1,63 @@
+//! Reads the Users screen's inputs: NetBox's saved export and Kanidm's persons (a saved list, or
+//! live through the REST API with the kanidm CLI's cached login). Parsing runs on the blocking
+//! pool; every failure is one sentence the screen shows in place.
+
+use crate::app::effect::PersonsFrom;
+use crate::app::screens::users::Loaded;
+use crate::users::{NetBoxExport, PERSONS_PATH, WHO_CAN_SEE_PERSONS, parse_persons};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Larger than any export or person list NetBox or Kanidm prints for a real site.
+pub const MAX_INPUT: u64 = 256 * 1024 * 1024;
+
+/// A text file of at most `max` bytes, or why not.
+pub fn read_text(path: &Path, max: u64) -> Result<String, String> {
+    let shown = path.display();
+    let file = std::fs::File::open(path).map_err(|e| format!("{shown} cannot be read: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{shown} cannot be read: {e}"))?;
+    if bytes.len() as u64 > max {
+        return Err(format!(
+            "{shown} is larger than {} MB: no export or person list is that large; is it the right file?",
+            max / (1024 * 1024)
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| format!("{shown} is not text (not UTF-8)"))
+}
+
+pub async fn load(export: PathBuf, persons: PersonsFrom, max: u64) -> Result<Loaded, String> {
+    let (persons_text, persons_from) = match persons {
+        PersonsFrom::File(path) => {
+            let shown = path.display().to_string();
+            let text = blocking(move || read_text(&path, max)).await?;
+            (text, shown)
+        }
+        PersonsFrom::Live(live) => live
+            .get(PERSONS_PATH, WHO_CAN_SEE_PERSONS)
+            .await
+            .map_err(|e| format!("Kanidm's persons could not be read: {}", e.message))?,
+    };
+    blocking(move || {
+        let shown = export.display().to_string();
+        let text = read_text(&export, max)?;
+        let export = NetBoxExport::parse(&text).map_err(|e| format!("{shown}: {e}"))?;
+        let persons = parse_persons(&persons_text).map_err(|e| format!("{persons_from}: {e}"))?;
+        Ok(Loaded {
+            export,
+            persons,
+            persons_from,
+        })
+    })
+    .await
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| format!("reading stopped: {e}"))?
+}
