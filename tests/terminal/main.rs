@@ -3,5 +3,6 @@
 //! `NBSSO_BIN` picks the binary (`tests/run` sets the release build).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod crash_injection;
 mod inspect_tmux;
 mod wizard_tmux;
