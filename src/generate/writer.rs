@@ -1,6 +1,7 @@
 //! Writes generated files safely: a disposition per file, unified diffs for a dry run, backups of
 //! anything overwritten, atomic replacement (temp file + rename in the same directory), and modes.
 
+use super::redact::redact_diff;
 use super::{FileKind, GeneratedFile};
 use serde::Serialize;
 use similar::TextDiff;
@@ -101,11 +102,14 @@ pub fn plan_files(dir: &Path, files: &[GeneratedFile]) -> Result<Vec<PlannedFile
             let display = path.display().to_string();
             let diff = match disposition {
                 Disposition::Unchanged => String::new(),
-                _ => TextDiff::from_lines(old_text.as_ref(), file.contents.as_str())
-                    .unified_diff()
-                    .context_radius(3)
-                    .header(if old.is_some() { &display } else { "/dev/null" }, &display)
-                    .to_string(),
+                _ => redact_diff(
+                    &TextDiff::from_lines(old_text.as_ref(), file.contents.as_str())
+                        .unified_diff()
+                        .context_radius(3)
+                        .header(if old.is_some() { &display } else { "/dev/null" }, &display)
+                        .to_string(),
+                    &old_text,
+                ),
             };
             Ok(PlannedFile {
                 path,

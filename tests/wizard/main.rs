@@ -3,6 +3,7 @@
 //! against the test kit's servers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod canary_screens;
 mod inspect_runtime;
 mod inspect_view;
 mod wizard_flow;
