@@ -5,4 +5,5 @@
 
 mod crash_injection;
 mod inspect_tmux;
+mod terminal_restore;
 mod wizard_tmux;

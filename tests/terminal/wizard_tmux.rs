@@ -175,34 +175,6 @@ fn the_terminal_is_restored_after_sigterm_and_sighup() {
 }
 
 #[test]
-fn the_terminal_is_restored_after_a_panic() {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(t) = Tmux::start_with(
-        "panic",
-        dir.path(),
-        &[("NBSSO_INJECT_PANIC", "1"), ("RUST_BACKTRACE", "0")],
-        &[],
-        SIZE.0,
-        SIZE.1,
-    ) else {
-        return;
-    };
-    t.wait_for("Press Enter to begin");
-    t.keys(&["Enter"]);
-    let screen = t.wait_exit();
-    assert!(screen.contains("EXIT=101"), "{screen}");
-    assert!(
-        screen.contains("injected panic"),
-        "the message is readable: {screen}"
-    );
-    assert!(
-        screen.lines().any(|l| l.trim() == "icanon"),
-        "raw mode is off again: {screen}"
-    );
-    assert!(!screen.contains("Press Enter to begin"), "{screen}");
-}
-
-#[test]
 fn a_kanidm_clock_ahead_shows_the_clock_check_failing_with_its_fix() {
     use testkit::idp::TestIdp;
     use testkit::netbox::{LoginStyle, TestNetbox};
