@@ -1,6 +1,6 @@
 //! A canary secret in every input nbsso reads at once (the plan, the client secret file, the kanidm
 //! token cache, the environment, an old netbox-docker configuration and its env file, a plan with a
-//! secret pasted into a setting that does not exist), then every subcommand run in its text and
+//! secret pasted into a setting that does not exist, an old output file with the secret pasted in), then every subcommand run in its text and
 //! `--json` forms against the test servers: the canary is in no output, no error and no file
 //! nbsso writes, except the patched env file, which stays 0600. The report's own redaction is
 //! tested in `explain_report`, the old configuration's on every shape in `real_tools`'s
@@ -154,6 +154,13 @@ fn a_canary_in_every_input_reaches_no_output_and_no_file_but_the_secret_one() {
         .replace("canary-docker-secret-key-", &canary("env-file-secret-key"));
     std::fs::write(&env_file, env_text).unwrap();
     std::fs::set_permissions(&env_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // An earlier output directory whose netbox-sso.py had the client secret pasted in by hand.
+    std::fs::create_dir(dir.join("out")).unwrap();
+    std::fs::write(
+        dir.join("out/netbox-sso.py"),
+        format!("SOCIAL_AUTH_OIDC_SECRET = '{}'\n", canary("old-output")),
+    )
+    .unwrap();
     let export = dir.join("nbsso-export.txt");
     std::fs::copy(fixtures::path("users/keycloak-default.export.txt"), &export).unwrap();
     let inputs = files(dir);
