@@ -130,7 +130,9 @@ fn calls(log: &str, work: &Path) -> Vec<Call> {
     let work = work.display().to_string();
     log.lines()
         .filter_map(|line| {
+            // strace pads the thread id to five columns.
             let (pid, rest) = line.split_once(' ')?;
+            let rest = rest.trim_start();
             let paren = rest.find('(')?;
             let name = &rest[..paren];
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
