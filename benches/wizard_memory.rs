@@ -5,8 +5,6 @@
 //!
 //! `cargo bench --bench wizard_memory`; needs tmux. Exits non-zero above 16 MB.
 
-use testkit::idp::TestIdp;
-use testkit::netbox::{LoginStyle, TestNetbox};
 use testkit::tmux::Tmux;
 
 const GOAL_KB: u64 = 16 * 1024;
@@ -22,25 +20,7 @@ fn peak_rss_kb(pid: &str) -> u64 {
 }
 
 fn main() {
-    let placeholder = TestIdp::builder().start_blocking();
-    let netbox = TestNetbox::builder()
-        .style(LoginStyle::PostBegin)
-        .authorize_endpoint(&format!("{}/ui/oauth2", placeholder.origin()))
-        .client_id("netbox")
-        .use_pkce(true)
-        .button("Kanidm", Some("login"))
-        .start_blocking();
-    let redirect = format!("{}/oauth/complete/oidc/", netbox.origin());
-    let idp = TestIdp::builder()
-        .client("netbox", "s")
-        .redirect_url(&redirect)
-        .start_blocking();
-    let endpoint = format!("{}/ui/oauth2", idp.origin());
-    netbox.configure(|c| {
-        if let Some(sso) = c.sso.as_mut() {
-            sso.authorize_endpoint = endpoint;
-        }
-    });
+    let (idp, netbox) = testkit::pair::kanidm_and_netbox("s", |idp| idp);
     let dir = tempfile::tempdir().unwrap();
     let Some(t) = Tmux::start("memory", dir.path(), &[], 120, 40) else {
         std::process::exit(2);

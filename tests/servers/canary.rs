@@ -13,32 +13,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use testkit::fixtures;
 use testkit::idp::{CannedResponse, TestIdp};
-use testkit::netbox::{LoginStyle, TestNetbox};
+use testkit::netbox::TestNetbox;
 
 /// Every canary starts with this, so one search finds them all.
 fn canary(what: &str) -> String {
     format!("nbsso-canary-{}-{what}", std::process::id())
 }
 
-/// NetBox in front of a Kanidm whose REST API answers only the canary token.
+/// NetBox in front of a Kanidm whose REST API answers only the canary token (the captured client,
+/// registered for netbox.example.com: inspect reports the drift).
 fn servers(token: &str) -> (TestIdp, TestNetbox) {
-    let netbox = TestNetbox::builder()
-        .style(LoginStyle::PostBegin)
-        .client_id("netbox")
-        .use_pkce(true)
-        .button("Kanidm", Some("login"))
-        .start_blocking();
-    let registered = format!("{}/oauth/complete/oidc/", netbox.origin());
-    let client = fixtures::text("kanidm/http/rest-v1-oauth2-netbox.json").replace(
-        "https://netbox.example.com/oauth/complete/oidc/",
-        &registered,
-    );
+    let client = fixtures::text("kanidm/http/rest-v1-oauth2-netbox.json");
     let persons = fixtures::text("users/persons.rest.json");
     let bearer = format!("Bearer {token}");
-    let idp = TestIdp::builder()
-        .client("netbox", &canary("client-secret"))
-        .redirect_url(&registered)
-        .intercept(move |req| {
+    testkit::pair::kanidm_and_netbox(&canary("client-secret"), |idp| {
+        idp.intercept(move |req| {
             let body = if req.path.starts_with("/v1/oauth2") {
                 client.clone()
             } else if req.path.starts_with("/v1/person") {
@@ -54,14 +43,7 @@ fn servers(token: &str) -> (TestIdp, TestNetbox) {
                 CannedResponse::new(401).body("\"notauthenticated\"")
             })
         })
-        .start_blocking();
-    let endpoint = format!("{}/ui/oauth2", idp.origin());
-    netbox.configure(|c| {
-        if let Some(sso) = c.sso.as_mut() {
-            sso.authorize_endpoint = endpoint;
-        }
-    });
-    (idp, netbox)
+    })
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -329,7 +311,7 @@ fn a_canary_in_every_input_reaches_no_output_and_no_file_but_the_secret_one() {
             && inputs
                 .values()
                 .any(|(old, old_mode)| *old == bytes && *old_mode == mode);
-        if backup_of_input && (mode & 0o077 == 0 || !path.starts_with(&docker.join("env"))) {
+        if backup_of_input && (mode & 0o077 == 0 || !path.starts_with(docker.join("env"))) {
             continue;
         }
         if path == env_file && mode == 0o600 {

@@ -20,7 +20,7 @@ use std::path::Path;
 use std::time::Duration;
 use testkit::fixtures;
 use testkit::idp::{CannedResponse, TestIdp};
-use testkit::netbox::{LoginStyle, TestNetbox};
+use testkit::netbox::TestNetbox;
 use testkit::wizard::{press, render};
 use tokio::sync::mpsc::unbounded_channel;
 
@@ -94,24 +94,13 @@ fn perform(m: &mut Model, effects: Vec<Effect>, cache: &Path, done: impl Fn(&Mod
 /// NetBox in front of a Kanidm whose REST API lists its clients to the canary token only, with
 /// the basic secret in place of "hidden".
 fn servers(token: &str) -> (TestIdp, TestNetbox) {
-    let placeholder = TestIdp::builder().start_blocking();
-    let netbox = TestNetbox::builder()
-        .style(LoginStyle::PostBegin)
-        .authorize_endpoint(&format!("{}/ui/oauth2", placeholder.origin()))
-        .client_id("netbox")
-        .use_pkce(true)
-        .button("Kanidm", Some("login"))
-        .start_blocking();
-    let redirect = format!("{}/oauth/complete/oidc/", netbox.origin());
     let list = fixtures::text("kanidm/http/rest-v1-oauth2-list.json").replace(
         r#""oauth2_rs_basic_secret":["hidden"]"#,
         &format!(r#""oauth2_rs_basic_secret":["{}"]"#, canary("basic-secret")),
     );
     let bearer = format!("Bearer {token}");
-    let idp = TestIdp::builder()
-        .client("netbox", &canary("client-secret"))
-        .redirect_url(&redirect)
-        .intercept(move |req| {
+    testkit::pair::kanidm_and_netbox(&canary("client-secret"), |idp| {
+        idp.intercept(move |req| {
             if !req.path.starts_with("/v1/oauth2") {
                 return None;
             }
@@ -123,14 +112,7 @@ fn servers(token: &str) -> (TestIdp, TestNetbox) {
                 CannedResponse::new(401).body("\"notauthenticated\"")
             })
         })
-        .start_blocking();
-    let endpoint = format!("{}/ui/oauth2", idp.origin());
-    netbox.configure(|c| {
-        if let Some(sso) = c.sso.as_mut() {
-            sso.authorize_endpoint = endpoint;
-        }
-    });
-    (idp, netbox)
+    })
 }
 
 #[test]
