@@ -2,7 +2,7 @@
 //! turn (strace's `--inject=SYSCALL:signal=KILL:when=N`, the signal delivered on entering the call,
 //! so the call never happens), for `nbsso generate` overwriting an existing output directory,
 //! `nbsso generate --patch` on a netbox-docker configuration whose env file holds secrets (0600),
-//! and `nbsso users match --out` over earlier outputs. After each kill: every target file holds its
+//! `nbsso import --plan-out` over an edited plan, and `nbsso users match --out` over earlier outputs. After each kill: every target file holds its
 //! old bytes and mode or its complete new ones, a replaced file has a whole backup, no file derived
 //! from a secret file is readable by group or others, and a second run succeeds, ends with exactly
 //! the files of an uninterrupted run and leaves no temp file behind.
@@ -480,6 +480,30 @@ fn args_users(work: &Path) -> Vec<String> {
     .collect()
 }
 
+/// netbox-docker's configuration read again, over a plan an earlier import prefilled by hand.
+fn setup_import(work: &Path) {
+    setup_patch(work);
+    std::fs::write(
+        work.join("imported.toml"),
+        "# prefilled earlier, then edited\nsource = \"keycloak\"\n[netbox]\nurl = \"https://netbox.example.com\"\n",
+    )
+    .unwrap();
+}
+
+/// Relative paths (nbsso runs in the work directory): the plan records the paths it was given.
+fn args_import(_work: &Path) -> Vec<String> {
+    [
+        "import",
+        "netbox-docker/configuration",
+        "--env-file",
+        "netbox-docker/env/netbox.env",
+        "--plan-out",
+        "imported.toml",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 #[test]
 fn killed_at_every_write_step_no_file_is_half_written_lost_or_exposed() {
     if !strace_available() {
@@ -497,6 +521,12 @@ fn killed_at_every_write_step_no_file_is_half_written_lost_or_exposed() {
             name: "nbsso generate --patch on netbox-docker",
             setup: setup_patch,
             args: args_patch,
+            secrets: &["netbox-docker/env/netbox.env"],
+        },
+        Scenario {
+            name: "nbsso import --plan-out over an edited plan",
+            setup: setup_import,
+            args: args_import,
             secrets: &["netbox-docker/env/netbox.env"],
         },
         Scenario {
