@@ -164,32 +164,31 @@ fn a_canary_in_every_input_reaches_no_output_and_no_file_but_the_secret_one() {
     let exp = export.display().to_string();
     let pasted = pasted.display().to_string();
     let explain_input = "social_core.exceptions.AuthStateMissing: Session value state missing.";
+    let users = [
+        "users", "match", "--netbox", &exp, "--plan", &p, "--url", &url, "--out", "users",
+    ];
+    let patch = [
+        "generate",
+        "--plan",
+        &p,
+        "--out",
+        "out",
+        "--patch",
+        &docker_conf,
+        "--env-file",
+        &env_path,
+    ];
+    fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+        base.iter().chain(extra).copied().collect()
+    }
     let runs: Vec<Vec<&str>> = vec![
         vec!["check", "--plan", &p, "--timeout", "5", "--json"],
         vec!["check", "--plan", &p, "--timeout", "5", "-v"],
         vec!["inspect", "--plan", &p, "--url", &url, "--json"],
         vec!["inspect", "--plan", &p, "--url", &url, "--plain"],
-        vec![
-            "users",
-            "match",
-            "--netbox",
-            &exp,
-            "--plan",
-            &p,
-            "--url",
-            &url,
-            "--out",
-            "users",
-            "--dry-run",
-            "--json",
-        ],
-        vec![
-            "users", "match", "--netbox", &exp, "--plan", &p, "--url", &url, "--out", "users",
-            "--json",
-        ],
-        vec![
-            "users", "match", "--netbox", &exp, "--plan", &p, "--url", &url, "--out", "users",
-        ],
+        with(&users, &["--dry-run", "--json"]),
+        with(&users, &["--json"]),
+        with(&users, &[]),
         vec![
             "import",
             &docker_conf,
@@ -200,43 +199,9 @@ fn a_canary_in_every_input_reaches_no_output_and_no_file_but_the_secret_one() {
             "imported.toml",
         ],
         vec!["import", &docker_conf, "--env-file", &env_path],
-        vec![
-            "generate",
-            "--plan",
-            &p,
-            "--out",
-            "out",
-            "--patch",
-            &docker_conf,
-            "--env-file",
-            &env_path,
-            "--dry-run",
-            "--json",
-        ],
-        vec![
-            "generate",
-            "--plan",
-            &p,
-            "--out",
-            "out",
-            "--patch",
-            &docker_conf,
-            "--env-file",
-            &env_path,
-            "--dry-run",
-        ],
-        vec![
-            "generate",
-            "--plan",
-            &p,
-            "--out",
-            "out",
-            "--patch",
-            &docker_conf,
-            "--env-file",
-            &env_path,
-            "--json",
-        ],
+        with(&patch, &["--dry-run", "--json"]),
+        with(&patch, &["--dry-run"]),
+        with(&patch, &["--json"]),
         vec!["generate", "--plan", &p, "--out", "out", "--json"],
         vec!["explain", "--plan", &p, "--timeout", "5", "--json", "-"],
         vec!["explain", "--plan", &p, "--timeout", "5", "-"],

@@ -176,28 +176,7 @@ fn the_terminal_is_restored_after_sigterm_and_sighup() {
 
 #[test]
 fn a_kanidm_clock_ahead_shows_the_clock_check_failing_with_its_fix() {
-    use testkit::idp::TestIdp;
-    use testkit::netbox::{LoginStyle, TestNetbox};
-    let placeholder = TestIdp::builder().start_blocking();
-    let netbox = TestNetbox::builder()
-        .style(LoginStyle::PostBegin)
-        .authorize_endpoint(&format!("{}/ui/oauth2", placeholder.origin()))
-        .client_id("netbox")
-        .use_pkce(true)
-        .button("Kanidm", Some("login"))
-        .start_blocking();
-    let redirect = format!("{}/oauth/complete/oidc/", netbox.origin());
-    let idp = TestIdp::builder()
-        .client("netbox", "s")
-        .redirect_url(&redirect)
-        .clock_offset_ms(1500)
-        .start_blocking();
-    let endpoint = format!("{}/ui/oauth2", idp.origin());
-    netbox.configure(|c| {
-        if let Some(sso) = c.sso.as_mut() {
-            sso.authorize_endpoint = endpoint;
-        }
-    });
+    let (idp, netbox) = testkit::pair::kanidm_and_netbox("s", |idp| idp.clock_offset_ms(1500));
     let dir = tempfile::tempdir().unwrap();
     let Some(t) = Tmux::start("clock", dir.path(), &[], SIZE.0, SIZE.1) else {
         return;
