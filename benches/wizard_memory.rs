@@ -29,14 +29,7 @@ fn main() {
     let pid = t.nbsso_pid();
     let idle = peak_rss_kb(&pid);
     t.answer_first_setup_kanidm(&idp.origin(), idp.ca_pem_path(), "alice");
-    t.text(&netbox.origin());
-    t.wait_until("the checks start", |s| {
-        s.contains("Checks: ") && !s.contains("start when the answers are valid")
-    });
-    t.keys(&["Enter"]);
-    t.wait_for("REDIRECT_IS_HTTPS");
-    t.keys(&["Enter"]);
-    t.wait_for("Checks: the live servers");
+    t.answer_netbox_and_open_checks(&netbox.origin());
     let board = t.wait_until("every check has finished", |s| {
         s.contains("Kanidm authorise probe") && !s.contains("running") && !s.contains("waiting")
     });

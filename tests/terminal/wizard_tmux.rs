@@ -182,15 +182,7 @@ fn a_kanidm_clock_ahead_shows_the_clock_check_failing_with_its_fix() {
         return;
     };
     t.answer_first_setup_kanidm(&idp.origin(), idp.ca_pem_path(), "alice");
-    t.text(&netbox.origin());
-    // The checks start in the background while the user is still on the NetBox screen.
-    t.wait_until("the checks start", |s| {
-        s.contains("Checks: ") && !s.contains("start when the answers are valid")
-    });
-    t.keys(&["Enter"]);
-    t.wait_for("REDIRECT_IS_HTTPS");
-    t.keys(&["Enter"]);
-    t.wait_for("Checks: the live servers");
+    t.answer_netbox_and_open_checks(&netbox.origin());
     let screen = t.wait_for("✗ failed  Clocks");
     assert!(screen.contains("✓ ok      Kanidm TLS"), "{screen}");
     for _ in 0..3 {
