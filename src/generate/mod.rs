@@ -3,6 +3,7 @@
 mod checklist;
 mod kanidm_script;
 pub mod netbox_settings;
+mod redact;
 pub mod user_migration;
 pub mod writer;
 

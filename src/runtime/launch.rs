@@ -11,7 +11,7 @@ use crate::exit::Code;
 use crate::inspect::Source;
 use crate::plan::{PLAN_FILE, Plan, PlanDraft};
 use crate::theme::Theme;
-use crossterm::event::{Event, EventStream};
+use crossterm::event::{Event, EventStream, KeyCode};
 use futures_util::StreamExt;
 use std::io;
 use std::path::PathBuf;
@@ -45,8 +45,9 @@ pub fn find_resume() -> (Option<ResumeOffer>, Option<String>) {
     }
 }
 
-/// A hook for the end-to-end suite: with `NBSSO_INJECT_PANIC` set, the first key press panics, to
-/// prove the panic hook restores the terminal. Nothing else panics on purpose.
+/// A hook for the end-to-end suite: with `NBSSO_INJECT_PANIC` set, F12 panics on whatever screen
+/// is shown, to prove the panic hook restores the terminal from each. Nothing else panics on
+/// purpose; without the variable F12 is an ordinary key.
 #[allow(clippy::panic)]
 fn injected_panic() -> ! {
     panic!("injected panic (NBSSO_INJECT_PANIC is set)")
@@ -153,7 +154,7 @@ async fn wizard() -> io::Result<(Outcome, ())> {
     });
     let inject = std::env::var_os("NBSSO_INJECT_PANIC").is_some();
     let events = EventStream::new().inspect(move |event| {
-        if inject && matches!(event, Ok(Event::Key(_))) {
+        if inject && matches!(event, Ok(Event::Key(k)) if k.code == KeyCode::F(12)) {
             injected_panic();
         }
     });

@@ -28,6 +28,7 @@ pub mod kanidm;
 pub mod netbox;
 pub mod netbox_real;
 pub mod oidc_client;
+pub mod pair;
 pub mod plans;
 pub mod python;
 pub mod skewed_date;

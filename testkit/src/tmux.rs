@@ -154,6 +154,20 @@ impl Tmux {
         self.wait_for("BASE_PATH");
     }
 
+    /// From the NetBox screen: answers NetBox's URL, waits for the checks to start in the
+    /// background (they do while the user is still on the NetBox screen), and goes through Options
+    /// to the Checks screen.
+    pub fn answer_netbox_and_open_checks(&self, netbox_origin: &str) {
+        self.text(netbox_origin);
+        self.wait_until("the checks start", |s| {
+            s.contains("Checks: ") && !s.contains("start when the answers are valid")
+        });
+        self.keys(&["Enter"]);
+        self.wait_for("REDIRECT_IS_HTTPS");
+        self.keys(&["Enter"]);
+        self.wait_for("Checks: the live servers");
+    }
+
     /// The newest tmux paste buffer (what an OSC 52 copy put there, with `set-clipboard on`).
     pub fn clipboard(&self) -> String {
         String::from_utf8_lossy(&self.run(&["show-buffer"]).stdout).into()

@@ -64,7 +64,7 @@ fn new_files_get_their_modes_and_secrets_are_0600() {
     );
     let leftovers: Vec<_> = snapshot(dir.path())
         .into_keys()
-        .filter(|n| n.starts_with(".nbsso-"))
+        .filter(|n| n.contains(".nbsso-tmp-"))
         .collect();
     assert!(
         leftovers.is_empty(),

@@ -4,6 +4,7 @@
 //! network and nothing installed; some cases wait out deadlines, so this group takes seconds.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod canary;
 mod check_cli;
 mod checks_hostile;
 mod checks_kanidm;

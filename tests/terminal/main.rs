@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accessible_tmux;
+mod crash_injection;
 mod explain_tmux;
 mod inspect_tmux;
+mod terminal_restore;
 mod wizard_import_tmux;
 mod wizard_tmux;

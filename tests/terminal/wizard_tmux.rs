@@ -240,71 +240,14 @@ fn the_terminal_is_restored_after_sigterm_and_sighup() {
 }
 
 #[test]
-fn the_terminal_is_restored_after_a_panic() {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(t) = Tmux::start_with(
-        "panic",
-        dir.path(),
-        &[("NBSSO_INJECT_PANIC", "1"), ("RUST_BACKTRACE", "0")],
-        &[],
-        SIZE.0,
-        SIZE.1,
-    ) else {
-        return;
-    };
-    t.wait_for("Press Enter to begin");
-    t.keys(&["Enter"]);
-    let screen = t.wait_exit();
-    assert!(screen.contains("EXIT=101"), "{screen}");
-    assert!(
-        screen.contains("injected panic"),
-        "the message is readable: {screen}"
-    );
-    assert!(
-        screen.lines().any(|l| l.trim() == "icanon"),
-        "raw mode is off again: {screen}"
-    );
-    assert!(!screen.contains("Press Enter to begin"), "{screen}");
-}
-
-#[test]
 fn a_kanidm_clock_ahead_shows_the_clock_check_failing_with_its_fix() {
-    use testkit::idp::TestIdp;
-    use testkit::netbox::{LoginStyle, TestNetbox};
-    let placeholder = TestIdp::builder().start_blocking();
-    let netbox = TestNetbox::builder()
-        .style(LoginStyle::PostBegin)
-        .authorize_endpoint(&format!("{}/ui/oauth2", placeholder.origin()))
-        .client_id("netbox")
-        .use_pkce(true)
-        .button("Kanidm", Some("login"))
-        .start_blocking();
-    let redirect = format!("{}/oauth/complete/oidc/", netbox.origin());
-    let idp = TestIdp::builder()
-        .client("netbox", "s")
-        .redirect_url(&redirect)
-        .clock_offset_ms(1500)
-        .start_blocking();
-    let endpoint = format!("{}/ui/oauth2", idp.origin());
-    netbox.configure(|c| {
-        if let Some(sso) = c.sso.as_mut() {
-            sso.authorize_endpoint = endpoint;
-        }
-    });
+    let (idp, netbox) = testkit::pair::kanidm_and_netbox("s", |idp| idp.clock_offset_ms(1500));
     let dir = tempfile::tempdir().unwrap();
     let Some(t) = Tmux::start("clock", dir.path(), &[], SIZE.0, SIZE.1) else {
         return;
     };
     t.answer_first_setup_kanidm(&idp.origin(), idp.ca_pem_path(), "alice");
-    t.text(&netbox.origin());
-    // The checks start in the background while the user is still on the NetBox screen.
-    t.wait_until("the checks start", |s| {
-        s.contains("Checks: ") && !s.contains("start when the answers are valid")
-    });
-    t.keys(&["Enter"]);
-    t.wait_for("REDIRECT_IS_HTTPS");
-    t.keys(&["Enter"]);
-    t.wait_for("Checks: the live servers");
+    t.answer_netbox_and_open_checks(&netbox.origin());
     let screen = t.wait_for("✗ failed  Clocks");
     assert!(screen.contains("✓ ok      Kanidm TLS"), "{screen}");
     for _ in 0..3 {

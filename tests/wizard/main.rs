@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accessible_files;
+mod canary_screens;
 mod explain_box;
 mod inspect_runtime;
 mod inspect_view;

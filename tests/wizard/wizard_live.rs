@@ -9,7 +9,7 @@ use nbsso::checks::{CheckId, Options, Status};
 use nbsso::runtime::effects::Executor;
 use std::time::Duration;
 use testkit::idp::{TestIdp, TestIdpBuilder};
-use testkit::netbox::{LoginStyle, TestNetbox};
+use testkit::netbox::TestNetbox;
 use testkit::wizard;
 use tokio::sync::mpsc::unbounded_channel;
 use wizard::*;
@@ -20,28 +20,7 @@ fn servers(offset_ms: i64) -> (TestIdp, TestNetbox) {
 }
 
 fn servers_with(kanidm: impl FnOnce(TestIdpBuilder) -> TestIdpBuilder) -> (TestIdp, TestNetbox) {
-    let placeholder = TestIdp::builder().start_blocking();
-    let netbox = TestNetbox::builder()
-        .style(LoginStyle::PostBegin)
-        .authorize_endpoint(&format!("{}/ui/oauth2", placeholder.origin()))
-        .client_id("netbox")
-        .use_pkce(true)
-        .button("Kanidm", Some("login"))
-        .start_blocking();
-    let redirect = format!("{}/oauth/complete/oidc/", netbox.origin());
-    let idp = kanidm(
-        TestIdp::builder()
-            .client("netbox", "s")
-            .redirect_url(&redirect),
-    )
-    .start_blocking();
-    let endpoint = format!("{}/ui/oauth2", idp.origin());
-    netbox.configure(|c| {
-        if let Some(sso) = c.sso.as_mut() {
-            sso.authorize_endpoint = endpoint;
-        }
-    });
-    (idp, netbox)
+    testkit::pair::kanidm_and_netbox("s", kanidm)
 }
 
 /// Types the answers for the two servers; ends on the Checks step.
