@@ -4,15 +4,15 @@
 
 mod checks;
 mod done;
-mod explain;
 mod done_users;
+mod explain;
 mod form;
 pub mod inspect;
 mod overlay;
 mod parts;
 mod review;
-mod source;
 mod review_users;
+mod source;
 mod step_bar;
 pub mod text;
 mod users;

@@ -70,7 +70,9 @@ fn with_the_wizard(out: &Path) {
     replace_text(&mut m, &out.display().to_string());
     enter(&mut m); // → Checks
     assert_eq!(m.step, Step::Checks, "{:?}", m.answers.problems);
-    enter(&mut m); // → Review
+    enter(&mut m); // → Users
+    assert_eq!(m.step, Step::Users);
+    enter(&mut m); // no export read: → Review
     enter(&mut m); // → Write
     assert!(m.write.yes);
     enter(&mut m); // write
@@ -83,6 +85,10 @@ fn with_the_wizard(out: &Path) {
 fn with_the_accessible_mode(out: &Path) -> String {
     let answers = [
         "2", // Source: Authentik
+        "",  // no NetBox configuration to read
+        "",  // no env file
+        "",  // cut-over: Kanidm only
+        "",  // Kanidm's backend name: oidc
         KANIDM,
         "",
         "",

@@ -200,6 +200,9 @@ fn a_canary_in_every_input_of_the_wizard_is_on_no_screen() {
     assert!(m.inspect.is_none());
     // Review of the files against the output directory holding the old netbox-sso.py.
     press(&mut m, KeyCode::Enter);
+    assert_eq!(m.step, Step::Users);
+    screens.draw(&mut m, "users");
+    press(&mut m, KeyCode::Enter); // nothing to read: on to the Review
     assert_eq!(m.step, Step::Review);
     let plan = m.answers.plan.clone().unwrap();
     let planned = writer::plan_files(&out, &nbsso::generate::generate(&plan)).unwrap();

@@ -118,7 +118,9 @@ fn to_review(m: &mut Model, out: &Path) {
     replace_text(m, &out.display().to_string());
     press(m, KeyCode::Enter); // → Checks
     assert_eq!(m.step, Step::Checks, "{:?}", m.answers.problems);
-    let effects = press(m, KeyCode::Enter); // → Review
+    press(m, KeyCode::Enter); // → Users
+    assert_eq!(m.step, Step::Users);
+    let effects = press(m, KeyCode::Enter); // no export read: → Review
     assert_eq!(m.step, Step::Review);
     perform(m, effects);
     assert!(m.review.patch().is_some(), "{:?}", m.review.patch);
