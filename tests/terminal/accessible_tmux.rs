@@ -57,6 +57,9 @@ fn the_whole_wizard_as_questions_writes_the_files() {
     answer(&t, "9");
     t.wait_for("Not valid: Type a number from 1 to 5.");
     answer(&t, "1"); // Keycloak
+    for _ in 0..4 {
+        answer(&t, ""); // no configuration to read, no env file, Kanidm only, backend oidc
+    }
     t.wait_for("Kanidm: the OAuth2 client NetBox will log in through");
     answer(&t, "idm.example.com");
     t.wait_for("Not valid: the Kanidm URL needs a scheme");
@@ -181,6 +184,10 @@ fn an_answer_file_on_standard_input_drives_it() {
     let answers = dir.path().join("answers.txt");
     let lines = [
         "4", // Other OIDC
+        "",  // no configuration to read
+        "",  // no env file
+        "",  // Kanidm only
+        "",  // Kanidm's backend name: oidc
         "https://127.0.0.1:9",
         "",
         "netbox-prod",

@@ -47,6 +47,10 @@ const SCREENS: &[Screen] = &[
         shown_by: "Kanidm OAuth2 clients, read-only",
     },
     Screen {
+        name: "Users",
+        shown_by: "Users: every NetBox user keeps their own account",
+    },
+    Screen {
         name: "Review",
         shown_by: "Review: nothing has been written yet",
     },

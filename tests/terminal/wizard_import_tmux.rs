@@ -27,6 +27,7 @@ fn a_keycloak_netbox_docker_deployment_is_read_reviewed_and_patched() {
     assert!(!screen.contains("canary"), "{screen}");
     t.keys(&["Enter"]);
     super::wizard_tmux::answer_to_review(&t);
+    t.keys(&["Enter"]); // no users to move yet: on to the Review
     let screen = t.wait_for("zz_nbsso_kanidm.py");
     assert!(screen.contains("NetBox configuration"), "{screen}");
     assert_eq!(

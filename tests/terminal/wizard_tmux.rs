@@ -26,7 +26,8 @@ fn answer_keycloak_to_users(t: &Tmux) {
     answer_to_review(t);
 }
 
-/// From the Kanidm screen, types a Kanidm URL, members and a NetBox URL and goes to the Review.
+/// From the Kanidm screen, types a Kanidm URL, members and a NetBox URL and goes through the
+/// Checks to the Users step, the one before the Review.
 pub fn answer_to_review(t: &Tmux) {
     t.wait_for("Kanidm URL");
     t.text("https://127.0.0.1:9");
