@@ -370,7 +370,8 @@ fn enter(model: &mut Model, step: Step) -> Vec<Effect> {
     match step {
         Step::Users => {
             let plan = model.answers.plan.clone();
-            users::enter(&mut model.users, plan.as_deref());
+            let found = model.source.found().map(|f| (f.shape, f.base.as_path()));
+            users::enter(&mut model.users, plan.as_deref(), found);
             Vec::new()
         }
         Step::Review => {

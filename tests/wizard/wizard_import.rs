@@ -10,6 +10,7 @@ use nbsso::app::{Effect, Model, Msg, Step, update};
 use nbsso::deploy::apply::{self, Applied, PatchedFile};
 use nbsso::generate::writer::{self, Disposition, WrittenFile};
 use nbsso::runtime::effects::read_deployment;
+use nbsso::users::{Deployment, ServiceManager};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use testkit::fixtures::copy_dir;
@@ -120,6 +121,19 @@ fn to_review(m: &mut Model, out: &Path) {
     assert_eq!(m.step, Step::Checks, "{:?}", m.answers.problems);
     press(m, KeyCode::Enter); // → Users
     assert_eq!(m.step, Step::Users);
+    // The user migration's commands follow the deployment read on the Source screen.
+    let (deployment, manager) = m.users.shape();
+    match m.source.found().map(|f| f.shape) {
+        Some(nbsso::deploy::Shape::NetboxDocker) => assert_eq!(
+            (deployment, manager),
+            (Deployment::Docker, ServiceManager::DockerCompose)
+        ),
+        Some(nbsso::deploy::Shape::Helm) => assert_eq!(
+            (deployment, manager),
+            (Deployment::Kubernetes, ServiceManager::Kubectl)
+        ),
+        _ => {}
+    }
     let effects = press(m, KeyCode::Enter); // no export read: → Review
     assert_eq!(m.step, Step::Review);
     perform(m, effects);

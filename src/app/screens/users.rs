@@ -6,6 +6,7 @@
 use super::{Turn, moved};
 use crate::app::effect::{Effect, PersonsFrom};
 use crate::app::step::Step;
+use crate::deploy::Shape;
 use crate::generate::user_migration::{self, MapPlace};
 use crate::generate::{FileKind, GeneratedFile};
 use crate::inspect::Live;
@@ -16,6 +17,7 @@ use crate::users::{
     UserRow, build_map, parse_overrides,
 };
 use crossterm::event::{Event, KeyEvent};
+use std::path::Path;
 use std::path::PathBuf;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
@@ -80,6 +82,8 @@ pub struct Users {
     pub map: Option<Result<UserMap, String>>,
     /// Index into [`SHAPES`].
     pub shape: usize,
+    /// The user chose the shape with `d`; a deployment read later no longer changes it.
+    pub shape_chosen: bool,
     /// Done shows the user migration's commands instead of its summary.
     pub commands_shown: bool,
     /// The selected command there.
@@ -241,8 +245,30 @@ pub fn has_source(plan: Option<&Plan>) -> bool {
     plan.is_some_and(|p| LinkProviders::for_plan(p).is_some())
 }
 
-/// Entering the step: focus where the work is.
-pub fn enter(users: &mut Users, plan: Option<&Plan>) {
+/// The commands' shape for a deployment read on the Source screen: netbox-docker and Helm by
+/// their shape, a wheel's `conf/configuration.py` (under `$NETBOX_ROOT`) apart from a checkout's
+/// `netbox/netbox/configuration.py`.
+pub fn shape_for(shape: Shape, base: &Path) -> usize {
+    let wanted = match shape {
+        Shape::NetboxDocker => Deployment::Docker,
+        Shape::Helm => Deployment::Kubernetes,
+        Shape::ConfigurationPy | Shape::Generated => {
+            if base.file_name().is_some_and(|dir| dir == "conf") {
+                Deployment::Wheel
+            } else {
+                Deployment::Checkout
+            }
+        }
+    };
+    SHAPES.iter().position(|(d, _)| *d == wanted).unwrap_or(0)
+}
+
+/// Entering the step: focus where the work is; the commands follow the deployment read on the
+/// Source screen unless the user chose another shape here.
+pub fn enter(users: &mut Users, plan: Option<&Plan>, found: Option<(Shape, &Path)>) {
+    if let (false, Some((shape, base))) = (users.shape_chosen, found) {
+        users.shape = shape_for(shape, base);
+    }
     users.picker = None;
     users.focus = if users.loaded.is_some() || !has_source(plan) {
         UsersFocus::Table
@@ -409,6 +435,7 @@ pub fn on_action(users: &mut Users, plan: Option<&Plan>, action: Action) -> Turn
         }
         Action::NextDeployment => {
             users.shape = (users.shape + 1) % SHAPES.len();
+            users.shape_chosen = true;
             users.rebuild(plan);
         }
         Action::Next => return next(users, plan),
@@ -488,5 +515,28 @@ mod tests {
             .collect();
         assert_eq!(read, users.picks);
         assert_eq!(Users::default().overrides_csv(), None);
+    }
+}
+
+#[cfg(test)]
+mod shape_tests {
+    use super::*;
+
+    #[test]
+    fn the_commands_follow_the_deployment_read() {
+        let at = |shape, base: &str| SHAPES[shape_for(shape, Path::new(base))].0;
+        assert_eq!(
+            at(Shape::NetboxDocker, "/srv/netbox-docker/configuration"),
+            Deployment::Docker
+        );
+        assert_eq!(at(Shape::Helm, "/srv/chart"), Deployment::Kubernetes);
+        assert_eq!(
+            at(Shape::ConfigurationPy, "/opt/netbox/conf"),
+            Deployment::Wheel
+        );
+        assert_eq!(
+            at(Shape::ConfigurationPy, "/opt/netbox/netbox/netbox"),
+            Deployment::Checkout
+        );
     }
 }
