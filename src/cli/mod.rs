@@ -358,8 +358,14 @@ fn with_runtime(command: impl FnOnce(&tokio::runtime::Runtime) -> Code) -> Code 
 }
 
 fn print_json<T: Serialize>(value: &T) {
+    use std::io::Write;
     match serde_json::to_string_pretty(value) {
-        Ok(text) => println!("{text}"),
+        // A reader that stops early (`| head`) is not an error worth a panic.
+        Ok(text) => match writeln!(std::io::stdout().lock(), "{text}") {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(e) => eprintln!("nbsso: cannot print the JSON report: {e}"),
+            Ok(()) => {}
+        },
         Err(e) => eprintln!("nbsso: cannot print the JSON report: {e}"),
     }
 }

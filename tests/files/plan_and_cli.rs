@@ -266,3 +266,28 @@ fn json_report_of_an_invalid_plan_lists_the_problems() {
             .any(|p| p["field"] == "kanidm.origin" && p["severity"] == "error")
     );
 }
+
+/// `nbsso generate --json | head -1`: a reader that closes the pipe early gets no panic.
+#[test]
+fn json_into_a_closed_pipe_is_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = testkit::fixtures::example("keycloak-netbox-4.7.3.toml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nbsso"))
+        .args([
+            "generate",
+            "--plan",
+            plan.to_str().unwrap(),
+            "--dry-run",
+            "--json",
+        ])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader is gone before nbsso writes
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
