@@ -19,8 +19,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Larger than any export or person list NetBox or Kanidm prints for a real site.
-const MAX_INPUT: u64 = 256 * 1024 * 1024;
+use crate::users::MAX_INPUT;
 
 fn read_input(from: &str) -> Result<String, String> {
     let mut bytes = Vec::new();

@@ -8,8 +8,7 @@ use crate::users::{NetBoxExport, PERSONS_PATH, WHO_CAN_SEE_PERSONS, parse_person
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// Larger than any export or person list NetBox or Kanidm prints for a real site.
-pub const MAX_INPUT: u64 = 256 * 1024 * 1024;
+pub use crate::users::MAX_INPUT;
 
 /// A text file of at most `max` bytes, or why not.
 pub fn read_text(path: &Path, max: u64) -> Result<String, String> {

@@ -81,6 +81,9 @@ impl LinkProviders {
     }
 }
 
+/// Larger than any export or person list NetBox or Kanidm prints for a real site.
+pub const MAX_INPUT: u64 = 256 * 1024 * 1024;
+
 #[cfg(test)]
 mod tests {
     use super::*;
