@@ -1,13 +1,8 @@
 //! nbsso moves a NetBox instance's single sign-on to Kanidm: a pure core (plan, validation, version
 //! knowledge, generators) and the safe writer the commands and the wizard share.
 
-/// mimalloc rather than glibc's malloc: reading thousands of clients makes hundreds of thousands of
-/// small allocations, where glibc spent most of the time consolidating its free lists (measured by
-/// `cargo bench --bench inspect_scale`). Set here so the binary, the tests and the benchmarks agree.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 pub mod accessible;
+pub mod allocator;
 pub mod app;
 pub mod checks;
 pub mod cli;
