@@ -94,7 +94,7 @@ pub fn run(args: &CheckArgs, runtime: &tokio::runtime::Runtime) -> Code {
         }
     };
     if !args.json {
-        println!(
+        outln!(
             "Checking Kanidm {} (client {}) and NetBox {} for {}",
             plan.kanidm.origin,
             plan.kanidm.client,
@@ -129,7 +129,7 @@ pub fn run(args: &CheckArgs, runtime: &tokio::runtime::Runtime) -> Code {
                 .collect(),
         });
     } else {
-        print!("{}", checks::render_text(&results, args.verbose));
+        out!("{}", checks::render_text(&results, args.verbose));
     }
     code
 }

@@ -166,7 +166,7 @@ pub fn run(args: &ExplainArgs, runtime: &tokio::runtime::Runtime) -> Code {
         }
     };
     if args.list {
-        print!("{}", list(catalogue));
+        out!("{}", list(catalogue));
         return Code::Ok;
     }
     let plan = match plan_of(args) {
@@ -177,7 +177,7 @@ pub fn run(args: &ExplainArgs, runtime: &tokio::runtime::Runtime) -> Code {
     if let Some(id) = &args.entry {
         return match catalogue.get(id) {
             Some(entry) => {
-                print!("{}", explain::entry_text(entry, &values, &[]));
+                out!("{}", explain::entry_text(entry, &values, &[]));
                 Code::Ok
             }
             None => {
@@ -209,7 +209,7 @@ pub fn run(args: &ExplainArgs, runtime: &tokio::runtime::Runtime) -> Code {
                 observed: None,
             });
         } else {
-            print!("{}", explain::nothing_text(catalogue, found.lines));
+            out!("{}", explain::nothing_text(catalogue, found.lines));
         }
         return Code::Findings;
     };
@@ -258,7 +258,7 @@ pub fn run(args: &ExplainArgs, runtime: &tokio::runtime::Runtime) -> Code {
             observed,
         });
     } else {
-        print!(
+        out!(
             "{}",
             explain::explained_text(
                 &found,

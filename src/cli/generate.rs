@@ -157,7 +157,7 @@ pub fn run(args: &GenerateArgs) -> Code {
     };
 
     if !args.json {
-        println!(
+        outln!(
             "Plan {}: {} → Kanidm {} at {}; NetBox {} (social-auth-core {}) at {}",
             args.plan.display(),
             plan.source.label(),
@@ -191,9 +191,9 @@ pub fn run(args: &GenerateArgs) -> Code {
         if args.json {
             print_json(&report);
         } else {
-            println!("Dry run: nothing is written. In {}:", out_dir.display());
+            outln!("Dry run: nothing is written. In {}:", out_dir.display());
             for f in &planned {
-                println!(
+                outln!(
                     "  {:<24} {:<11} {}  {}",
                     file_name(&f.path),
                     f.disposition.label(),
@@ -202,8 +202,8 @@ pub fn run(args: &GenerateArgs) -> Code {
                 );
             }
             for f in planned.iter().filter(|f| !f.diff.is_empty()) {
-                println!();
-                print!("{}", f.diff);
+                outln!();
+                out!("{}", f.diff);
             }
             if let Some(p) = &patch {
                 p.print(true);
@@ -243,14 +243,14 @@ pub fn run(args: &GenerateArgs) -> Code {
     if args.json {
         print_json(&report);
     } else {
-        println!("Wrote {}:", out_dir.display());
+        outln!("Wrote {}:", out_dir.display());
         for (f, w) in planned.iter().zip(&written) {
             let backup = w
                 .backup
                 .as_ref()
                 .map(|b| format!(" (old file kept as {})", file_name(b)))
                 .unwrap_or_default();
-            println!(
+            outln!(
                 "  {:<24} {:<11} {}{backup}",
                 file_name(&f.path),
                 f.disposition.label(),
@@ -260,7 +260,7 @@ pub fn run(args: &GenerateArgs) -> Code {
         if let Some(p) = &patch {
             p.print(false);
         }
-        println!(
+        outln!(
             "Next: follow {} step by step.",
             out_dir.join("CHECKLIST.md").display()
         );

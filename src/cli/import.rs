@@ -239,23 +239,23 @@ pub fn run(args: &ImportArgs) -> Code {
 
 fn print_text(r: &ImportReport, plan_notes: &[String]) {
     let shape = r.shape.map_or("?", Shape::label);
-    println!("Read a {shape} deployment:");
+    outln!("Read a {shape} deployment:");
     for f in &r.files {
         let state = match &f.why_not {
             None => "nbsso may patch it".to_string(),
             Some(why) => format!("not patched: {why}"),
         };
-        println!("  {}  ({}; {state})", f.path.display(), f.role.label());
+        outln!("  {}  ({}; {state})", f.path.display(), f.role.label());
     }
     let provider = r
         .provider
         .map_or("none".to_string(), |p| p.source().key().to_string());
-    println!("Single sign-on today: {provider}");
+    outln!("Single sign-on today: {provider}");
     if let Some(b) = &r.backends {
-        println!("REMOTE_AUTH_BACKEND: {}", b.join(", "));
+        outln!("REMOTE_AUTH_BACKEND: {}", b.join(", "));
     }
     if !r.settings.is_empty() {
-        println!("Settings (the value NetBox gets, and where it comes from):");
+        outln!("Settings (the value NetBox gets, and where it comes from):");
         let width = r.settings.iter().map(|s| s.name.len()).max().unwrap_or(0);
         for s in &r.settings {
             let mut source = s.source.clone();
@@ -272,9 +272,9 @@ fn print_text(r: &ImportReport, plan_notes: &[String]) {
             } else {
                 String::new()
             };
-            println!("  {:<width$}  {}  ← {source}{form}", s.name, s.value);
+            outln!("  {:<width$}  {}  ← {source}{form}", s.name, s.value);
             for o in &s.overrides {
-                println!("  {:<width$}  (overrides {o})", "");
+                outln!("  {:<width$}  (overrides {o})", "");
             }
         }
     }
@@ -287,7 +287,7 @@ fn print_text(r: &ImportReport, plan_notes: &[String]) {
     ];
     for (label, value) in optional {
         if let Some(v) = value {
-            println!("{label}: {v}");
+            outln!("{label}: {v}");
         }
     }
     if let Some(p) = &r.pipeline {
@@ -301,14 +301,14 @@ fn print_text(r: &ImportReport, plan_notes: &[String]) {
         } else {
             ""
         };
-        println!(
+        outln!(
             "Pipeline: {} steps, {custom}{email} ({})",
             p.steps.len(),
             p.source
         );
     }
     if r.already_kanidm {
-        println!("The OIDC endpoint already points at a Kanidm issuer.");
+        outln!("The OIDC endpoint already points at a Kanidm issuer.");
     }
     for w in &r.warnings {
         match &w.source {
@@ -317,13 +317,13 @@ fn print_text(r: &ImportReport, plan_notes: &[String]) {
         }
     }
     if let Some(out) = &r.plan_out {
-        println!(
+        outln!(
             "Wrote the plan {} (fill in netbox.url and kanidm.origin, then `nbsso generate --plan {} --patch --dry-run`).",
             out.display(),
             out.display()
         );
         for n in plan_notes {
-            println!("  note: {n}");
+            outln!("  note: {n}");
         }
     }
 }

@@ -163,14 +163,14 @@ pub fn run(args: &InspectArgs, runtime: &tokio::runtime::Runtime) -> Code {
         if args.json {
             print_json(&report);
         } else if names.is_empty() {
-            println!("No OAuth2 client in {from}. If one exists, {WHO_CAN_SEE}.");
+            outln!("No OAuth2 client in {from}. If one exists, {WHO_CAN_SEE}.");
         } else {
-            println!(
+            outln!(
                 "{} OAuth2 client(s) in {from}: {}",
                 names.len(),
                 names.join(", ")
             );
-            println!("Name one to inspect it: nbsso inspect <client> --from {from} [--plan FILE]");
+            outln!("Name one to inspect it: nbsso inspect <client> --from {from} [--plan FILE]");
         }
         return verdict(None);
     };
@@ -186,9 +186,9 @@ pub fn run(args: &InspectArgs, runtime: &tokio::runtime::Runtime) -> Code {
         if args.json {
             print_json(&report);
         } else {
-            println!("✗ missing  {message}");
+            outln!("✗ missing  {message}");
             if let Some(plan) = &plan {
-                println!(
+                outln!(
                     "           fix: run kanidm-setup.sh for the plan (it creates {})",
                     plan.kanidm.client
                 );
@@ -204,9 +204,9 @@ pub fn run(args: &InspectArgs, runtime: &tokio::runtime::Runtime) -> Code {
     if args.json {
         print_json(&report);
     } else {
-        print!("{}", render_client(client));
+        out!("{}", render_client(client));
         if let Some(items) = &drift {
-            print!("{}", render_drift(items));
+            out!("{}", render_drift(items));
         }
     }
     code

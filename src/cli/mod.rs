@@ -1,6 +1,23 @@
 //! The command line: the wizard (no command), `generate`, `check`, `inspect`, `import`, `users`,
 //! `explain` and `report`. Each returns a code of the exit-code table ([`crate::exit`]).
 
+/// `print!` for what a command reports on stdout, through [`write_stdout`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// `println!` for what a command reports on stdout, through [`write_stdout`].
+macro_rules! outln {
+    () => {
+        $crate::cli::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod check;
 mod explain;
 mod generate;
@@ -337,7 +354,7 @@ fn wizard(runtime: &tokio::runtime::Runtime, accessible: bool) -> Code {
     }
     let (resume, problem) = crate::runtime::find_resume();
     if let Some(problem) = problem {
-        println!("{problem}");
+        outln!("{problem}");
     }
     crate::accessible::run_stdio(runtime, resume.map(|r| (r.path, r.draft)))
 }
@@ -358,15 +375,27 @@ fn with_runtime(command: impl FnOnce(&tokio::runtime::Runtime) -> Code) -> Code 
 }
 
 fn print_json<T: Serialize>(value: &T) {
-    use std::io::Write;
     match serde_json::to_string_pretty(value) {
-        // A reader that stops early (`| head`) is not an error worth a panic.
-        Ok(text) => match writeln!(std::io::stdout().lock(), "{text}") {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-            Err(e) => eprintln!("nbsso: cannot print the JSON report: {e}"),
-            Ok(()) => {}
-        },
+        Ok(text) => outln!("{text}"),
         Err(e) => eprintln!("nbsso: cannot print the JSON report: {e}"),
+    }
+}
+
+/// Writes a command's output to stdout. A reader that stops early (`nbsso … | head`) is not an
+/// error worth a panic, which is what `print!` makes of it: the rest of the output is dropped.
+/// Any other failure (a full disk behind a redirect) is said once on stderr.
+pub(crate) fn write_stdout(text: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static SAID: AtomicBool = AtomicBool::new(false);
+    match std::io::stdout().lock().write_fmt(text) {
+        Err(e)
+            if e.kind() != std::io::ErrorKind::BrokenPipe
+                && !SAID.swap(true, Ordering::Relaxed) =>
+        {
+            eprintln!("nbsso: cannot write to standard output: {e}");
+        }
+        _ => {}
     }
 }
 

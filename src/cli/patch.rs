@@ -87,8 +87,8 @@ impl Prepared {
 
     pub fn print(&self, dry_run: bool) {
         let p = &self.patch;
-        println!();
-        println!(
+        outln!();
+        outln!(
             "NetBox deployment ({}, single sign-on today: {}; stage {}; Kanidm's redirect URL {}):",
             p.shape.label(),
             p.provider.source().key(),
@@ -99,7 +99,7 @@ impl Prepared {
             p.redirect_url
         );
         if p.outcome.files.is_empty() {
-            println!("  no file changes");
+            outln!("  no file changes");
         }
         for f in &p.outcome.files {
             let what = if dry_run {
@@ -117,31 +117,31 @@ impl Prepared {
                 .backup(&f.path)
                 .map(|b| format!(" (old file kept as {})", b.display()))
                 .unwrap_or_default();
-            println!("  {}  {what}{backup}", f.path.display());
+            outln!("  {}  {what}{backup}", f.path.display());
         }
         for n in &p.outcome.notes {
-            println!("  why: {n}");
+            outln!("  why: {n}");
         }
         if dry_run {
             for f in &p.outcome.files {
-                println!();
-                print!("{}", f.diff);
+                outln!();
+                out!("{}", f.diff);
             }
         }
         for i in &p.outcome.instructions {
-            println!();
-            println!("{}:", i.title);
-            println!("{}", i.text);
+            outln!();
+            outln!("{}:", i.title);
+            outln!("{}", i.text);
         }
         if let Some(result) = &self.applied.netbox_check {
-            println!();
-            println!("NetBox's own check: {result}");
+            outln!();
+            outln!("NetBox's own check: {result}");
         }
         if !p.next.is_empty() {
-            println!();
-            println!("Then, where NetBox runs:");
+            outln!();
+            outln!("Then, where NetBox runs:");
             for n in &p.next {
-                println!("  {n}");
+                outln!("  {n}");
             }
         }
     }

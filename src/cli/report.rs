@@ -307,9 +307,9 @@ pub fn run(args: &ReportArgs, runtime: &tokio::runtime::Runtime) -> Code {
         }
     };
     if args.json {
-        println!("{}", scrubber.scrub(&report::to_json(&finished)));
+        outln!("{}", scrubber.scrub(&report::to_json(&finished)));
     } else {
-        print!("{}", report::to_markdown(&finished, &scrubber));
+        out!("{}", report::to_markdown(&finished, &scrubber));
     }
     match gathered.plan {
         PlanInput::Unreadable(_) => Code::Usage,

@@ -227,40 +227,40 @@ fn print_text(map: &UserMap, source: &str, files: &[FileReport], next: &[String]
         .iter()
         .map(|(state, n)| format!("{n} {}", state.label()))
         .collect();
-    println!(
+    outln!(
         "{} NetBox user(s) (NetBox {}), Kanidm persons from {source}; {} links → {} links",
         map.users.len(),
         map.netbox_version,
         map.providers.old,
         map.providers.new
     );
-    println!("  {}", counts.join(", "));
+    outln!("  {}", counts.join(", "));
     let mark = if map.guard.ok { "✓" } else { "✗" };
-    println!("{mark} lock-out guard: {}", map.guard.message);
+    outln!("{mark} lock-out guard: {}", map.guard.message);
     if let Some(fix) = &map.guard.fix {
-        println!("  fix: {fix}");
+        outln!("  fix: {fix}");
     }
     for w in &map.warnings {
-        println!("! {w}");
+        outln!("! {w}");
     }
-    println!();
+    outln!();
     for row in &map.users {
         let target = row
             .person
             .as_ref()
             .map(|p| format!(" → {}", p.name))
             .unwrap_or_default();
-        println!(
+        outln!(
             "  {:<15} {}{target}: {}",
             row.state.label(),
             crate::quote::comment(&row.username),
             crate::quote::comment(&row.reason)
         );
         if let Some(fix) = &row.fix {
-            println!("  {:<15} fix: {}", "", crate::quote::comment(fix));
+            outln!("  {:<15} fix: {}", "", crate::quote::comment(fix));
         }
     }
-    println!();
+    outln!();
     let verb = if dry_run { "Would write" } else { "Wrote" };
     for f in files {
         let backup = f
@@ -268,15 +268,15 @@ fn print_text(map: &UserMap, source: &str, files: &[FileReport], next: &[String]
             .as_ref()
             .map(|b| format!(" (old file kept as {})", b.display()))
             .unwrap_or_default();
-        println!(
+        outln!(
             "{verb} {} ({}){backup}",
             f.path.display(),
             f.disposition.label()
         );
     }
-    println!("Next, where NetBox runs, in this directory:");
+    outln!("Next, where NetBox runs, in this directory:");
     for step in next {
-        println!("  {step}");
+        outln!("  {step}");
     }
 }
 
@@ -345,14 +345,14 @@ pub fn run_record(args: &UsersRecordArgs) -> Code {
     ];
     match write(&args.out, &files, false) {
         Ok(written) => {
-            println!(
+            outln!(
                 "Rollback record of run {}: {} link(s) created, {} rename(s).",
                 record.run,
                 record.created.len(),
                 record.renamed.len()
             );
             for f in written {
-                println!("Wrote {} ({})", f.path.display(), f.disposition.label());
+                outln!("Wrote {} ({})", f.path.display(), f.disposition.label());
             }
             Code::Ok
         }

@@ -291,3 +291,35 @@ fn json_into_a_closed_pipe_is_not_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+/// The text reports too: a reader gone before nbsso writes (`nbsso … | head -0`) ends the output
+/// quietly, with the command's own exit code, for every command that prints to stdout.
+#[test]
+fn text_into_a_closed_pipe_is_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = testkit::fixtures::example("keycloak-netbox-4.7.3.toml");
+    let plan = plan.to_str().unwrap();
+    for args in [
+        vec!["generate", "--plan", plan, "--dry-run"],
+        vec!["explain", "--list"],
+        vec!["explain", "invalid_grant"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nbsso"))
+            .args(&args)
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            matches!(out.status.code(), Some(0..=4)),
+            "{args:?}: {:?} {stderr}",
+            out.status
+        );
+    }
+}
