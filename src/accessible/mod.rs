@@ -1,8 +1,10 @@
 //! The accessible mode (`nbsso --accessible`): the wizard as line-by-line questions for screen
 //! readers, serial consoles and answer files. [`prompt`] words the questions and reads the
 //! answers (pure); [`session`] holds the conversation over any reader and writer. Both stand on
-//! the wizard's answers, the plan's validation, the checks engine and the writer.
+//! the wizard's answers, the plan's validation, the checks engine and the writer; [`deployment`]
+//! says in lines what the Source screen reads and what the review and the write patch.
 
+pub mod deployment;
 pub mod prompt;
 pub mod session;
 

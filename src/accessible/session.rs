@@ -4,11 +4,14 @@
 //! answer file can drive it. The answers, the validation, the checks engine and the writer are
 //! the wizard's own.
 
+use super::deployment::{self, Reading};
 use super::prompt::{self, Reply};
 use crate::app::Step;
 use crate::app::screens::form::Answers;
 use crate::app::screens::heading;
+use crate::app::screens::source::SourceScreen;
 use crate::checks::{self, CheckId, Finding, Status};
+use crate::deploy::apply::{self, ApplyError, PreparedPatch};
 use crate::exit::Code;
 use crate::explain;
 use crate::generate::writer::{self, Disposition, PlannedFile, WrittenFile};
@@ -26,6 +29,16 @@ enum At {
     Field(usize),
     Checks,
     Review,
+}
+
+/// How the review ended.
+enum Reviewed {
+    /// The files were written, or could not be: the wizard's exit code.
+    Finished(Code),
+    /// Back to the checks.
+    Checks,
+    /// The question of field `i` again (NetBox's configuration cannot be patched).
+    Ask(usize),
 }
 
 /// Every field the wizard asks, with its step, in the wizard's order.
@@ -51,6 +64,8 @@ pub struct Session<'a> {
     runtime: &'a tokio::runtime::Runtime,
     options: checks::Options,
     answers: Answers,
+    /// The Source screen's read of NetBox's configuration, kept as the wizard keeps it.
+    source: SourceScreen,
     results: Vec<(CheckId, Finding)>,
     /// Where the plan is saved when no output directory is answered.
     plan_path: std::path::PathBuf,
@@ -76,6 +91,7 @@ impl<'a> Session<'a> {
             runtime,
             options,
             answers: Answers::new(PlanDraft::default()),
+            source: SourceScreen::default(),
             results: Vec::new(),
             plan_path: std::path::PathBuf::from(PlanDraft::default().output.dir).join(PLAN_FILE),
             offer: None,
@@ -165,8 +181,9 @@ impl<'a> Session<'a> {
                 }
                 At::Checks => self.checks(questions.len())?,
                 At::Review => match self.review()? {
-                    Some(code) => break Ok(code),
-                    None => At::Checks,
+                    Reviewed::Finished(code) => break Ok(code),
+                    Reviewed::Checks => At::Checks,
+                    Reviewed::Ask(i) => At::Field(i),
                 },
             };
         }
@@ -195,22 +212,43 @@ impl<'a> Session<'a> {
                         return Ok(At::Field(i + 1));
                     }
                     // The step's Next: an answer made invalid by a later one is asked again.
-                    return Ok(match self.first_invalid(questions) {
-                        Some(j) if j <= i => {
-                            let (_, f) = questions[j];
-                            let why = self
-                                .answers
-                                .error_unconditional(crate::app::Focusable::Field(f))
-                                .unwrap_or_default();
-                            self.say(&format!("{} is not valid now: {why}\n", f.label()));
-                            At::Field(j)
-                        }
-                        _ if i + 1 == questions.len() => At::Checks,
-                        _ => At::Field(i + 1),
+                    if let Some(j) = self.first_invalid(questions).filter(|j| *j <= i) {
+                        let (_, f) = questions[j];
+                        let why = self
+                            .answers
+                            .error_unconditional(crate::app::Focusable::Field(f))
+                            .unwrap_or_default();
+                        self.say(&format!("{} is not valid now: {why}\n", f.label()));
+                        return Ok(At::Field(j));
+                    }
+                    if step == Step::Source
+                        && let Some(again) = self.read_deployment(questions)
+                    {
+                        return Ok(again);
+                    }
+                    return Ok(if i + 1 == questions.len() {
+                        At::Checks
+                    } else {
+                        At::Field(i + 1)
                     });
                 }
             }
         }
+    }
+
+    /// After the Source questions, as the Source screen's Next: reads NetBox's configuration they
+    /// name and says what it found; when it cannot be read, its path is asked again.
+    fn read_deployment(&mut self, questions: &[(Step, Field)]) -> Option<At> {
+        let (lines, again) = match deployment::read(&mut self.source, &mut self.answers) {
+            Reading::Unchanged => return None,
+            Reading::Found(lines) => (lines, None),
+            Reading::Failed(lines) => (lines, Some(At::Field(paths_question(questions)))),
+        };
+        for line in lines {
+            self.say(&format!("{line}\n"));
+        }
+        self.say("\n");
+        again
     }
 
     fn first_invalid(&self, questions: &[(Step, Field)]) -> Option<usize> {
@@ -332,17 +370,32 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// The files as they would be written; then the confirmation. `None`: back to the checks.
-    fn review(&mut self) -> Result<Option<Code>, Ended> {
+    /// The files as they would be written, and the patch of NetBox's configuration when the
+    /// answers name one; then the confirmation.
+    fn review(&mut self) -> Result<Reviewed, Ended> {
         let Some(plan) = self.answers.plan.clone() else {
-            return Ok(None);
+            return Ok(Reviewed::Checks);
         };
         let dir = plan.output_dir.clone();
         let planned = match writer::plan_files(&dir, &crate::generate::generate(&plan)) {
             Ok(planned) => planned,
             Err(e) => {
                 self.say(&format!("The output directory cannot be used: {e}\n"));
-                return Ok(None);
+                return Ok(Reviewed::Checks);
+            }
+        };
+        // The same patch as the wizard's Review and `nbsso generate --patch`.
+        let patch = if plan.deployment.paths.is_empty() {
+            None
+        } else {
+            match apply::prepare(&plan) {
+                Ok(patch) => Some(patch),
+                Err(e) => {
+                    self.say(&format!(
+                        "\nNetBox's configuration cannot be patched: {e}\nNothing was written. Fix it, or type - at its question to write only the files.\n"
+                    ));
+                    return Ok(Reviewed::Ask(paths_question(&questions())));
+                }
             }
         };
         self.say("\nReview: nothing has been written yet\n");
@@ -354,11 +407,27 @@ impl<'a> Session<'a> {
                 f.purpose
             ));
         }
+        if let Some(patch) = &patch {
+            self.say("\n");
+            for line in deployment::review_lines(patch) {
+                self.say(&format!("{line}\n"));
+            }
+        }
         let overwrites = planned
             .iter()
             .filter(|f| f.disposition == Disposition::Overwrite)
-            .count();
-        let title = format!("Write {} files to {}?", planned.len(), dir.display());
+            .count()
+            + patch.as_ref().map_or(0, deployment::replaced);
+        let patched = patch.as_ref().map_or(0, |p| p.outcome.files.len());
+        let title = if patched == 0 {
+            format!("Write {} files to {}?", planned.len(), dir.display())
+        } else {
+            format!(
+                "Write {} files to {} and patch {patched} of NetBox's configuration?",
+                planned.len(),
+                dir.display()
+            )
+        };
         let options = vec![
             "yes, write them".to_string(),
             "no, show the changes first".to_string(),
@@ -368,11 +437,14 @@ impl<'a> Session<'a> {
         loop {
             let line = self.ask(&prompt::menu(&title, &options, default))?;
             match prompt::pick(&line, options.len(), default) {
-                Ok(None) => return Ok(None),
-                Ok(Some(0)) => return self.write(&planned).map(Some),
+                Ok(None) => return Ok(Reviewed::Checks),
+                Ok(Some(0)) => return self.write(&planned, patch.as_ref()).map(Reviewed::Finished),
                 Ok(Some(_)) => {
                     for f in &planned {
                         self.say(&format!("\n{}\n{}", f.path.display(), f.diff));
+                    }
+                    if let Some(patch) = &patch {
+                        self.say(&deployment::diff_text(patch));
                     }
                     self.say("\n");
                 }
@@ -381,10 +453,14 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Writes the reviewed files, then offers to save the answers.
-    fn write(&mut self, planned: &[PlannedFile]) -> Result<Code, Ended> {
-        let written: Vec<WrittenFile> = match writer::write_files(planned, &writer::timestamp_now())
-        {
+    /// Writes the reviewed files and then the patch, then offers to save the answers.
+    fn write(
+        &mut self,
+        planned: &[PlannedFile],
+        patch: Option<&PreparedPatch>,
+    ) -> Result<Code, Ended> {
+        let stamp = writer::timestamp_now();
+        let written: Vec<WrittenFile> = match writer::write_files(planned, &stamp) {
             Ok(written) => written,
             Err(e) => {
                 self.say(&format!("The files were not written: {e}\n"));
@@ -403,6 +479,26 @@ impl<'a> Session<'a> {
                 f.path.display(),
                 f.disposition.label()
             ));
+        }
+        if let Some(patch) = patch {
+            match patch.write(&stamp) {
+                Ok(applied) => {
+                    for line in deployment::written_lines(patch, &applied) {
+                        self.say(&format!("{line}\n"));
+                    }
+                }
+                Err(e) => {
+                    self.say(&format!(
+                        "The files are written, but NetBox's configuration is not patched: {e}\n"
+                    ));
+                    if let ApplyError::Write { written, .. } = &e {
+                        for line in deployment::file_lines(written) {
+                            self.say(&format!("Written before it: {line}\n"));
+                        }
+                    }
+                    return Ok(Code::NotWritten);
+                }
+            }
         }
         self.say("Follow CHECKLIST.md in that directory, step by step.\n\n");
         let dir = self.answers.output_dir();
@@ -435,6 +531,14 @@ impl<'a> Session<'a> {
             }
         }
     }
+}
+
+/// The place of the question for NetBox's configuration.
+fn paths_question(questions: &[(Step, Field)]) -> usize {
+    questions
+        .iter()
+        .position(|(_, f)| *f == Field::DeploymentPaths)
+        .unwrap_or(0)
 }
 
 /// Writes to standard output and reads standard input: what `nbsso --accessible` runs.

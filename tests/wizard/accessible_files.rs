@@ -115,6 +115,13 @@ fn with_the_accessible_mode(out: &Path) -> String {
     ]
     .join("\n")
         + "\n";
+    let (code, transcript) = converse(&answers);
+    assert_eq!(code, Code::Ok, "{transcript}");
+    transcript
+}
+
+/// The accessible conversation over an answer file: its exit code and its transcript.
+fn converse(answers: &str) -> (Code, String) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut input = answers.as_bytes();
     let mut output = Vec::new();
@@ -126,9 +133,7 @@ fn with_the_accessible_mode(out: &Path) -> String {
         nbsso::checks::Options::default(),
     )
     .run();
-    let transcript = String::from_utf8_lossy(&output).into_owned();
-    assert_eq!(code, Code::Ok, "{transcript}");
-    transcript
+    (code, String::from_utf8_lossy(&output).into_owned())
 }
 
 fn files(dir: &Path) -> Vec<String> {
@@ -199,4 +204,166 @@ fn the_accessible_mode_writes_the_wizards_files_byte_for_byte() {
     ] {
         assert!(plan.contains(expected), "{expected} in {plan}");
     }
+}
+
+/// A Keycloak migration that names NetBox's configuration: the Source answers, then defaults but
+/// the servers, the group members and the output directory; the rest of the answers after it.
+fn migration_answers(config: &str, out: &Path, rest: &[&str]) -> String {
+    let out = out.display().to_string();
+    let mut answers = vec![
+        "", // Source: the default; the files say Keycloak
+        config,
+        "",
+        "",
+        "", // configuration, env file, cut-over, backend name
+        KANIDM,
+        "",
+        "",
+        "",
+        "",
+        "",
+        "alice, bob",
+        "", // Kanidm
+        NETBOX,
+        "",
+        "",
+        "",
+        "", // NetBox
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        &out, // Options
+    ];
+    answers.extend_from_slice(rest);
+    answers.join("\n") + "\n"
+}
+
+#[test]
+fn the_accessible_mode_reads_and_patches_netbox_docker_as_generate_patch_does() {
+    use super::wizard_import::{CANARIES, docker_copy, files_under};
+    let lines = docker_copy();
+    let cli = docker_copy();
+    let original = files_under(lines.path());
+    let out = tempfile::tempdir().unwrap();
+    let config = lines.path().join("configuration").display().to_string();
+    // On to the review, the changes shown first, then written, and the plan saved.
+    let answers = migration_answers(&config, out.path(), &["1", "2", "1", "1"]);
+    let (code, transcript) = converse(&answers);
+    assert_eq!(code, Code::Ok, "{transcript}");
+    for said in [
+        "Found netbox-docker, old login Keycloak: 4 files (4 patchable)",
+        "SOCIAL_AUTH_KEYCLOAK_SECRET = <redacted>",
+        "The old login is now Keycloak, as the files say",
+        "NetBox's configuration (netbox-docker, old login Keycloak): nbsso patches 4 of its files",
+        "configuration/zz_nbsso_kanidm.py: create",
+        // Files are replaced: writing is not the default.
+        "and patch 4 of NetBox's configuration?",
+        "Type 1 to 2 [2]:",
+        "-<redacted>",
+        "NetBox's configuration is patched:",
+        "2. docker compose up -d",
+    ] {
+        assert!(
+            transcript.contains(said),
+            "{said:?} not said:\n{transcript}"
+        );
+    }
+    for canary in CANARIES {
+        assert!(!transcript.contains(canary), "{canary} said:\n{transcript}");
+    }
+    // Each replaced file was backed up whole, and the transcript names the backup.
+    let patched = files_under(lines.path());
+    assert_ne!(patched, original, "the deployment was patched");
+    for (rel, old) in &original {
+        let path = lines.path().join(rel);
+        if std::fs::read(&path).unwrap() == *old {
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let backup = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                let n = p.file_name().unwrap().to_string_lossy().into_owned();
+                n.starts_with(&format!("{name}.nbsso-")) && n.ends_with(".bak")
+            })
+            .unwrap_or_else(|| panic!("no backup of {name}"));
+        assert_eq!(
+            std::fs::read(&backup).unwrap(),
+            *old,
+            "{}",
+            backup.display()
+        );
+        assert!(
+            transcript.contains(&format!("the old one kept as {}", backup.display())),
+            "{transcript}"
+        );
+    }
+
+    // The saved plan through `nbsso generate --patch` on the other copy: the same bytes.
+    let saved = std::fs::read_to_string(out.path().join("nbsso-plan.toml")).unwrap();
+    let mut draft = nbsso::plan::PlanDraft::from_toml(&saved).unwrap();
+    assert_eq!(draft.source, "keycloak");
+    draft.deployment.paths = vec![cli.path().join("configuration").display().to_string()];
+    draft.output.dir = cli.path().join("out").display().to_string();
+    let plan_file = cli.path().join("plan.toml");
+    std::fs::write(&plan_file, draft.to_toml()).unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_nbsso"))
+        .args(["generate", "--plan"])
+        .arg(&plan_file)
+        .arg("--patch")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    std::fs::remove_file(&plan_file).unwrap();
+    std::fs::remove_dir_all(cli.path().join("out")).unwrap();
+    assert_eq!(patched, files_under(cli.path()), "same files, same bytes");
+}
+
+#[test]
+fn a_configuration_that_does_not_read_is_asked_again_and_can_be_left_out() {
+    use super::wizard_import::INVALID;
+    let before = std::fs::read(INVALID).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    // The invalid file; asked again, the path emptied (and the step's other answers kept); then
+    // on with the other answers.
+    let answers = migration_answers(INVALID, out.path(), &["1", "1", "1"]).replacen(
+        &format!("{INVALID}\n\n\n\n"),
+        &format!("{INVALID}\n\n\n\n-\n\n\n\n"),
+        1,
+    );
+    let (code, transcript) = converse(&answers);
+    assert_eq!(code, Code::Ok, "{transcript}");
+    let error = nbsso::deploy::load(&[std::path::PathBuf::from(INVALID)], None)
+        .expect_err("not valid Python")
+        .to_string();
+    let at = error.split(": ").next().unwrap();
+    assert!(at.starts_with(&format!("{INVALID}:20")), "{error}");
+    assert!(
+        transcript.contains(&format!("NetBox's configuration could not be read: {at}")),
+        "the message names file:line:column\n{transcript}"
+    );
+    // The question came again right after the message, and the rest went on without a patch.
+    let again = transcript
+        .split("could not be read")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(again.contains("NetBox configuration\n"), "{transcript}");
+    assert!(
+        !transcript.contains("NetBox's configuration ("),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("Done: the files are written"),
+        "{transcript}"
+    );
+    assert!(!transcript.contains("canary-db-bad"), "{transcript}");
+    assert_eq!(std::fs::read(INVALID).unwrap(), before, "nothing changed");
 }

@@ -19,11 +19,11 @@ use testkit::wizard::*;
 /// The fixtures, relative to the package (the tests' working directory), so screens that show
 /// paths look the same on every machine.
 const DOCKER: &str = "tests/fixtures/netbox-config/docker-keycloak/configuration";
-const INVALID: &str = "tests/fixtures/netbox-config/invalid/configuration.py";
+pub const INVALID: &str = "tests/fixtures/netbox-config/invalid/configuration.py";
 const STAMP: &str = "20261202-120000";
 
 /// Every secret of the docker fixture's env file and configuration, and the one each test adds.
-const CANARIES: [&str; 6] = [
+pub const CANARIES: [&str; 6] = [
     "canary-docker-db-J3n2",
     "canary-docker-redis-H4s",
     "canary-docker-secret-key",
@@ -325,7 +325,7 @@ fn done_lists_the_backups_and_what_to_run_for_the_shape() {
 }
 
 /// The docker fixture in a temp dir, with a literal old secret added to sso.py.
-fn docker_copy() -> tempfile::TempDir {
+pub fn docker_copy() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(
         Path::new("tests/fixtures/netbox-config/docker-keycloak"),
@@ -341,7 +341,7 @@ fn docker_copy() -> tempfile::TempDir {
 }
 
 /// Every regular file under `dir` but backups, by path relative to it, with its bytes.
-fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+pub fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
