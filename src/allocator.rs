@@ -16,7 +16,9 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// second. The check board runs on several threads, each with its own pages; with the delay, pages
 /// one thread freed were still resident while the next took fresh ones, and the wizard's peak RSS
 /// after the board was 16.5–16.9 MB instead of 15.1–15.5 (`cargo bench --bench wizard_memory`).
-/// Called first thing in `main`, before anything is allocated.
+/// Set when the wizard starts (mimalloc reads the option each time it would purge). The other
+/// commands keep the delay: `nbsso inspect` reads thousands of clients again on `r`, and pages
+/// kept warm for it made the parse 1.4× faster (`cargo bench --bench inspect_scale`).
 pub fn return_freed_memory_at_once() {
     #[allow(unsafe_code)]
     // SAFETY: mi_option_set only stores a number in mimalloc's option table (atomically, once

@@ -336,7 +336,10 @@ pub fn run(cli: Cli) -> Code {
         Some(Command::Users(UsersCommand::Record(args))) => users::run_record(&args),
         Some(Command::Explain(args)) => with_runtime(|rt| explain::run(&args, rt)),
         Some(Command::Report(args)) => with_runtime(|rt| report::run(&args, rt)),
-        None => with_runtime(|rt| wizard(rt, cli.accessible)),
+        None => {
+            crate::allocator::return_freed_memory_at_once();
+            with_runtime(|rt| wizard(rt, cli.accessible))
+        }
     }
 }
 
