@@ -161,6 +161,7 @@ fn users_step_model(export_text: &str, persons_text: &str) -> Model {
         export: NetBoxExport::parse(export_text).unwrap(),
         persons: parse_persons(persons_text).unwrap(),
         persons_from: "persons.json".into(),
+        saved_picks: None,
     };
     update(&mut m, Msg::UsersLoaded(generation, Ok(loaded)));
     assert_eq!(m.users.matched_map().unwrap().users.len(), USERS + 1);

@@ -58,6 +58,9 @@ pub enum Effect {
         generation: u64,
         export: PathBuf,
         persons: PersonsFrom,
+        /// The picks an earlier run wrote (`user-overrides.csv` in the output directory), read
+        /// when none are made yet.
+        saved_picks: Option<PathBuf>,
     },
     /// Put a non-secret value on the clipboard (OSC 52).
     Copy(String),

@@ -49,7 +49,11 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::UsersLoaded(generation, result) => {
             let plan = model.answers.plan.clone();
-            users::on_loaded(&mut model.users, plan.as_deref(), generation, result);
+            if let Some(notice) =
+                users::on_loaded(&mut model.users, plan.as_deref(), generation, result)
+            {
+                model.notice = Some(notice);
+            }
             Vec::new()
         }
         Msg::Planned(generation, result) => {

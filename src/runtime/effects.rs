@@ -132,15 +132,20 @@ impl Executor {
                 generation,
                 export,
                 persons,
+                saved_picks,
             } => {
                 if let Some(old) = self.users_load.take() {
                     old.abort();
                 }
                 let tx = self.tx.clone();
                 self.users_load = Some(tokio::spawn(async move {
-                    let result =
-                        super::users_load::load(export, persons, super::users_load::MAX_INPUT)
-                            .await;
+                    let result = super::users_load::load(
+                        export,
+                        persons,
+                        saved_picks,
+                        super::users_load::MAX_INPUT,
+                    )
+                    .await;
                     let _ = tx.send(Msg::UsersLoaded(generation, result));
                 }));
             }

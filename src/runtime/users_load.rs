@@ -3,8 +3,10 @@
 //! pool; every failure is one sentence the screen shows in place.
 
 use crate::app::effect::PersonsFrom;
-use crate::app::screens::users::Loaded;
-use crate::users::{NetBoxExport, PERSONS_PATH, WHO_CAN_SEE_PERSONS, parse_persons};
+use crate::app::screens::users::{Loaded, SavedPicks};
+use crate::users::{
+    NetBoxExport, PERSONS_PATH, WHO_CAN_SEE_PERSONS, parse_overrides, parse_persons,
+};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -27,7 +29,12 @@ pub fn read_text(path: &Path, max: u64) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| format!("{shown} is not text (not UTF-8)"))
 }
 
-pub async fn load(export: PathBuf, persons: PersonsFrom, max: u64) -> Result<Loaded, String> {
+pub async fn load(
+    export: PathBuf,
+    persons: PersonsFrom,
+    saved_picks: Option<PathBuf>,
+    max: u64,
+) -> Result<Loaded, String> {
     let (persons_text, persons_from) = match persons {
         PersonsFrom::File(path) => {
             let shown = path.display().to_string();
@@ -48,9 +55,33 @@ pub async fn load(export: PathBuf, persons: PersonsFrom, max: u64) -> Result<Loa
             export,
             persons,
             persons_from,
+            saved_picks: saved_picks.and_then(|path| read_picks(&path, max)),
         })
     })
     .await
+}
+
+/// The picks of an earlier run: `None` when there is no such file; a file that cannot be read
+/// gives its reason, which the screen shows while reading the inputs goes on.
+fn read_picks(path: &Path, max: u64) -> Option<SavedPicks> {
+    let text = match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        _ => read_text(path, max),
+    };
+    let picks = text.and_then(|text| {
+        parse_overrides(&text)
+            .map(|lines| {
+                lines
+                    .into_iter()
+                    .map(|o| (o.netbox_username, o.kanidm_name))
+                    .collect()
+            })
+            .map_err(|e| format!("{}: {e}", path.display()))
+    });
+    Some(SavedPicks {
+        path: path.to_path_buf(),
+        picks,
+    })
 }
 
 async fn blocking<T: Send + 'static>(

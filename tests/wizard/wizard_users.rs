@@ -46,9 +46,10 @@ fn perform_loads(m: &mut Model, effects: Vec<Effect>) {
             generation,
             export,
             persons,
+            saved_picks,
         } = effect
         {
-            let result = runtime().block_on(load(export, persons, MAX_INPUT));
+            let result = runtime().block_on(load(export, persons, saved_picks, MAX_INPUT));
             update(m, Msg::UsersLoaded(generation, result));
         }
     }
@@ -223,6 +224,7 @@ fn loaded_with(m: &mut Model, change: impl FnOnce(&mut NetBoxExport)) {
         export,
         persons: parse_persons(&std::fs::read_to_string(PERSONS).unwrap()).unwrap(),
         persons_from: "persons.json".into(),
+        saved_picks: None,
     };
     update(m, Msg::UsersLoaded(generation, Ok(loaded)));
 }
@@ -285,6 +287,7 @@ fn bad_input_gets_a_message_in_place_and_keeps_what_was_read() {
         .block_on(load(
             export,
             nbsso::app::effect::PersonsFrom::File(persons),
+            None,
             1024,
         ))
         .unwrap_err();
@@ -294,6 +297,7 @@ fn bad_input_gets_a_message_in_place_and_keeps_what_was_read() {
         .block_on(load(
             missing,
             nbsso::app::effect::PersonsFrom::File(PERSONS.into()),
+            None,
             MAX_INPUT,
         ))
         .unwrap_err();
@@ -570,5 +574,106 @@ fn done_gives_the_restart_of_every_service_manager() {
         assert!(done.contains(restart), "{shape}: {restart}\n{done}");
         m.step = Step::Users;
         press(&mut m, KeyCode::Char('d'));
+    }
+}
+
+/// The Users step of a plan that writes to `out`.
+fn at_users_writing_to(out: &Path) -> Model {
+    let mut m = at_users();
+    m.answers
+        .set(nbsso::plan::Field::OutputDir, out.display().to_string());
+    m.answers.revalidate();
+    assert!(m.answers.plan.is_some(), "{:?}", m.answers.problems);
+    m
+}
+
+#[test]
+fn picks_an_earlier_run_wrote_come_back_with_the_inputs() {
+    let out = tempfile::tempdir().unwrap();
+    let saved = out.path().join("user-overrides.csv");
+    // As the Write step writes them.
+    std::fs::write(
+        &saved,
+        "netbox_username,kanidm_name\nfmeyer,frank\nerin,-\n",
+    )
+    .unwrap();
+    let mut m = at_users_writing_to(out.path());
+    read_inputs(&mut m, EXPORT, PERSONS);
+    assert_eq!(
+        m.notice,
+        Some(format!(
+            "2 picks restored from {}, as an earlier run wrote them (x undoes one)",
+            saved.display()
+        ))
+    );
+    assert_eq!(
+        m.users.picks,
+        [
+            ("fmeyer".to_string(), Some("frank".to_string())),
+            ("erin".to_string(), None)
+        ]
+    );
+    let screen = render(&mut m, 200, 40);
+    assert!(screen.contains("2 picks restored from"), "{screen}");
+    // The map is the one the same picks made by hand give.
+    let mut by_hand = at_users();
+    read_inputs(&mut by_hand, EXPORT, PERSONS);
+    assert_eq!(by_hand.notice, None);
+    let map = |m: &Model| format!("{:?}", m.users.matched_map().unwrap());
+    assert_ne!(map(&by_hand), map(&m));
+    pick(&mut by_hand, "fmeyer", Some("frank"));
+    pick(&mut by_hand, "erin", None);
+    assert_eq!(map(&by_hand), map(&m));
+    assert_eq!(state_of(&m, "fmeyer"), State::Matched);
+
+    // A pick undone here stands when the inputs are read again: the file is not asked for while
+    // this run has picks of its own.
+    select_user(&mut m, "fmeyer");
+    press(&mut m, KeyCode::Char('x'));
+    assert_eq!(state_of(&m, "fmeyer"), State::Ambiguous);
+    press(&mut m, KeyCode::Tab); // → the export's path
+    let effects = press(&mut m, KeyCode::Enter);
+    assert!(
+        effects.iter().any(|e| matches!(
+            e,
+            Effect::LoadUsers {
+                saved_picks: None,
+                ..
+            }
+        )),
+        "{effects:?}"
+    );
+    perform_loads(&mut m, effects);
+    assert_eq!(m.users.picks, [("erin".to_string(), None)]);
+    assert_eq!(state_of(&m, "fmeyer"), State::Ambiguous);
+}
+
+#[test]
+fn earlier_picks_that_no_longer_fit_are_left_out_with_the_reason() {
+    let out = tempfile::tempdir().unwrap();
+    let saved = out.path().join("user-overrides.csv");
+    for (csv, said) in [
+        (
+            "netbox_username,kanidm_name\nfmeyer,frank\nghost,frank\n",
+            format!(
+                "The picks in {} were not restored: they no longer fit (overrides line 3: NetBox has no user named ghost)",
+                saved.display()
+            ),
+        ),
+        (
+            "netbox_username,kanidm_name\nfmeyer,frank,extra\n",
+            format!(
+                "The earlier picks were not restored: {}: overrides line 2: 3 fields; expected netbox_username,kanidm_name",
+                saved.display()
+            ),
+        ),
+    ] {
+        std::fs::write(&saved, csv).unwrap();
+        let mut m = at_users_writing_to(out.path());
+        read_inputs(&mut m, EXPORT, PERSONS);
+        assert_eq!(m.notice.as_deref(), Some(said.as_str()));
+        // The inputs are read all the same, with no pick.
+        assert!(m.users.picks.is_empty());
+        assert_eq!(state_of(&m, "fmeyer"), State::Ambiguous);
     }
 }

@@ -59,11 +59,17 @@ fn read_live(m: &mut Model, cache: &Path) {
             generation,
             export,
             persons: PersonsFrom::Live(mut live),
+            saved_picks,
         } = effect
         {
             assert_eq!(live.name.as_deref(), Some("idm_admin"), "the plan's admin");
             live.token_cache = Some(cache.to_path_buf());
-            let result = runtime.block_on(load(export, PersonsFrom::Live(live), MAX_INPUT));
+            let result = runtime.block_on(load(
+                export,
+                PersonsFrom::Live(live),
+                saved_picks,
+                MAX_INPUT,
+            ));
             update(m, Msg::UsersLoaded(generation, result));
             read = true;
         }

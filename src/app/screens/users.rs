@@ -54,6 +54,15 @@ pub struct Loaded {
     pub export: NetBoxExport,
     pub persons: Vec<KanidmPerson>,
     pub persons_from: String,
+    /// The picks an earlier run wrote, when asked for and found.
+    pub saved_picks: Option<SavedPicks>,
+}
+
+/// The picks an earlier run wrote as `user-overrides.csv`, or why they cannot be read.
+#[derive(Debug, Clone)]
+pub struct SavedPicks {
+    pub path: PathBuf,
+    pub picks: Result<Vec<(String, Option<String>)>, String>,
 }
 
 /// The Users screen's state.
@@ -355,34 +364,74 @@ fn load(users: &mut Users, plan: Option<&Plan>) -> Turn {
     users.generation += 1;
     users.loading = true;
     users.error = None;
+    // An earlier run's picks are offered back only while none are made here.
+    let saved_picks = plan
+        .filter(|_| users.picks.is_empty())
+        .map(|plan| plan.output_dir.join(OVERRIDES_FILE));
     Turn::effects(vec![Effect::LoadUsers {
         generation: users.generation,
         export: PathBuf::from(export),
         persons,
+        saved_picks,
     }])
 }
 
 /// The inputs were read (or not); an answer for an older read is dropped. A bad input keeps
-/// what was read before.
+/// what was read before. The picks an earlier run wrote come back while none are made here,
+/// unless they no longer fit the inputs; either way the notice says so.
 pub fn on_loaded(
     users: &mut Users,
     plan: Option<&Plan>,
     generation: u64,
     result: Result<Loaded, String>,
-) {
+) -> Option<String> {
     if generation != users.generation {
-        return;
+        return None;
     }
     users.loading = false;
-    match result {
-        Ok(loaded) => {
-            users.error = None;
-            users.loaded = Some(loaded);
-            users.selected = 0;
-            users.focus = UsersFocus::Table;
-            users.rebuild(plan);
+    let mut loaded = match result {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            users.error = Some(e);
+            return None;
         }
-        Err(e) => users.error = Some(e),
+    };
+    users.error = None;
+    let saved = loaded.saved_picks.take().filter(|_| users.picks.is_empty());
+    users.loaded = Some(loaded);
+    users.selected = 0;
+    users.focus = UsersFocus::Table;
+    let notice = saved.and_then(|saved| restore_picks(users, plan, saved));
+    users.rebuild(plan);
+    notice
+}
+
+/// Takes an earlier run's picks when the map can be made with them; says what happened.
+fn restore_picks(users: &mut Users, plan: Option<&Plan>, saved: SavedPicks) -> Option<String> {
+    let shown = saved.path.display();
+    let picks = match saved.picks {
+        Ok(picks) if picks.is_empty() => return None,
+        Ok(picks) => picks,
+        Err(e) => return Some(format!("The earlier picks were not restored: {e}")),
+    };
+    users.picks = picks;
+    let (Some(loaded), Some(plan)) = (&users.loaded, plan) else {
+        return None;
+    };
+    match users.build(loaded, plan) {
+        Ok(_) => Some(format!(
+            "{} restored from {shown}, as an earlier run wrote them (x undoes one)",
+            match users.picks.len() {
+                1 => "1 pick".to_string(),
+                n => format!("{n} picks"),
+            }
+        )),
+        Err(e) => {
+            users.picks.clear();
+            Some(format!(
+                "The picks in {shown} were not restored: they no longer fit ({e})"
+            ))
+        }
     }
 }
 
