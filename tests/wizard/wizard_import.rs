@@ -341,6 +341,29 @@ pub fn docker_copy() -> tempfile::TempDir {
 }
 
 /// Every regular file under `dir` but backups, by path relative to it, with its bytes.
+/// `nbsso generate --patch` with `draft` on the docker copy in `copy` (its output written
+/// beside and removed): every file of the copy afterwards, as [`files_under`] lists them.
+pub fn generate_patch(copy: &Path, mut draft: nbsso::plan::PlanDraft) -> Vec<(PathBuf, Vec<u8>)> {
+    draft.deployment.paths = vec![copy.join("configuration").display().to_string()];
+    draft.output.dir = copy.join("out").display().to_string();
+    let plan_file = copy.join("plan.toml");
+    std::fs::write(&plan_file, draft.to_toml()).unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_nbsso"))
+        .args(["generate", "--plan"])
+        .arg(&plan_file)
+        .arg("--patch")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    std::fs::remove_file(&plan_file).unwrap();
+    std::fs::remove_dir_all(copy.join("out")).unwrap();
+    files_under(copy)
+}
+
 pub fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -410,26 +433,12 @@ fn the_wizard_patches_byte_for_byte_what_generate_patch_writes_and_never_shows_a
     }
 
     // The same plan through `nbsso generate --patch` on the other copy.
-    let mut draft = m.answers.draft.clone();
-    draft.deployment.paths = vec![cli.path().join("configuration").display().to_string()];
-    draft.output.dir = cli.path().join("out").display().to_string();
-    let plan_file = cli.path().join("plan.toml");
-    std::fs::write(&plan_file, draft.to_toml()).unwrap();
-    let run = Command::new(env!("CARGO_BIN_EXE_nbsso"))
-        .args(["generate", "--plan"])
-        .arg(&plan_file)
-        .arg("--patch")
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    std::fs::remove_file(&plan_file).unwrap();
-    std::fs::remove_dir_all(cli.path().join("out")).unwrap();
     let by_wizard = files_under(wizard.path());
-    assert_eq!(by_wizard, files_under(cli.path()), "same files, same bytes");
+    assert_eq!(
+        by_wizard,
+        generate_patch(cli.path(), m.answers.draft.clone()),
+        "same files, same bytes"
+    );
     assert_ne!(by_wizard, original, "the deployment was patched");
     // Each replaced file's backup beside it holds the old bytes.
     let applied = m.done.patched.clone().expect("patched");
