@@ -156,11 +156,11 @@ fn on_paste(model: &mut Model, text: &str) -> Vec<Effect> {
     apply(model, turn)
 }
 
-/// Keys while the inspect view is open: help and quit-now stay the wizard's; everything else is
-/// the view's, and an unbound key types into its filter.
+/// Keys while the inspect view is open: help, the explain box and quit-now stay the wizard's;
+/// everything else is the view's, and an unbound key types into its filter.
 fn inspect_key(model: &mut Model, ctx: Context, key: KeyEvent) -> Vec<Effect> {
     let action = keymap::resolve(ctx, &key);
-    if let Some(action @ (Action::Help | Action::ForceQuit)) = action {
+    if let Some(action @ (Action::Help | Action::Explain | Action::ForceQuit)) = action {
         return on_action(model, ctx, action);
     }
     let Some(inspect) = model.inspect.as_mut() else {

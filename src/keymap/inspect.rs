@@ -41,6 +41,13 @@ const INSPECT_TO_LIST: Binding = bind(
     "back to the list",
     false,
 );
+/// The explain box over the view, as on every wizard screen; listed in help, not the footer.
+const INSPECT_EXPLAIN: Binding = bind(
+    &[key(KeyCode::F(3))],
+    Action::Explain,
+    "explain an error you paste",
+    false,
+);
 const INSPECT_QUIT: Binding = bind(&[ch('q')], Action::Quit, "quit", true);
 const INSPECT_STATUS_QUIT: Binding =
     bind(&[ch('q'), key(KeyCode::Esc)], Action::Quit, "quit", true);
@@ -88,6 +95,7 @@ macro_rules! inspect_list {
                 false,
             ),
             bind(&[key(KeyCode::F(5))], Action::Refresh, "refresh", true),
+            INSPECT_EXPLAIN,
             HELP,
             bind(&[key(KeyCode::Esc)], Action::Cancel, $esc_label, true),
             FORCE_QUIT,
@@ -119,6 +127,7 @@ macro_rules! inspect_pane {
             INSPECT_FILTER,
             INSPECT_TO_LIST,
             INSPECT_REFRESH,
+            INSPECT_EXPLAIN,
             HELP_Q,
             $quit,
             FORCE_QUIT,
@@ -158,6 +167,17 @@ pub(super) static COMMANDS_EMBEDDED: &[Binding] = inspect_pane!(
 );
 
 /// While there is no list to select from (reading, empty, refused, unreachable).
-pub(super) static STATUS: &[Binding] = &[INSPECT_REFRESH, HELP_Q, INSPECT_STATUS_QUIT, FORCE_QUIT];
-pub(super) static STATUS_EMBEDDED: &[Binding] =
-    &[INSPECT_REFRESH, HELP_Q, INSPECT_STATUS_BACK, FORCE_QUIT];
+pub(super) static STATUS: &[Binding] = &[
+    INSPECT_REFRESH,
+    INSPECT_EXPLAIN,
+    HELP_Q,
+    INSPECT_STATUS_QUIT,
+    FORCE_QUIT,
+];
+pub(super) static STATUS_EMBEDDED: &[Binding] = &[
+    INSPECT_REFRESH,
+    INSPECT_EXPLAIN,
+    HELP_Q,
+    INSPECT_STATUS_BACK,
+    FORCE_QUIT,
+];

@@ -494,3 +494,34 @@ fn wide_characters_keep_the_columns_and_one_line_per_drift_row() {
     }
     assert!(row(7).contains("✓ ok"), "{}", row(7));
 }
+
+#[test]
+fn f3_explains_a_pasted_error_over_the_view_and_esc_gives_it_back_as_it_was() {
+    const NBF_TRACEBACK: &str = include_str!("../fixtures/errors/socialcore-nbf.txt");
+    let mut m = loaded_model();
+    type_text(&mut m, "net");
+    let filter = inspect(&m).filter.value().to_string();
+    let before = render(&mut m, 120, 40);
+    key(&mut m, KeyCode::F(3));
+    assert!(m.explain.is_some());
+    // Pasted and typed text goes to the box, not to the list's filter.
+    update(&mut m, Msg::Paste(NBF_TRACEBACK.to_string()));
+    type_text(&mut m, "q");
+    assert_eq!(inspect(&m).filter.value(), filter);
+    let open = m.explain.as_ref().unwrap();
+    assert!(open.matched, "{}", open.result);
+    snap("inspect_explain_box", &mut m);
+    key(&mut m, KeyCode::Esc);
+    assert!(m.explain.is_none());
+    assert_eq!(render(&mut m, 120, 40), before);
+    // In each pane and while there is no list.
+    for pane in [KeyCode::Enter, KeyCode::Tab] {
+        key(&mut m, pane);
+        key(&mut m, KeyCode::F(3));
+        assert!(m.explain.is_some(), "{:?}", inspect(&m).pane);
+        key(&mut m, KeyCode::Esc);
+    }
+    let (mut unread, _) = opened(live(), Some(plan()));
+    key(&mut unread, KeyCode::F(3));
+    assert!(unread.explain.is_some());
+}
