@@ -127,12 +127,15 @@ fn found_lines(found: &Found) -> Vec<(String, Tone)> {
         1 => ", 1 warning".into(),
         n => format!(", {n} warnings"),
     };
+    let files = match found.files.len() {
+        1 => "1 file".to_string(),
+        n => format!("{n} files"),
+    };
     out.push((
         format!(
-            "✓ Found {}, old login {}: {} files ({patchable} patchable){warnings}",
+            "✓ Found {}, old login {}: {files} ({patchable} patchable){warnings}",
             found.shape.label(),
             found.provider.source().label(),
-            found.files.len(),
         ),
         Tone::Ok,
     ));
