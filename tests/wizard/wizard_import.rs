@@ -475,6 +475,7 @@ fn a_read_fills_only_what_the_user_left_alone() {
     // The old `roles` scope is not carried over, and the screen says why.
     let screen = render(&mut m, 120, 60);
     assert!(screen.contains("\"roles\" is not carried over"), "{screen}");
+    assert!(screen.contains(": 1 file (1 patchable)"), "{screen}");
     // Another file: the value nbsso filled follows it.
     read_path(&mut m, ID_KEY);
     assert_eq!(m.value(Field::Configuration), ID_KEY);
