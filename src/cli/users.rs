@@ -222,43 +222,12 @@ fn write(out: &Path, files: &[GeneratedFile], dry_run: bool) -> Result<Vec<FileR
 }
 
 fn print_text(map: &UserMap, source: &str, files: &[FileReport], next: &[String], dry_run: bool) {
-    let counts: Vec<String> = map
-        .counts
-        .iter()
-        .map(|(state, n)| format!("{n} {}", state.label()))
-        .collect();
-    outln!(
-        "{} NetBox user(s) (NetBox {}), Kanidm persons from {source}; {} links → {} links",
-        map.users.len(),
-        map.netbox_version,
-        map.providers.old,
-        map.providers.new
-    );
-    outln!("  {}", counts.join(", "));
-    let mark = if map.guard.ok { "✓" } else { "✗" };
-    outln!("{mark} lock-out guard: {}", map.guard.message);
-    if let Some(fix) = &map.guard.fix {
-        outln!("  fix: {fix}");
-    }
-    for w in &map.warnings {
-        outln!("! {w}");
+    for line in crate::users::text::summary(map, source) {
+        outln!("{line}");
     }
     outln!();
-    for row in &map.users {
-        let target = row
-            .person
-            .as_ref()
-            .map(|p| format!(" → {}", p.name))
-            .unwrap_or_default();
-        outln!(
-            "  {:<15} {}{target}: {}",
-            row.state.label(),
-            crate::quote::comment(&row.username),
-            crate::quote::comment(&row.reason)
-        );
-        if let Some(fix) = &row.fix {
-            outln!("  {:<15} fix: {}", "", crate::quote::comment(fix));
-        }
+    for line in crate::users::text::rows(map) {
+        outln!("{line}");
     }
     outln!();
     let verb = if dry_run { "Would write" } else { "Wrote" };

@@ -11,6 +11,7 @@
 //! * [`overrides`]: the admin's corrections (`netbox_username,kanidm_name`).
 //! * [`map`]: the user map (`user-map.json`), the lock-out guard and the data the script carries.
 //! * [`deploy`]: the commands that run the script and restart NetBox, per deployment shape.
+//! * [`text`]: the map in lines, as the command line prints it and the accessible wizard says it.
 
 pub mod deploy;
 pub mod export;
@@ -19,6 +20,7 @@ pub mod matching;
 pub mod overrides;
 pub mod persons;
 pub mod row;
+pub mod text;
 
 pub use deploy::{Deployment, ServiceManager};
 pub use export::{Claims, ExportError, NetBoxExport, NetBoxUser, SocialLink, find_result};
