@@ -22,6 +22,10 @@ use std::path::PathBuf;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
+pub mod picks;
+
+pub use picks::SavedPicks;
+
 /// Where the picks are written, in the overrides CSV format.
 pub const OVERRIDES_FILE: &str = "user-overrides.csv";
 
@@ -56,13 +60,6 @@ pub struct Loaded {
     pub persons_from: String,
     /// The picks an earlier run wrote, when asked for and found.
     pub saved_picks: Option<SavedPicks>,
-}
-
-/// The picks an earlier run wrote as `user-overrides.csv`, or why they cannot be read.
-#[derive(Debug, Clone)]
-pub struct SavedPicks {
-    pub path: PathBuf,
-    pub picks: Result<Vec<(String, Option<String>)>, String>,
 }
 
 /// The Users screen's state.
@@ -401,38 +398,9 @@ pub fn on_loaded(
     users.loaded = Some(loaded);
     users.selected = 0;
     users.focus = UsersFocus::Table;
-    let notice = saved.and_then(|saved| restore_picks(users, plan, saved));
+    let notice = saved.and_then(|saved| picks::restore(users, plan, saved));
     users.rebuild(plan);
     notice
-}
-
-/// Takes an earlier run's picks when the map can be made with them; says what happened.
-fn restore_picks(users: &mut Users, plan: Option<&Plan>, saved: SavedPicks) -> Option<String> {
-    let shown = saved.path.display();
-    let picks = match saved.picks {
-        Ok(picks) if picks.is_empty() => return None,
-        Ok(picks) => picks,
-        Err(e) => return Some(format!("The earlier picks were not restored: {e}")),
-    };
-    users.picks = picks;
-    let (Some(loaded), Some(plan)) = (&users.loaded, plan) else {
-        return None;
-    };
-    match users.build(loaded, plan) {
-        Ok(_) => Some(format!(
-            "{} restored from {shown}, as an earlier run wrote them (x undoes one)",
-            match users.picks.len() {
-                1 => "1 pick".to_string(),
-                n => format!("{n} picks"),
-            }
-        )),
-        Err(e) => {
-            users.picks.clear();
-            Some(format!(
-                "The picks in {shown} were not restored: they no longer fit ({e})"
-            ))
-        }
-    }
 }
 
 pub fn on_action(users: &mut Users, plan: Option<&Plan>, action: Action) -> Turn {
@@ -478,8 +446,7 @@ pub fn on_action(users: &mut Users, plan: Option<&Plan>, action: Action) -> Turn
         }
         Action::ClearPick => {
             if let Some(name) = users.selected_row().map(|r| r.username.clone()) {
-                users.picks.retain(|(u, _)| !u.eq_ignore_ascii_case(&name));
-                users.rebuild(plan);
+                picks::clear(users, plan, &name);
             }
         }
         Action::NextDeployment => {
@@ -508,19 +475,7 @@ fn picker_action(users: &mut Users, plan: Option<&Plan>, entry: usize, action: A
             let person = entry
                 .checked_sub(1)
                 .and_then(|i| users.pickable().get(i).map(|p| p.name.clone()));
-            users
-                .picks
-                .retain(|(u, _)| !u.eq_ignore_ascii_case(&username));
-            users.picks.push((username.clone(), person.clone()));
-            users.rebuild(plan);
-            if let Some(Err(e)) = &users.map {
-                let e = e.clone();
-                users.picks.pop();
-                users.rebuild(plan);
-                return Turn::notice(format!("That pick was not kept: {e}"));
-            }
-            let what = person.map_or("left unlinked".to_string(), |p| format!("linked to {p}"));
-            return Turn::notice(format!("{username} will be {what}"));
+            return Turn::notice(picks::set(users, plan, &username, person));
         }
         _ => {}
     }
