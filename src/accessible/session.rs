@@ -4,12 +4,15 @@
 //! answer file can drive it. The answers, the validation, the checks engine and the writer are
 //! the wizard's own.
 
+mod users;
+
 use super::deployment::{self, Reading};
 use super::prompt::{self, Reply};
 use crate::app::Step;
 use crate::app::screens::form::Answers;
 use crate::app::screens::heading;
 use crate::app::screens::source::SourceScreen;
+use crate::app::screens::users::{Users, has_source};
 use crate::checks::{self, CheckId, Finding, Status};
 use crate::deploy::apply::{self, ApplyError, PreparedPatch};
 use crate::exit::Code;
@@ -29,6 +32,15 @@ enum At {
     Field(usize),
     Checks,
     Review,
+}
+
+/// The choices after the checks.
+enum Next {
+    Review,
+    Again,
+    Paste,
+    Failed,
+    Users,
 }
 
 /// How the review ended.
@@ -66,6 +78,8 @@ pub struct Session<'a> {
     answers: Answers,
     /// The Source screen's read of NetBox's configuration, kept as the wizard keeps it.
     source: SourceScreen,
+    /// The Users screen's state: the export and persons read, the picks, the map.
+    users: Users,
     results: Vec<(CheckId, Finding)>,
     /// Where the plan is saved when no output directory is answered.
     plan_path: std::path::PathBuf,
@@ -92,6 +106,7 @@ impl<'a> Session<'a> {
             options,
             answers: Answers::new(PlanDraft::default()),
             source: SourceScreen::default(),
+            users: Users::default(),
             results: Vec::new(),
             plan_path: std::path::PathBuf::from(PlanDraft::default().output.dir).join(PLAN_FILE),
             offer: None,
@@ -282,20 +297,33 @@ impl<'a> Session<'a> {
                 .cloned()
                 .collect();
             let mut options = vec![
-                "go on to the review of the files".to_string(),
-                "run the checks again".to_string(),
-                "explain an error message you paste".to_string(),
+                (Next::Review, "go on to the review of the files"),
+                (Next::Again, "run the checks again"),
+                (Next::Paste, "explain an error message you paste"),
             ];
             if !failed.is_empty() {
-                options.push("explain the failed checks (their catalogue entries)".into());
+                options.push((
+                    Next::Failed,
+                    "explain the failed checks (their catalogue entries)",
+                ));
             }
-            let line = self.ask(&prompt::menu("What next?", &options, 0))?;
+            if has_source(Some(&plan)) {
+                options.push((
+                    Next::Users,
+                    "match NetBox's users to Kanidm persons (the user migration)",
+                ));
+            }
+            let labels: Vec<String> = options.iter().map(|(_, l)| l.to_string()).collect();
+            let line = self.ask(&prompt::menu("What next?", &labels, 0))?;
             match prompt::pick(&line, options.len(), 0) {
                 Ok(None) => return Ok(At::Field(asked.saturating_sub(1))),
-                Ok(Some(0)) => return Ok(At::Review),
-                Ok(Some(1)) => self.run_checks(plan.clone()),
-                Ok(Some(2)) => self.explain_pasted(&plan)?,
-                Ok(Some(_)) => self.explain_failed(&plan),
+                Ok(Some(i)) => match options.get(i).map(|(next, _)| next) {
+                    Some(Next::Review) | None => return Ok(At::Review),
+                    Some(Next::Again) => self.run_checks(plan.clone()),
+                    Some(Next::Paste) => self.explain_pasted(&plan)?,
+                    Some(Next::Failed) => self.explain_failed(&plan),
+                    Some(Next::Users) => self.users_step(&plan)?,
+                },
                 Err(message) => self.say(&format!("Not valid: {message}\n")),
             }
         }
@@ -377,7 +405,9 @@ impl<'a> Session<'a> {
             return Ok(Reviewed::Checks);
         };
         let dir = plan.output_dir.clone();
-        let planned = match writer::plan_files(&dir, &crate::generate::generate(&plan)) {
+        let mut files = crate::generate::generate(&plan);
+        self.users.add_files(&mut files);
+        let planned = match writer::plan_files(&dir, &files) {
             Ok(planned) => planned,
             Err(e) => {
                 self.say(&format!("The output directory cannot be used: {e}\n"));
@@ -500,6 +530,7 @@ impl<'a> Session<'a> {
                 }
             }
         }
+        self.say_user_commands();
         self.say("Follow CHECKLIST.md in that directory, step by step.\n\n");
         let dir = self.answers.output_dir();
         let path = if dir.as_os_str().is_empty() {

@@ -226,7 +226,7 @@ fn print_text(map: &UserMap, source: &str, files: &[FileReport], next: &[String]
         outln!("{line}");
     }
     outln!();
-    for line in crate::users::text::rows(map) {
+    for line in crate::users::text::rows(&map.users) {
         outln!("{line}");
     }
     outln!();

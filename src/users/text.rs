@@ -2,7 +2,7 @@
 //! it: the counts, the lock-out guard, the warnings, and every user with their state and fix.
 //! Names and reasons come from NetBox and Kanidm, so control characters are shown escaped.
 
-use super::UserMap;
+use super::{UserMap, UserRow};
 use crate::quote::comment;
 
 /// The summary: who is moved from which links to which, the counts, the guard and the warnings.
@@ -32,9 +32,9 @@ pub fn summary(map: &UserMap, persons_from: &str) -> Vec<String> {
 }
 
 /// One line per user (and one more for a fix): state, username, the person, why.
-pub fn rows(map: &UserMap) -> Vec<String> {
+pub fn rows<'a>(rows: impl IntoIterator<Item = &'a UserRow>) -> Vec<String> {
     let mut out = Vec::new();
-    for row in &map.users {
+    for row in rows {
         let target = row
             .person
             .as_ref()

@@ -87,13 +87,14 @@ fn the_whole_wizard_as_questions_writes_the_files() {
     for _ in 0..7 {
         answer(&t, "");
     }
-    wait_prompt(&t, "Type 1 to 4 [1]:");
+    wait_prompt(&t, "Type 1 to 5 [1]:");
     let screen = history(&t);
     for line in [
         "Checks: the live servers, read-only",
         "Kanidm TLS: failed: cannot reach 127.0.0.1",
         "Discovery: skipped: needs Kanidm TLS to pass first",
         "  4. explain the failed checks (their catalogue entries)",
+        "  5. match NetBox's users to Kanidm persons (the user migration)",
     ] {
         assert!(screen.contains(line), "{line}:\n{screen}");
     }
@@ -105,7 +106,7 @@ fn the_whole_wizard_as_questions_writes_the_files() {
     );
     answer(&t, ".");
     wait_count(&t, "What next?", 2);
-    wait_prompt(&t, "Type 1 to 4 [1]:");
+    wait_prompt(&t, "Type 1 to 5 [1]:");
     let all = history(&t);
     assert!(
         all.contains("NetBox's clock is behind Kanidm's (social-core's own nbf check)"),
@@ -113,7 +114,7 @@ fn the_whole_wizard_as_questions_writes_the_files() {
     );
     answer(&t, "4");
     wait_count(&t, "What next?", 3);
-    wait_prompt(&t, "Type 1 to 4 [1]:");
+    wait_prompt(&t, "Type 1 to 5 [1]:");
     let all = history(&t);
     assert!(
         all.contains("The check Kanidm TLS says failed: cannot reach 127.0.0.1"),

@@ -342,3 +342,100 @@ fn a_configuration_that_does_not_read_is_asked_again_and_can_be_left_out() {
     assert!(!transcript.contains("canary-db-bad"), "{transcript}");
     assert_eq!(std::fs::read(INVALID).unwrap(), before, "nothing changed");
 }
+
+/// A Keycloak plan (no configuration read) writing to `out`, then `rest` after the checks.
+fn keycloak_answers(out: &Path, rest: &[&str]) -> String {
+    let out = out.display().to_string();
+    let mut answers = vec!["1"]; // Source: Keycloak
+    answers.extend(vec![""; 4]);
+    answers.push(KANIDM);
+    answers.extend(vec![""; 5]);
+    answers.extend(["alice, bob", ""]);
+    answers.push(NETBOX);
+    answers.extend(vec![""; 4]);
+    answers.extend(vec![""; 6]);
+    answers.push(&out);
+    answers.extend_from_slice(rest);
+    answers.join("\n") + "\n"
+}
+
+#[test]
+fn the_accessible_users_step_writes_what_users_match_writes_with_the_same_picks() {
+    use super::wizard_users::{EXPORT, PERSONS, nbsso_users_match};
+    let out = tempfile::tempdir().unwrap();
+    // After the checks (which fail: the servers are unreachable), option 5 matches the users.
+    let answers = keycloak_answers(
+        out.path(),
+        &[
+            "5",
+            "tests/fixtures/users/missing.export.txt", // not there: asked again
+            PERSONS,
+            EXPORT,
+            PERSONS,
+            "2",
+            "nobody", // not a NetBox user: asked again
+            "fmeyer",
+            "nobody", // not a Kanidm person: nothing picked
+            "2",
+            "FMEYER", // as NetBox spells it
+            "frank",
+            "2",
+            "erin",
+            "-",
+            "1", // done: back to the checks' menu
+            "1", // review
+            "1", // write
+            "1", // save the plan
+        ],
+    );
+    let (code, transcript) = converse(&answers);
+    assert_eq!(code, Code::Ok, "{transcript}");
+    for said in [
+        "5. match NetBox's users to Kanidm persons (the user migration)",
+        "Not read: tests/fixtures/users/missing.export.txt cannot be read",
+        "1 ambiguous, 1 unmatched",
+        "✓ lock-out guard: local superuser with a password: admin",
+        "3 user(s) to decide:",
+        "ambiguous       fmeyer: several Kanidm persons fit: frank, fmeyer-ops",
+        "NetBox has no user named nobody.",
+        "Persons that fit: frank, fmeyer-ops",
+        "Kanidm has no person named nobody.",
+        "fmeyer will be linked to frank",
+        "erin will be left unlinked",
+        "user-map.json: new; every NetBox user's match",
+        "The user migration, in order, where NetBox runs:",
+        "NBSSO_USERS_ACTION=apply",
+    ] {
+        assert!(
+            transcript.contains(said),
+            "{said:?} not said:\n{transcript}"
+        );
+    }
+
+    // The same inputs and picks through the command line, with the plan the session saved.
+    let cli = tempfile::tempdir().unwrap();
+    let plan = out.path().join("nbsso-plan.toml");
+    let picks = std::fs::read_to_string(out.path().join("user-overrides.csv")).unwrap();
+    assert_eq!(picks, "netbox_username,kanidm_name\nfmeyer,frank\nerin,-\n");
+    let overrides = cli.path().join("overrides.csv");
+    std::fs::write(&overrides, &picks).unwrap();
+    let cli_out = cli.path().join("out");
+    let said = nbsso_users_match(&[
+        "--netbox",
+        EXPORT,
+        "--kanidm",
+        PERSONS,
+        "--overrides",
+        overrides.to_str().unwrap(),
+        "--plan",
+        plan.to_str().unwrap(),
+        "--out",
+        cli_out.to_str().unwrap(),
+    ]);
+    for file in ["user-map.json", "migrate-users.py"] {
+        let lines = std::fs::read_to_string(out.path().join(file)).unwrap();
+        let cli =
+            std::fs::read_to_string(cli_out.join(file)).unwrap_or_else(|e| panic!("{e}\n{said}"));
+        assert!(lines == cli, "{file} differs");
+    }
+}

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use testkit::wizard::*;
 
-const EXPORT: &str = "tests/fixtures/users/keycloak-default.export.txt";
-const PERSONS: &str = "tests/fixtures/users/persons.cli.json";
+pub const EXPORT: &str = "tests/fixtures/users/keycloak-default.export.txt";
+pub const PERSONS: &str = "tests/fixtures/users/persons.cli.json";
 
 fn snap(name: &str, model: &mut Model) {
     for (w, h) in [(80, 24), (120, 40)] {
@@ -413,7 +413,7 @@ fn review_shows_the_map_and_done_the_commands() {
     }
 }
 
-fn nbsso_users_match(args: &[&str]) -> String {
+pub fn nbsso_users_match(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_nbsso"))
         .args(["users", "match"])
         .args(args)
