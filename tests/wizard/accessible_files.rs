@@ -206,14 +206,15 @@ fn the_accessible_mode_writes_the_wizards_files_byte_for_byte() {
     }
 }
 
-/// A Keycloak migration that names NetBox's configuration: the Source answers, then defaults but
-/// the servers, the group members and the output directory; the rest of the answers after it.
-fn migration_answers(config: &str, out: &Path, rest: &[&str]) -> String {
+/// The answers of a plan: the old login (`source`, empty for the default) and NetBox's
+/// configuration (`config`, empty for none), then defaults but the servers, the group members and
+/// the output directory `out`; the rest of the answers after it.
+fn plan_answers(source: &str, config: &str, out: &Path, rest: &[&str]) -> String {
     let out = out.display().to_string();
     let defaults = |n: usize| vec![""; n];
-    // Source: the default (the files say Keycloak), the configuration, then env file, cut-over
-    // and backend name as they are.
-    let mut answers = vec!["", config];
+    // Source: the old login, the configuration, then env file, cut-over and backend name as
+    // they are.
+    let mut answers = vec![source, config];
     answers.extend(defaults(3));
     // Kanidm: the URL, four defaults, the group's members, the version.
     answers.push(KANIDM);
@@ -238,7 +239,7 @@ fn the_accessible_mode_reads_and_patches_netbox_docker_as_generate_patch_does() 
     let out = tempfile::tempdir().unwrap();
     let config = lines.path().join("configuration").display().to_string();
     // On to the review, the changes shown first, then written, and the plan saved.
-    let answers = migration_answers(&config, out.path(), &["1", "2", "1", "1"]);
+    let answers = plan_answers("", &config, out.path(), &["1", "2", "1", "1"]);
     let (code, transcript) = converse(&answers);
     assert_eq!(code, Code::Ok, "{transcript}");
     for said in [
@@ -309,7 +310,7 @@ fn a_configuration_that_does_not_read_is_asked_again_and_can_be_left_out() {
     let out = tempfile::tempdir().unwrap();
     // The invalid file; asked again, the path emptied (and the step's other answers kept); then
     // on with the other answers.
-    let answers = migration_answers(INVALID, out.path(), &["1", "1", "1"]).replacen(
+    let answers = plan_answers("", INVALID, out.path(), &["1", "1", "1"]).replacen(
         &format!("{INVALID}\n\n\n\n"),
         &format!("{INVALID}\n\n\n\n-\n\n\n\n"),
         1,
@@ -343,28 +344,14 @@ fn a_configuration_that_does_not_read_is_asked_again_and_can_be_left_out() {
     assert_eq!(std::fs::read(INVALID).unwrap(), before, "nothing changed");
 }
 
-/// A Keycloak plan (no configuration read) writing to `out`, then `rest` after the checks.
-fn keycloak_answers(out: &Path, rest: &[&str]) -> String {
-    let out = out.display().to_string();
-    let mut answers = vec!["1"]; // Source: Keycloak
-    answers.extend(vec![""; 4]);
-    answers.push(KANIDM);
-    answers.extend(vec![""; 5]);
-    answers.extend(["alice, bob", ""]);
-    answers.push(NETBOX);
-    answers.extend(vec![""; 4]);
-    answers.extend(vec![""; 6]);
-    answers.push(&out);
-    answers.extend_from_slice(rest);
-    answers.join("\n") + "\n"
-}
-
 #[test]
 fn the_accessible_users_step_writes_what_users_match_writes_with_the_same_picks() {
-    use super::wizard_users::{EXPORT, PERSONS, nbsso_users_match};
+    use super::wizard_users::{EXPORT, PERSONS, assert_same_map_as_users_match};
     let out = tempfile::tempdir().unwrap();
     // After the checks (which fail: the servers are unreachable), option 5 matches the users.
-    let answers = keycloak_answers(
+    let answers = plan_answers(
+        "1", // Source: Keycloak
+        "",  // no configuration to read
         out.path(),
         &[
             "5",
@@ -413,29 +400,8 @@ fn the_accessible_users_step_writes_what_users_match_writes_with_the_same_picks(
     }
 
     // The same inputs and picks through the command line, with the plan the session saved.
-    let cli = tempfile::tempdir().unwrap();
-    let plan = out.path().join("nbsso-plan.toml");
     let picks = std::fs::read_to_string(out.path().join("user-overrides.csv")).unwrap();
     assert_eq!(picks, "netbox_username,kanidm_name\nfmeyer,frank\nerin,-\n");
-    let overrides = cli.path().join("overrides.csv");
-    std::fs::write(&overrides, &picks).unwrap();
-    let cli_out = cli.path().join("out");
-    let said = nbsso_users_match(&[
-        "--netbox",
-        EXPORT,
-        "--kanidm",
-        PERSONS,
-        "--overrides",
-        overrides.to_str().unwrap(),
-        "--plan",
-        plan.to_str().unwrap(),
-        "--out",
-        cli_out.to_str().unwrap(),
-    ]);
-    for file in ["user-map.json", "migrate-users.py"] {
-        let lines = std::fs::read_to_string(out.path().join(file)).unwrap();
-        let cli =
-            std::fs::read_to_string(cli_out.join(file)).unwrap_or_else(|e| panic!("{e}\n{said}"));
-        assert!(lines == cli, "{file} differs");
-    }
+    let plan = out.path().join("nbsso-plan.toml");
+    assert_same_map_as_users_match(out.path(), &plan, &picks, &[]);
 }

@@ -413,7 +413,35 @@ fn review_shows_the_map_and_done_the_commands() {
     }
 }
 
-pub fn nbsso_users_match(args: &[&str]) -> String {
+/// `nbsso users match` on the fixtures with `plan` and the picks `csv` as an overrides file (and
+/// `more` arguments): its `user-map.json` and `migrate-users.py` are byte for byte those in `dir`.
+pub fn assert_same_map_as_users_match(dir: &Path, plan: &Path, csv: &str, more: &[&str]) {
+    let cli = tempfile::tempdir().unwrap();
+    let overrides = cli.path().join("overrides.csv");
+    std::fs::write(&overrides, csv).unwrap();
+    let out = cli.path().join("out");
+    let mut args = vec![
+        "--netbox",
+        EXPORT,
+        "--kanidm",
+        PERSONS,
+        "--overrides",
+        overrides.to_str().unwrap(),
+        "--plan",
+        plan.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(more);
+    let said = nbsso_users_match(&args);
+    for file in ["user-map.json", "migrate-users.py"] {
+        let ours = std::fs::read_to_string(dir.join(file)).unwrap();
+        let cli = std::fs::read_to_string(out.join(file)).unwrap_or_else(|e| panic!("{e}\n{said}"));
+        assert!(ours == cli, "{file} differs");
+    }
+}
+
+fn nbsso_users_match(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_nbsso"))
         .args(["users", "match"])
         .args(args)
@@ -450,30 +478,8 @@ fn the_written_map_is_what_users_match_writes_with_the_same_overrides() {
     let cli_dir = tempfile::tempdir().unwrap();
     let plan = cli_dir.path().join("plan.toml");
     std::fs::write(&plan, m.answers.draft.to_toml()).unwrap();
-    let overrides = cli_dir.path().join("overrides.csv");
     let csv = "netbox_username,kanidm_name\nfmeyer,frank\nerin,-\n";
-    std::fs::write(&overrides, csv).unwrap();
-    let out_dir = cli_dir.path().join("out");
-    let said = nbsso_users_match(&[
-        "--netbox",
-        EXPORT,
-        "--kanidm",
-        PERSONS,
-        "--overrides",
-        overrides.to_str().unwrap(),
-        "--plan",
-        plan.to_str().unwrap(),
-        "--deployment",
-        "docker",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
-    for file in ["user-map.json", "migrate-users.py"] {
-        let wizard = std::fs::read_to_string(wizard_dir.path().join(file)).unwrap();
-        let cli =
-            std::fs::read_to_string(out_dir.join(file)).unwrap_or_else(|e| panic!("{e}\n{said}"));
-        assert!(wizard == cli, "{file} differs");
-    }
+    assert_same_map_as_users_match(wizard_dir.path(), &plan, csv, &["--deployment", "docker"]);
     let picks = std::fs::read_to_string(wizard_dir.path().join("user-overrides.csv")).unwrap();
     assert_eq!(picks, csv);
     // The map carries fmeyer → frank, and not erin.
