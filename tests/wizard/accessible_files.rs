@@ -358,6 +358,8 @@ fn the_accessible_users_step_writes_what_users_match_writes_with_the_same_picks(
             "tests/fixtures/users/missing.export.txt", // not there: asked again
             PERSONS,
             EXPORT,
+            "<", // back to the export's question
+            EXPORT,
             PERSONS,
             "2",
             "nobody", // not a NetBox user: asked again
@@ -380,6 +382,7 @@ fn the_accessible_users_step_writes_what_users_match_writes_with_the_same_picks(
     for said in [
         "5. match NetBox's users to Kanidm persons (the user migration)",
         "Not read: tests/fixtures/users/missing.export.txt cannot be read",
+        "live with the plan's admin login: <\nNetBox's saved export",
         "1 ambiguous, 1 unmatched",
         "✓ lock-out guard: local superuser with a password: admin",
         "3 user(s) to decide:",

@@ -76,6 +76,9 @@ impl Session<'_> {
             let persons = self.ask(
                 "Kanidm's persons: a saved `kanidm person list -o json`, or Enter to read them live with the plan's admin login: ",
             )?;
+            if prompt::is_back(&persons) {
+                continue;
+            }
             self.users.export_path = Input::new(export.trim().to_string());
             self.users.persons_path = Input::new(persons.trim().to_string());
             self.users.focus = UsersFocus::Export;
