@@ -323,3 +323,59 @@ fn text_into_a_closed_pipe_is_not_a_panic() {
         );
     }
 }
+
+/// The README's answer file for the accessible mode, run as printed (its servers moved to closed
+/// ports on 127.0.0.1, so the checks fail at once and touch no network): it must drive the mode to
+/// the end, as a newcomer copying it expects.
+#[test]
+fn the_readmes_answer_file_drives_the_accessible_mode_to_the_end() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("### The accessible mode")
+        .nth(1)
+        .expect("README has the accessible mode's section");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a sh block in the section");
+    let script: String = block
+        .lines()
+        .take_while(|line| !line.starts_with("nbsso --accessible"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("https://idm.example.com", "https://127.0.0.1:9")
+        .replace("https://netbox.example.com", "https://127.0.0.2:9");
+    assert!(
+        block.contains("nbsso --accessible < answers.txt"),
+        "{block}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let made = Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(made.success(), "{script}");
+    let answers = std::fs::File::open(dir.path().join("answers.txt")).unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_nbsso"))
+        .arg("--accessible")
+        .stdin(answers)
+        .current_dir(dir.path())
+        .env_remove("KANIDM_URL")
+        .output()
+        .unwrap();
+    let transcript = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "{transcript}");
+    assert!(!transcript.contains("Not valid"), "{transcript}");
+    assert!(
+        transcript.contains("Plan saved to nbsso-out/nbsso-plan.toml"),
+        "{transcript}"
+    );
+    let plan = std::fs::read_to_string(dir.path().join("nbsso-out/nbsso-plan.toml")).unwrap();
+    for expected in ["source = \"keycloak\"", "\"alice\"", "\"bob\""] {
+        assert!(plan.contains(expected), "{expected} in {plan}");
+    }
+    assert!(dir.path().join("nbsso-out/kanidm-setup.sh").is_file());
+}
