@@ -392,6 +392,8 @@ fn the_accessible_users_step_writes_what_users_match_writes_with_the_same_picks(
         "Kanidm has no person named nobody.",
         "fmeyer will be linked to frank",
         "erin will be left unlinked",
+        // Only the stray copy is left to decide.
+        "1 user(s) to decide:\n  stray ",
         "user-map.json: new; every NetBox user's match",
         "The user migration, in order, where NetBox runs:",
         "NBSSO_USERS_ACTION=apply",

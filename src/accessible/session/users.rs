@@ -121,10 +121,12 @@ impl Session<'_> {
             Err(e) => vec![format!("The users cannot be matched: {e}")],
             Ok(map) => {
                 let mut lines = text::summary(map, &loaded.persons_from);
+                // A user picked to stay unlinked is decided, though still unmatched.
+                let decided = |username: &str| self.users.pick_of(username) == Some(&None);
                 let shown: Vec<_> = map
                     .users
                     .iter()
-                    .filter(|r| every || TO_DECIDE.contains(&r.state))
+                    .filter(|r| every || (TO_DECIDE.contains(&r.state) && !decided(&r.username)))
                     .collect();
                 if !every && !shown.is_empty() {
                     lines.push(format!("{} user(s) to decide:", shown.len()));
