@@ -84,6 +84,25 @@ fn read_picks(path: &Path, max: u64) -> Option<SavedPicks> {
     })
 }
 
+/// A `LoadUsers` effect carried out to its end on `runtime`, blocking: its generation and what
+/// was read. `None` for any other effect. The accessible mode reads the Users inputs this way.
+pub fn perform(
+    runtime: &tokio::runtime::Runtime,
+    effect: crate::app::Effect,
+) -> Option<(u64, Result<Loaded, String>)> {
+    let crate::app::Effect::LoadUsers {
+        generation,
+        export,
+        persons,
+        saved_picks,
+    } = effect
+    else {
+        return None;
+    };
+    let result = runtime.block_on(load(export, persons, saved_picks, MAX_INPUT));
+    Some((generation, result))
+}
+
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, String> + Send + 'static,
 ) -> Result<T, String> {

@@ -41,15 +41,9 @@ fn at_users() -> Model {
 
 /// Performs the effects' reads the way the runtime does, answering the model.
 fn perform_loads(m: &mut Model, effects: Vec<Effect>) {
+    let runtime = runtime();
     for effect in effects {
-        if let Effect::LoadUsers {
-            generation,
-            export,
-            persons,
-            saved_picks,
-        } = effect
-        {
-            let result = runtime().block_on(load(export, persons, saved_picks, MAX_INPUT));
+        if let Some((generation, result)) = nbsso::runtime::users_load::perform(&runtime, effect) {
             update(m, Msg::UsersLoaded(generation, result));
         }
     }

@@ -6,13 +6,12 @@
 
 use super::{Ended, Session};
 use crate::accessible::prompt;
-use crate::app::Effect;
 use crate::app::screens::user_commands;
 use crate::app::screens::users::{self, UsersFocus, picks};
 use crate::keymap::Action;
 use crate::plan::Plan;
 use crate::quote::comment;
-use crate::runtime::users_load::{self, MAX_INPUT};
+use crate::runtime::users_load;
 use crate::users::{State, text};
 use tui_input::Input;
 
@@ -85,19 +84,7 @@ impl Session<'_> {
             let turn = users::on_action(&mut self.users, Some(plan), Action::Confirm);
             let mut notice = None;
             for effect in turn.effects {
-                if let Effect::LoadUsers {
-                    generation,
-                    export,
-                    persons,
-                    saved_picks,
-                } = effect
-                {
-                    let result = self.runtime.block_on(users_load::load(
-                        export,
-                        persons,
-                        saved_picks,
-                        MAX_INPUT,
-                    ));
+                if let Some((generation, result)) = users_load::perform(self.runtime, effect) {
                     notice = users::on_loaded(&mut self.users, Some(plan), generation, result);
                 }
             }
