@@ -398,9 +398,13 @@ pub fn on_loaded(
     users.loaded = Some(loaded);
     users.selected = 0;
     users.focus = UsersFocus::Table;
-    let notice = saved.and_then(|saved| picks::restore(users, plan, saved));
-    users.rebuild(plan);
-    notice
+    match saved {
+        Some(saved) => picks::restore(users, plan, saved),
+        None => {
+            users.rebuild(plan);
+            None
+        }
+    }
 }
 
 pub fn on_action(users: &mut Users, plan: Option<&Plan>, action: Action) -> Turn {

@@ -45,31 +45,35 @@ pub fn clear(users: &mut Users, plan: Option<&Plan>, username: &str) {
     users.rebuild(plan);
 }
 
-/// Takes an earlier run's picks when the map can be made with them; says what happened.
+/// Takes an earlier run's picks when the map can be made with them, and says what happened.
+/// Either way the map is matched again, once when the picks fit.
 pub(super) fn restore(users: &mut Users, plan: Option<&Plan>, saved: SavedPicks) -> Option<String> {
     let shown = saved.path.display();
-    let picks = match saved.picks {
-        Ok(picks) if picks.is_empty() => return None,
-        Ok(picks) => picks,
-        Err(e) => return Some(format!("The earlier picks were not restored: {e}")),
-    };
-    users.picks = picks;
-    let (Some(loaded), Some(plan)) = (&users.loaded, plan) else {
-        return None;
-    };
-    match users.build(loaded, plan) {
-        Ok(_) => Some(format!(
-            "{} restored from {shown}, as an earlier run wrote them (x undoes one)",
-            match users.picks.len() {
-                1 => "1 pick".to_string(),
-                n => format!("{n} picks"),
-            }
-        )),
-        Err(e) => {
-            users.picks.clear();
-            Some(format!(
-                "The picks in {shown} were not restored: they no longer fit ({e})"
-            ))
+    let said = match saved.picks {
+        Ok(picks) if picks.is_empty() => None,
+        Ok(picks) => {
+            users.picks = picks;
+            users.rebuild(plan);
+            return match &users.map {
+                Some(Ok(_)) => Some(format!(
+                    "{} restored from {shown}, as an earlier run wrote them (x undoes one)",
+                    match users.picks.len() {
+                        1 => "1 pick".to_string(),
+                        n => format!("{n} picks"),
+                    }
+                )),
+                Some(Err(e)) => {
+                    let said =
+                        format!("The picks in {shown} were not restored: they no longer fit ({e})");
+                    users.picks.clear();
+                    users.rebuild(plan);
+                    Some(said)
+                }
+                None => None,
+            };
         }
-    }
+        Err(e) => Some(format!("The earlier picks were not restored: {e}")),
+    };
+    users.rebuild(plan);
+    said
 }
