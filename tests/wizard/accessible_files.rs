@@ -120,6 +120,16 @@ fn with_the_accessible_mode(out: &Path) -> String {
     transcript
 }
 
+/// Every line of `said` is in the transcript.
+fn assert_said(transcript: &str, said: &[&str]) {
+    for line in said {
+        assert!(
+            transcript.contains(line),
+            "{line:?} not said:\n{transcript}"
+        );
+    }
+}
+
 /// The accessible conversation over an answer file: its exit code and its transcript.
 fn converse(answers: &str) -> (Code, String) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -242,24 +252,22 @@ fn the_accessible_mode_reads_and_patches_netbox_docker_as_generate_patch_does() 
     let answers = plan_answers("", &config, out.path(), &["1", "2", "1", "1"]);
     let (code, transcript) = converse(&answers);
     assert_eq!(code, Code::Ok, "{transcript}");
-    for said in [
-        "Found netbox-docker, old login Keycloak: 4 files (4 patchable)",
-        "SOCIAL_AUTH_KEYCLOAK_SECRET = <redacted>",
-        "The old login is now Keycloak, as the files say",
-        "NetBox's configuration (netbox-docker, old login Keycloak): nbsso patches 4 of its files",
-        "configuration/zz_nbsso_kanidm.py: create",
-        // Files are replaced: writing is not the default.
-        "and patch 4 of NetBox's configuration?",
-        "Type 1 to 2 [2]:",
-        "-<redacted>",
-        "NetBox's configuration is patched:",
-        "2. docker compose up -d",
-    ] {
-        assert!(
-            transcript.contains(said),
-            "{said:?} not said:\n{transcript}"
-        );
-    }
+    assert_said(
+        &transcript,
+        &[
+            "Found netbox-docker, old login Keycloak: 4 files (4 patchable)",
+            "SOCIAL_AUTH_KEYCLOAK_SECRET = <redacted>",
+            "The old login is now Keycloak, as the files say",
+            "NetBox's configuration (netbox-docker, old login Keycloak): nbsso patches 4 of its files",
+            "configuration/zz_nbsso_kanidm.py: create",
+            // Files are replaced: writing is not the default.
+            "and patch 4 of NetBox's configuration?",
+            "Type 1 to 2 [2]:",
+            "-<redacted>",
+            "NetBox's configuration is patched:",
+            "2. docker compose up -d",
+        ],
+    );
     for canary in CANARIES {
         assert!(!transcript.contains(canary), "{canary} said:\n{transcript}");
     }
@@ -379,30 +387,28 @@ fn the_accessible_users_step_writes_what_users_match_writes_with_the_same_picks(
     );
     let (code, transcript) = converse(&answers);
     assert_eq!(code, Code::Ok, "{transcript}");
-    for said in [
-        "5. match NetBox's users to Kanidm persons (the user migration)",
-        "Not read: tests/fixtures/users/missing.export.txt cannot be read",
-        "live with the plan's admin login: <\nNetBox's saved export",
-        "1 ambiguous, 1 unmatched",
-        "✓ lock-out guard: local superuser with a password: admin",
-        "3 user(s) to decide:",
-        "ambiguous       fmeyer: several Kanidm persons fit: frank, fmeyer-ops",
-        "NetBox has no user named nobody.",
-        "Persons that fit: frank, fmeyer-ops",
-        "Kanidm has no person named nobody.",
-        "fmeyer will be linked to frank",
-        "erin will be left unlinked",
-        // Only the stray copy is left to decide.
-        "1 user(s) to decide:\n  stray ",
-        "user-map.json: new; every NetBox user's match",
-        "The user migration, in order, where NetBox runs:",
-        "NBSSO_USERS_ACTION=apply",
-    ] {
-        assert!(
-            transcript.contains(said),
-            "{said:?} not said:\n{transcript}"
-        );
-    }
+    assert_said(
+        &transcript,
+        &[
+            "5. match NetBox's users to Kanidm persons (the user migration)",
+            "Not read: tests/fixtures/users/missing.export.txt cannot be read",
+            "live with the plan's admin login: <\nNetBox's saved export",
+            "1 ambiguous, 1 unmatched",
+            "✓ lock-out guard: local superuser with a password: admin",
+            "3 user(s) to decide:",
+            "ambiguous       fmeyer: several Kanidm persons fit: frank, fmeyer-ops",
+            "NetBox has no user named nobody.",
+            "Persons that fit: frank, fmeyer-ops",
+            "Kanidm has no person named nobody.",
+            "fmeyer will be linked to frank",
+            "erin will be left unlinked",
+            // Only the stray copy is left to decide.
+            "1 user(s) to decide:\n  stray ",
+            "user-map.json: new; every NetBox user's match",
+            "The user migration, in order, where NetBox runs:",
+            "NBSSO_USERS_ACTION=apply",
+        ],
+    );
 
     // The same inputs and picks through the command line, with the plan the session saved.
     let picks = std::fs::read_to_string(out.path().join("user-overrides.csv")).unwrap();
