@@ -7,6 +7,8 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 pub const WAIT: Duration = Duration::from_secs(20);
+/// How long a matching screen that keeps changing is watched before it is taken as it is.
+pub const SETTLE: Duration = Duration::from_millis(600);
 
 pub struct Tmux {
     socket: String,
@@ -101,15 +103,28 @@ impl Tmux {
         String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "e2e"]).stdout).into()
     }
 
-    /// Polls until `ok` holds for the pane, or fails with the last screen.
+    /// Polls until `ok` holds for the pane and the frame is whole, or fails with the last screen.
+    ///
+    /// A frame is drawn in several writes, so a capture can catch one half drawn: the screen is
+    /// returned once two captures 50 ms apart agree, or, while something animates (a spinner),
+    /// once `ok` has held for [`SETTLE`].
     pub fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
+        let mut held_since: Option<(Instant, String)> = None;
         loop {
             let screen = self.screen();
             if ok(&screen) {
-                return screen;
+                match &held_since {
+                    Some((since, previous)) if *previous == screen || since.elapsed() >= SETTLE => {
+                        return screen;
+                    }
+                    Some((since, _)) => held_since = Some((*since, screen)),
+                    None => held_since = Some((Instant::now(), screen)),
+                }
+            } else {
+                held_since = None;
+                assert!(start.elapsed() < WAIT, "{what} within {WAIT:?}:\n{screen}");
             }
-            assert!(start.elapsed() < WAIT, "{what} within {WAIT:?}:\n{screen}");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
