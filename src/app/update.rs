@@ -123,6 +123,7 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     }
     if matches!(ctx, Context::UsersInput | Context::UsersPicker) {
         users::on_key(&mut model.users, key);
+        users::keep_paths(&model.users, &mut model.answers);
         return Vec::new();
     }
     if ctx == Context::TextField {
@@ -146,6 +147,7 @@ fn on_paste(model: &mut Model, text: &str) -> Vec<Effect> {
     }
     if model.context() == Context::UsersInput {
         users::on_paste(&mut model.users, text);
+        users::keep_paths(&model.users, &mut model.answers);
         return Vec::new();
     }
     if model.context() != Context::TextField {
@@ -375,6 +377,7 @@ fn enter(model: &mut Model, step: Step) -> Vec<Effect> {
         Step::Users => {
             let plan = model.answers.plan.clone();
             let found = model.source.found().map(|f| (f.shape, f.base.as_path()));
+            users::take_saved_paths(&mut model.users, &model.answers.draft);
             users::enter(&mut model.users, plan.as_deref(), found);
             Vec::new()
         }

@@ -111,10 +111,12 @@ pub enum UsersCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct UsersMatchArgs {
-    /// Output of migrate-users.py with NBSSO_USERS_ACTION=export (pasted or redirected; - for stdin)
+    /// Output of migrate-users.py with NBSSO_USERS_ACTION=export (pasted or redirected; - for
+    /// stdin); default: the plan's users.export
     #[arg(long, value_name = "EXPORT_OUTPUT")]
-    pub netbox: String,
-    /// Saved `kanidm person list -o json` (or the REST API's JSON; - for stdin); default: read live
+    pub netbox: Option<String>,
+    /// Saved `kanidm person list -o json` (or the REST API's JSON; - for stdin); default: the
+    /// plan's users.persons, else read live
     #[arg(long, value_name = "FILE|-")]
     pub kanidm: Option<String>,
     /// Corrections, one `netbox_username,kanidm_name` a line (an empty name: do not link)

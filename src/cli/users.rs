@@ -88,12 +88,31 @@ pub fn run_match(args: &UsersMatchArgs, runtime: &tokio::runtime::Runtime) -> Co
         None => None,
     };
     let deployment = args.deployment;
-    let export = match read_input(&args.netbox).map(|t| NetBoxExport::parse(&t)) {
+    // What the command line does not say, the plan's [users] table (the wizard's Users step) may.
+    let saved = |path: Option<&std::path::PathBuf>| path.map(|p| p.display().to_string());
+    let saved_inputs = plan.as_ref().map(|p| &p.users);
+    let Some(export_from) = args
+        .netbox
+        .clone()
+        .or_else(|| saved_inputs.and_then(|u| saved(u.export.as_ref())))
+    else {
+        return fail(
+            args.json,
+            Code::Usage,
+            "say where NetBox's export is: --netbox nbsso-export.txt (the output of \
+             NBSSO_USERS_ACTION=export), or a --plan whose users.export names it",
+        );
+    };
+    let export = match read_input(&export_from).map(|t| NetBoxExport::parse(&t)) {
         Ok(Ok(export)) => export,
-        Ok(Err(e)) => return fail(args.json, Code::Usage, &format!("{}: {e}", args.netbox)),
+        Ok(Err(e)) => return fail(args.json, Code::Usage, &format!("{export_from}: {e}")),
         Err(e) => return fail(args.json, Code::Usage, &e),
     };
-    let (persons_text, kanidm_source) = match &args.kanidm {
+    let persons_from = args
+        .kanidm
+        .clone()
+        .or_else(|| saved_inputs.and_then(|u| saved(u.persons.as_ref())));
+    let (persons_text, kanidm_source) = match &persons_from {
         Some(from) => match read_input(from) {
             Ok(text) => (text, from.clone()),
             Err(e) => return fail(args.json, Code::Usage, &e),

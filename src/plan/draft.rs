@@ -20,6 +20,9 @@ pub struct PlanDraft {
     pub output: OutputDraft,
     /// The NetBox configuration to patch (`nbsso generate --patch`).
     pub deployment: DeploymentDraft,
+    /// The Users step's inputs, so a resumed run reads them again.
+    #[serde(skip_serializing_if = "UsersDraft::is_empty")]
+    pub users: UsersDraft,
     #[serde(flatten, skip_serializing)]
     pub unknown: UnknownKeys,
 }
@@ -110,6 +113,26 @@ pub struct DeploymentDraft {
     pub unknown: UnknownKeys,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UsersDraft {
+    /// The saved output of `migrate-users.py` with `NBSSO_USERS_ACTION=export`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub export: String,
+    /// A saved `kanidm person list -o json`; empty: the persons are read live.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub persons: String,
+    #[serde(flatten, skip_serializing)]
+    pub unknown: UnknownKeys,
+}
+
+impl UsersDraft {
+    /// Nothing to write: the plan file leaves the table out.
+    fn is_empty(&self) -> bool {
+        self.export.is_empty() && self.persons.is_empty()
+    }
+}
+
 /// Defaults come from the field table. A table missing from a plan file, or a key missing from a
 /// table, takes them too: each draft table's `Default` is the whole default plan's.
 impl Default for PlanDraft {
@@ -155,6 +178,12 @@ impl Default for OutputDraft {
 impl Default for DeploymentDraft {
     fn default() -> Self {
         PlanDraft::default().deployment
+    }
+}
+
+impl Default for UsersDraft {
+    fn default() -> Self {
+        PlanDraft::default().users
     }
 }
 
@@ -206,6 +235,11 @@ impl PlanDraft {
                 backend_name: String::new(),
                 unknown: UnknownKeys::new(),
             },
+            users: UsersDraft {
+                export: String::new(),
+                persons: String::new(),
+                unknown: UnknownKeys::new(),
+            },
             unknown: UnknownKeys::new(),
         }
     }
@@ -220,6 +254,7 @@ impl PlanDraft {
             Section::Login => &self.login.unknown,
             Section::Output => &self.output.unknown,
             Section::Deployment => &self.deployment.unknown,
+            Section::Users => &self.users.unknown,
         }
     }
 

@@ -10,6 +10,7 @@ mod validate;
 pub use deployment::{DeploymentTarget, OIDC_BACKEND, Stage};
 pub use draft::{
     DeploymentDraft, KanidmDraft, LoginDraft, NetBoxDraft, OutputDraft, PlanDraft, TlsDraft,
+    UsersDraft,
 };
 pub use field::{Field, Group};
 pub use validate::{Problem, Severity, validate};
@@ -146,6 +147,16 @@ pub struct Plan {
     pub login: LoginButton,
     pub output_dir: PathBuf,
     pub deployment: DeploymentTarget,
+    pub users: UserInputs,
+}
+
+/// Where the user migration's inputs were saved (the Users step, `nbsso users match`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UserInputs {
+    /// The saved output of `migrate-users.py` with `NBSSO_USERS_ACTION=export`.
+    pub export: Option<PathBuf>,
+    /// A saved `kanidm person list -o json`; `None`: the persons are read live.
+    pub persons: Option<PathBuf>,
 }
 
 /// The scopes social-core's OIDC backend always requests (`DEFAULT_SCOPE`).

@@ -6,7 +6,7 @@ use super::draft::{PlanDraft, UnknownKeys};
 use super::field::{Field, Kind, Section, known_keys};
 use super::{
     DEFAULT_SCOPES, DeploymentTarget, KanidmTarget, LoginButton, NetBoxTarget, OIDC_BACKEND, Pkce,
-    PkceChoice, Plan, SourceIdp, Stage,
+    PkceChoice, Plan, SourceIdp, Stage, UserInputs,
 };
 use crate::versions::{KanidmCapabilities, NetBoxCapabilities, Version};
 use serde::Serialize;
@@ -254,6 +254,7 @@ pub fn validate(draft: &PlanDraft) -> Result<(Plan, Vec<Problem>), Vec<Problem>>
         Section::Login,
         Section::Output,
         Section::Deployment,
+        Section::Users,
     ] {
         f.unknown_keys(section, draft.unknown(section));
     }
@@ -422,6 +423,9 @@ pub fn validate(draft: &PlanDraft) -> Result<(Plan, Vec<Problem>), Vec<Problem>>
     }
     let output_dir = f.text(Field::OutputDir, draft).map(PathBuf::from);
     let deployment = deployment(&mut f, draft, source);
+    let user_inputs = path(f.text(Field::UsersExport, draft))
+        .zip(path(f.text(Field::UsersPersons, draft)))
+        .map(|(export, persons)| UserInputs { export, persons });
 
     let has_errors = f.0.iter().any(|p| p.severity == Severity::Error);
     let assembled = (|| {
@@ -455,6 +459,7 @@ pub fn validate(draft: &PlanDraft) -> Result<(Plan, Vec<Problem>), Vec<Problem>>
             },
             output_dir: output_dir?,
             deployment: deployment?,
+            users: user_inputs?,
         })
     })();
     match assembled {

@@ -4,6 +4,7 @@
 use super::text::{fit, pad};
 use crate::app::Model;
 use crate::app::screens::users::{NOTHING_TO_MOVE, Users, UsersFocus, has_source};
+use crate::plan::Field;
 use crate::theme::Theme;
 use crate::users::{State, UserMap, UserRow};
 use ratatui::Frame;
@@ -127,19 +128,21 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) -> Option<Position> 
             p.kanidm.origin, p.kanidm.admin
         )
     });
+    let export_label = format!("{:<15}", Field::UsersExport.label());
+    let persons_label = format!("{:<15}", Field::UsersPersons.label());
     let mut cursor = input_line(
         t,
         frame,
         export,
-        ("Export output  ", &u.export_path),
+        (&export_label, &u.export_path),
         u.focus == UsersFocus::Export,
-        "the saved output of the export command, e.g. nbsso-export.txt",
+        Field::UsersExport.hint(),
     );
     cursor = cursor.or(input_line(
         t,
         frame,
         persons,
-        ("Kanidm persons ", &u.persons_path),
+        (&persons_label, &u.persons_path),
         u.focus == UsersFocus::Persons,
         &live,
     ));

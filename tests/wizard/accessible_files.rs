@@ -367,8 +367,8 @@ fn the_accessible_users_step_writes_what_users_match_writes_with_the_same_picks(
             PERSONS,
             EXPORT,
             "<", // back to the export's question
-            EXPORT,
-            PERSONS,
+            "",  // Enter keeps the export as typed
+            "",  // and the persons' file
             "2",
             "nobody", // not a NetBox user: asked again
             "fmeyer",
@@ -392,7 +392,9 @@ fn the_accessible_users_step_writes_what_users_match_writes_with_the_same_picks(
         &[
             "5. match NetBox's users to Kanidm persons (the user migration)",
             "Not read: tests/fixtures/users/missing.export.txt cannot be read",
-            "live with the plan's admin login: <\nNetBox's saved export",
+            "Kanidm persons\n  a saved `kanidm person list -o json`; empty: read live\n",
+            "[tests/fixtures/users/persons.cli.json]: <\nExport output\n",
+            "[tests/fixtures/users/keycloak-default.export.txt]: \n",
             "1 ambiguous, 1 unmatched",
             "✓ lock-out guard: local superuser with a password: admin",
             "3 user(s) to decide:",
@@ -414,5 +416,12 @@ fn the_accessible_users_step_writes_what_users_match_writes_with_the_same_picks(
     let picks = std::fs::read_to_string(out.path().join("user-overrides.csv")).unwrap();
     assert_eq!(picks, "netbox_username,kanidm_name\nfmeyer,frank\nerin,-\n");
     let plan = out.path().join("nbsso-plan.toml");
+    let saved = std::fs::read_to_string(&plan).unwrap();
+    assert!(
+        saved.ends_with(&format!(
+            "[users]\nexport = \"{EXPORT}\"\npersons = \"{PERSONS}\"\n"
+        )),
+        "{saved}"
+    );
     assert_same_map_as_users_match(out.path(), &plan, &picks, &[]);
 }

@@ -677,3 +677,103 @@ fn earlier_picks_that_no_longer_fit_are_left_out_with_the_reason() {
         assert_eq!(state_of(&m, "fmeyer"), State::Ambiguous);
     }
 }
+
+/// The paths typed on the Users step are answers like any other: they go into the saved plan's
+/// `[users]` table, a resumed run shows them and reads them again with Enter, and
+/// `nbsso users match --plan` takes them when its flags do not name the inputs.
+#[test]
+fn the_inputs_paths_are_saved_with_the_plan_and_read_again_on_resume() {
+    let mut m = at_users();
+    read_inputs(&mut m, EXPORT, PERSONS);
+    pick(&mut m, "fmeyer", Some("frank"));
+    press(&mut m, KeyCode::Enter); // → Review
+    assert_eq!(m.step, Step::Review);
+    let toml = press(&mut m, KeyCode::Char('s'))
+        .into_iter()
+        .find_map(|e| match e {
+            Effect::SavePlan { toml, .. } => Some(toml),
+            _ => None,
+        })
+        .expect("s saves the plan on the Review");
+    assert!(
+        toml.ends_with(&format!(
+            "\n[users]\nexport = \"{EXPORT}\"\npersons = \"{PERSONS}\"\n"
+        )),
+        "{toml}"
+    );
+
+    let draft = nbsso::plan::PlanDraft::from_toml(&toml).unwrap();
+    let mut resumed = Model::new(nbsso::app::Config {
+        resume: Some(nbsso::app::model::ResumeOffer {
+            path: "nbsso-out/nbsso-plan.toml".into(),
+            draft,
+        }),
+        ..nbsso::app::Config::default()
+    });
+    press(&mut resumed, KeyCode::Enter); // Welcome: resume
+    while resumed.step != Step::Users {
+        let step = resumed.step;
+        press(&mut resumed, KeyCode::Enter);
+        assert_ne!(resumed.step, step, "{:?}", resumed.answers.problems);
+    }
+    assert_eq!(resumed.users.export_path.value(), EXPORT);
+    assert_eq!(resumed.users.persons_path.value(), PERSONS);
+    let screen = render(&mut resumed, 120, 40);
+    assert!(
+        screen.contains(&format!("Export output  {EXPORT}")),
+        "{screen}"
+    );
+    let effects = press(&mut resumed, KeyCode::Enter);
+    perform_loads(&mut resumed, effects);
+    assert!(
+        resumed.users.matched_map().is_some(),
+        "{:?}",
+        resumed.users.error
+    );
+    assert!(!resumed.dirty(), "the paths read are the plan's own");
+    // Emptied, the person list is read live again, and the answers differ from the saved plan.
+    press(&mut resumed, KeyCode::Tab); // the table → the export's path
+    press(&mut resumed, KeyCode::Tab); // → the persons' path
+    update(
+        &mut resumed,
+        Msg::Key(crossterm::event::KeyEvent::new(
+            KeyCode::Char('u'),
+            crossterm::event::KeyModifiers::CONTROL,
+        )),
+    );
+    assert_eq!(resumed.answers.draft.users.persons, "");
+    assert!(resumed.dirty());
+
+    // The command line, with only the plan and the picks.
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.toml");
+    std::fs::write(&plan, &toml).unwrap();
+    let overrides = dir.path().join("overrides.csv");
+    std::fs::write(&overrides, "netbox_username,kanidm_name\nfmeyer,frank\n").unwrap();
+    let out = dir.path().join("from-plan");
+    let said = nbsso_users_match(&[
+        "--plan",
+        plan.to_str().unwrap(),
+        "--overrides",
+        overrides.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        said.contains("Kanidm persons from tests/fixtures/users/persons.cli.json"),
+        "{said}"
+    );
+    // The same as naming the inputs with --netbox and --kanidm.
+    assert_same_map_as_users_match(
+        &out,
+        &plan,
+        "netbox_username,kanidm_name\nfmeyer,frank\n",
+        &[],
+    );
+    // Neither a flag nor the plan names the export: a usage error that says how.
+    let said = nbsso_users_match(&["--kanidm", PERSONS]);
+    assert!(
+        said.contains("say where NetBox's export is: --netbox"),
+        "{said}"
+    );
+}

@@ -5,11 +5,11 @@
 //! `migrate-users.py` and `user-overrides.csv` as the wizard.
 
 use super::{Ended, Session};
-use crate::accessible::prompt;
+use crate::accessible::prompt::{self, Reply};
 use crate::app::screens::user_commands;
 use crate::app::screens::users::{self, UsersFocus, picks};
 use crate::keymap::Action;
-use crate::plan::Plan;
+use crate::plan::{Field, Plan};
 use crate::quote::comment;
 use crate::runtime::users_load;
 use crate::users::{State, text};
@@ -30,7 +30,9 @@ impl Session<'_> {
         self.say(
             "\nUsers: every NetBox user keeps their own account\n\
              Run migrate-users.py inside NetBox with NBSSO_USERS_ACTION=export first and save its \
-             output; nbsso matches it with Kanidm's persons.\n\n",
+             output; nbsso matches it with Kanidm's persons. An empty export goes back to the \
+             checks' menu; an empty person list reads the persons live with the plan's admin \
+             login.\n\n",
         );
         if self.users.loaded.is_none() && !self.read_users(plan)? {
             return Ok(());
@@ -66,20 +68,15 @@ impl Session<'_> {
     /// read. False: the user went back.
     fn read_users(&mut self, plan: &Plan) -> Result<bool, Ended> {
         loop {
-            let export = self.ask(
-                "NetBox's saved export (the output of NBSSO_USERS_ACTION=export; Enter goes back): ",
-            )?;
-            if export.trim().is_empty() || prompt::is_back(&export) {
-                return Ok(false);
-            }
-            let persons = self.ask(
-                "Kanidm's persons: a saved `kanidm person list -o json`, or Enter to read them live with the plan's admin login: ",
-            )?;
-            if prompt::is_back(&persons) {
+            let export = match self.users_path(Field::UsersExport)? {
+                Some(export) if !export.is_empty() => export,
+                _ => return Ok(false),
+            };
+            let Some(persons) = self.users_path(Field::UsersPersons)? else {
                 continue;
-            }
-            self.users.export_path = Input::new(export.trim().to_string());
-            self.users.persons_path = Input::new(persons.trim().to_string());
+            };
+            self.users.export_path = Input::new(export);
+            self.users.persons_path = Input::new(persons);
             self.users.focus = UsersFocus::Export;
             let turn = users::on_action(&mut self.users, Some(plan), Action::Confirm);
             let mut notice = None;
@@ -96,6 +93,19 @@ impl Session<'_> {
                 self.say_line(&notice);
             }
             return Ok(true);
+        }
+    }
+
+    /// One of the inputs' paths, asked as the plan's field: Enter keeps what the plan holds, `-`
+    /// empties it. `None`: the user went back.
+    fn users_path(&mut self, field: Field) -> Result<Option<String>, Ended> {
+        loop {
+            let line = self.ask(&prompt::question(field, &self.answers))?;
+            match prompt::answer(&mut self.answers, field, &line) {
+                Reply::Back => return Ok(None),
+                Reply::Invalid(message) => self.say(&format!("Not valid: {message}\n")),
+                Reply::Taken(_) => return Ok(Some(field.text(&self.answers.draft).trim().into())),
+            }
         }
     }
 

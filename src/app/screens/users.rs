@@ -3,6 +3,7 @@
 //! guard, and picks made from the keyboard; a pick is an overrides line like the CSV's, and the
 //! picks are written as `user-overrides.csv`, so `nbsso users match --overrides` gives the same map.
 
+use super::form::Answers;
 use super::{Turn, moved};
 use crate::app::effect::{Effect, PersonsFrom};
 use crate::app::step::Step;
@@ -11,7 +12,8 @@ use crate::generate::user_migration::{self, MapPlace};
 use crate::generate::{FileKind, GeneratedFile};
 use crate::inspect::Live;
 use crate::keymap::Action;
-use crate::plan::Plan;
+use crate::plan::fields::local_path;
+use crate::plan::{Field, Plan, PlanDraft};
 use crate::users::{
     Deployment, KanidmPerson, LinkProviders, MapOptions, NetBoxExport, ServiceManager, UserMap,
     UserRow, build_map, parse_overrides,
@@ -282,6 +284,42 @@ pub fn enter(users: &mut Users, plan: Option<&Plan>, found: Option<(Shape, &Path
         UsersFocus::Export
     };
     users.rebuild(plan);
+}
+
+/// A resumed plan's `[users]` paths fill the boxes while nothing is typed or read here.
+pub fn take_saved_paths(users: &mut Users, draft: &PlanDraft) {
+    if users.loaded.is_some()
+        || !users.export_path.value().is_empty()
+        || !users.persons_path.value().is_empty()
+    {
+        return;
+    }
+    users.export_path = Input::new(Field::UsersExport.text(draft));
+    users.persons_path = Input::new(Field::UsersPersons.text(draft));
+}
+
+/// The typed paths go into the plan's `[users]` table, so a saved plan reads them again; a path
+/// the plan would refuse (a control character) is kept out of it.
+pub fn keep_paths(users: &Users, answers: &mut Answers) {
+    let mut changed = false;
+    for (field, input) in [
+        (Field::UsersExport, &users.export_path),
+        (Field::UsersPersons, &users.persons_path),
+    ] {
+        let typed = input.value().trim();
+        let text = if typed.is_empty() || local_path(typed, "").is_ok() {
+            typed
+        } else {
+            ""
+        };
+        if field.text(&answers.draft) != text {
+            field.set_text(&mut answers.draft, text);
+            changed = true;
+        }
+    }
+    if changed {
+        answers.revalidate();
+    }
 }
 
 /// Whether a text box has the keys.

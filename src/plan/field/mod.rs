@@ -40,6 +40,8 @@ pub enum Field {
     DeploymentEnvFile,
     DeploymentStage,
     DeploymentBackendName,
+    UsersExport,
+    UsersPersons,
 }
 
 /// A table of the plan file (`[netbox]`, …), or its top level.
@@ -52,6 +54,7 @@ pub enum Section {
     Login,
     Output,
     Deployment,
+    Users,
 }
 
 impl Section {
@@ -65,6 +68,7 @@ impl Section {
             Self::Login => "login",
             Self::Output => "output",
             Self::Deployment => "deployment",
+            Self::Users => "users",
         }
     }
 
@@ -164,8 +168,8 @@ pub struct Spec {
     pub label: &'static str,
     /// One line under the field while it has nothing else to say.
     pub hint: &'static str,
-    /// The screen that asks for it, and its place in the screen's Tab order (from 1); `None`
-    /// for fields only a plan file sets.
+    /// The form screen that asks for it, and its place in the screen's Tab order (from 1); `None`
+    /// for fields only a plan file sets, or that the Users step keeps (its inputs' paths).
     pub asked: Option<(Group, u8)>,
     /// Never shown on screen or in a report (a field holding a secret value).
     pub secret: bool,
@@ -399,6 +403,8 @@ mod tests {
         draft.tls.ca_file = "/etc/ssl/ca.pem".into();
         draft.deployment.paths = vec!["/opt/netbox/netbox/netbox/configuration.py".into()];
         draft.deployment.env_file = "env/netbox.env".into();
+        draft.users.export = "nbsso-export.txt".into();
+        draft.users.persons = "persons.json".into();
         let value: toml::Value = toml::from_str(&toml::to_string(&draft).unwrap()).unwrap();
         let mut keys = Vec::new();
         for (name, item) in value.as_table().unwrap() {
@@ -450,6 +456,23 @@ mod tests {
         assert_eq!(Field::Pkce.choice_index(&draft), 1);
     }
 
+    /// README's "The plan" table lists every key, in the order of the plan file, and no other.
+    #[test]
+    fn the_readme_lists_every_key_of_the_plan() {
+        let readme = include_str!("../../../README.md");
+        let table = readme
+            .split("\n## The plan\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("README has a section \"The plan\"");
+        let keys: Vec<&str> = table
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `")?.split('`').next())
+            .collect();
+        let paths: Vec<&str> = Field::all().map(Field::path).collect();
+        assert_eq!(keys, paths);
+    }
+
     #[test]
     fn known_keys_follow_the_plan_file() {
         assert_eq!(
@@ -461,7 +484,8 @@ mod tests {
                 "tls",
                 "login",
                 "output",
-                "deployment"
+                "deployment",
+                "users"
             ]
         );
         assert_eq!(

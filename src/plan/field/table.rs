@@ -80,7 +80,7 @@ fn local(text: &str, what: &str) -> Result<String, String> {
 }
 
 /// The table, in the order of the plan file.
-pub(super) static TABLE: [Spec; 26] = [
+pub(super) static TABLE: [Spec; 28] = [
     Spec {
         field: Field::Source,
         section: Section::Top,
@@ -483,6 +483,38 @@ pub(super) static TABLE: [Spec; 26] = [
             default: Initial::Text("oidc"),
             optional: false,
             rule: fields::backend_name,
+        },
+    },
+    Spec {
+        field: Field::UsersExport,
+        section: Section::Users,
+        path: "users.export",
+        label: "Export output",
+        hint: "the saved output of the export command, e.g. nbsso-export.txt",
+        asked: None,
+        secret: false,
+        kind: Kind::Text {
+            get: |d| &d.users.export,
+            set: |d, v| d.users.export = v,
+            default: Initial::Empty,
+            optional: true,
+            rule: |t| local(t, "export output"),
+        },
+    },
+    Spec {
+        field: Field::UsersPersons,
+        section: Section::Users,
+        path: "users.persons",
+        label: "Kanidm persons",
+        hint: "a saved `kanidm person list -o json`; empty: read live",
+        asked: None,
+        secret: false,
+        kind: Kind::Text {
+            get: |d| &d.users.persons,
+            set: |d, v| d.users.persons = v,
+            default: Initial::Empty,
+            optional: true,
+            rule: |t| local(t, "person list"),
         },
     },
 ];
