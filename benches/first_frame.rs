@@ -2,9 +2,10 @@
 //! Time from starting the wizard to its first drawn frame, in a real pseudo-terminal: util-linux's
 //! `script` gives the built `nbsso` an 80×24 pty (its shell sets the size with stty, then `exec`s
 //! nbsso), and the clock runs from spawning `script` until the bytes of the first whole frame (the
-//! Welcome screen, then the cursor hidden, as ratatui ends a draw) arrive. The starts of `script`,
-//! its shell and stty count as nbsso's time: the figure is an upper bound. (A mark printed just
-//! before the exec cannot split the two: `script` often forwards it in one read with the frame.)
+//! Welcome screen, then the end of synchronized output, the last bytes of a draw) arrive. The
+//! starts of `script`, its shell and stty count as nbsso's time: the figure is an upper bound. (A
+//! mark printed just before the exec cannot split the two: `script` often forwards it in one read
+//! with the frame.)
 //!
 //! `cargo bench --bench first_frame`; 21 runs, prints the median and the slowest; exits non-zero
 //! when the median is above 50 ms.
@@ -16,8 +17,8 @@ use std::time::{Duration, Instant};
 const RUNS: usize = 21;
 const GOAL: Duration = Duration::from_millis(50);
 const FRAME_TEXT: &[u8] = b"Press Enter to begin";
-/// ratatui hides the cursor once a frame is drawn.
-const FRAME_END: &[u8] = b"\x1b[?25l";
+/// The end of synchronized output: the last bytes of every frame.
+const FRAME_END: &[u8] = b"\x1b[?2026l";
 
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     haystack

@@ -1,10 +1,10 @@
-//! The accessible mode's questions and answers, pure: the wording of a field's question (from the
-//! field table), how a typed line answers it (through the wizard's own answers, so validation is
-//! the plan's), numbered menus and the plain line of a check result. No colour, no box drawing,
-//! no glyph that carries meaning on its own: words say it.
+//! The accessible mode's questions and answers, pure: which fields are asked and in what order,
+//! the wording of a field's question (from the field table), how a typed line answers it (through
+//! the wizard's own answers, so validation is the plan's), numbered menus and the plain line of a
+//! check result. No colour, no box drawing, no glyph that carries meaning on its own: words say it.
 
-use crate::app::Focusable;
 use crate::app::screens::form::Answers;
+use crate::app::{Focusable, Step};
 use crate::checks::{CheckId, Finding};
 use crate::plan::Field;
 use crate::plan::field::Kind;
@@ -170,6 +170,31 @@ pub fn check_line(id: CheckId, finding: &Finding) -> String {
         out.push_str(&format!("  fix: {fix}\n"));
     }
     out
+}
+
+/// The form steps, in the wizard's order.
+const FORMS: [Step; 4] = [Step::Source, Step::Kanidm, Step::NetBox, Step::Options];
+
+/// Every field the wizard asks, with its step, in the wizard's order.
+pub fn questions() -> Vec<(Step, Field)> {
+    FORMS
+        .iter()
+        .flat_map(|step| {
+            step.group()
+                .map(Field::asked_on)
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |f| (*step, f))
+        })
+        .collect()
+}
+
+/// The place of the question for NetBox's configuration.
+pub fn paths_question(questions: &[(Step, Field)]) -> usize {
+    questions
+        .iter()
+        .position(|(_, f)| *f == Field::DeploymentPaths)
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

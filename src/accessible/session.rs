@@ -7,7 +7,7 @@
 mod users;
 
 use super::deployment::{self, Reading};
-use super::prompt::{self, Reply};
+use super::prompt::{self, Reply, paths_question, questions};
 use crate::app::Step;
 use crate::app::screens::form::Answers;
 use crate::app::screens::heading;
@@ -21,9 +21,6 @@ use crate::generate::writer::{self, Disposition, PlannedFile, WrittenFile};
 use crate::plan::{Field, PLAN_FILE, Plan, PlanDraft};
 use std::io::{self, BufRead, Write};
 use std::sync::Arc;
-
-/// The form steps, in the wizard's order.
-const FORMS: [Step; 4] = [Step::Source, Step::Kanidm, Step::NetBox, Step::Options];
 
 /// Where the conversation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,22 +46,8 @@ enum Reviewed {
     Finished(Code),
     /// Back to the checks.
     Checks,
-    /// The question of field `i` again (NetBox's configuration cannot be patched).
+    /// The question of field `i` again (NetBox's configuration cannot be patched), then the review.
     Ask(usize),
-}
-
-/// Every field the wizard asks, with its step, in the wizard's order.
-fn questions() -> Vec<(Step, Field)> {
-    FORMS
-        .iter()
-        .flat_map(|step| {
-            step.group()
-                .map(Field::asked_on)
-                .unwrap_or_default()
-                .into_iter()
-                .map(move |f| (*step, f))
-        })
-        .collect()
 }
 
 /// The accessible wizard on `input` and `output`. `echo`: the input is not a terminal (an answer
@@ -85,6 +68,8 @@ pub struct Session<'a> {
     plan_path: std::path::PathBuf,
     /// A saved plan to offer for resuming, as the wizard's Welcome does.
     offer: Option<(std::path::PathBuf, PlanDraft)>,
+    /// Back to the review once the question it sent the user to is answered and all are valid.
+    to_review: bool,
 }
 
 /// The input ended before the wizard did.
@@ -110,6 +95,7 @@ impl<'a> Session<'a> {
             results: Vec::new(),
             plan_path: std::path::PathBuf::from(PlanDraft::default().output.dir).join(PLAN_FILE),
             offer: None,
+            to_review: false,
         }
     }
 
@@ -223,11 +209,13 @@ impl<'a> Session<'a> {
                     }
                     self.say("\n");
                     let last_of_step = questions.get(i + 1).is_none_or(|(s, _)| *s != step);
-                    if !last_of_step {
+                    if !last_of_step && !self.to_review {
                         return Ok(At::Field(i + 1));
                     }
-                    // The step's Next: an answer made invalid by a later one is asked again.
-                    if let Some(j) = self.first_invalid(questions).filter(|j| *j <= i) {
+                    // The step's Next: an answer made invalid by a later one is asked again (any
+                    // invalid one, on the way back to the review).
+                    let asked = if self.to_review { questions.len() } else { i };
+                    if let Some(j) = self.first_invalid(questions).filter(|j| *j <= asked) {
                         let (_, f) = questions[j];
                         let why = self
                             .answers
@@ -240,6 +228,9 @@ impl<'a> Session<'a> {
                         && let Some(again) = self.read_deployment(questions)
                     {
                         return Ok(again);
+                    }
+                    if std::mem::take(&mut self.to_review) {
+                        return Ok(At::Review);
                     }
                     return Ok(if i + 1 == questions.len() {
                         At::Checks
@@ -424,6 +415,7 @@ impl<'a> Session<'a> {
                     self.say(&format!(
                         "\nNetBox's configuration cannot be patched: {e}\nNothing was written. Fix it, or type - at its question to write only the files.\n"
                     ));
+                    self.to_review = true;
                     return Ok(Reviewed::Ask(paths_question(&questions())));
                 }
             }
@@ -562,14 +554,6 @@ impl<'a> Session<'a> {
             }
         }
     }
-}
-
-/// The place of the question for NetBox's configuration.
-fn paths_question(questions: &[(Step, Field)]) -> usize {
-    questions
-        .iter()
-        .position(|(_, f)| *f == Field::DeploymentPaths)
-        .unwrap_or(0)
 }
 
 /// Writes to standard output and reads standard input: what `nbsso --accessible` runs.

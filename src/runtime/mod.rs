@@ -24,6 +24,7 @@ use ratatui::backend::Backend;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
+use terminal::FrameSync;
 use tokio::sync::mpsc;
 use tokio::time::{Interval, MissedTickBehavior};
 
@@ -72,7 +73,7 @@ pub struct EventLoop<B: Backend, S> {
 
 impl<B, S> EventLoop<B, S>
 where
-    B: Backend,
+    B: Backend + FrameSync,
     S: Stream<Item = io::Result<Event>> + Unpin,
 {
     /// A loop with the default check options; copied values are dropped until
@@ -152,10 +153,11 @@ where
         {
             dispatch(model, Msg::Resize(size.width, size.height), executor);
         }
+        self.terminal.backend_mut().begin_frame()?;
         self.terminal
             .draw(|frame| view::render(model, frame))
-            .map(drop)
-            .map_err(|e| io::Error::other(e.to_string()))
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        self.terminal.backend_mut().end_frame()
     }
 }
 

@@ -6,11 +6,12 @@
 
 use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
+    disable_raw_mode, enable_raw_mode,
 };
-use ratatui::backend::CrosstermBackend;
+use ratatui::backend::{CrosstermBackend, TestBackend};
 use ratatui::{DefaultTerminal, Terminal};
-use std::io::{self, stdout};
+use std::io::{self, Write, stdout};
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -66,5 +67,80 @@ impl TerminalGuard {
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();
+    }
+}
+
+/// A backend that marks where a frame starts and ends (synchronized output, DEC mode 2026): a
+/// terminal that knows the mode shows each frame whole, never half drawn, however many writes it
+/// takes; one that does not ignores the marks.
+pub trait FrameSync {
+    fn begin_frame(&mut self) -> io::Result<()>;
+    fn end_frame(&mut self) -> io::Result<()>;
+}
+
+impl<W: Write> FrameSync for CrosstermBackend<W> {
+    fn begin_frame(&mut self) -> io::Result<()> {
+        crossterm::queue!(self, BeginSynchronizedUpdate)
+    }
+
+    fn end_frame(&mut self) -> io::Result<()> {
+        crossterm::execute!(self, EndSynchronizedUpdate)
+    }
+}
+
+/// Tests draw on a buffer: there is no terminal to tell.
+impl FrameSync for TestBackend {
+    fn begin_frame(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn end_frame(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::widgets::Paragraph;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// What the backend writes, kept where the test can read it.
+    #[derive(Clone, Default)]
+    struct Written(Rc<RefCell<Vec<u8>>>);
+
+    impl Write for Written {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The frame's bytes, cursor handling included, lie between the two marks.
+    #[test]
+    fn a_frame_is_written_between_the_synchronized_output_marks() {
+        let written = Written::default();
+        let options = ratatui::TerminalOptions {
+            viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 20, 2)),
+        };
+        let backend = CrosstermBackend::new(written.clone());
+        let mut terminal = Terminal::with_options(backend, options).unwrap();
+        terminal.backend_mut().begin_frame().unwrap();
+        terminal
+            .draw(|f| f.render_widget(Paragraph::new("Press Enter"), f.area()))
+            .unwrap();
+        terminal.backend_mut().end_frame().unwrap();
+        let out = String::from_utf8_lossy(&written.0.borrow()).into_owned();
+        assert!(out.starts_with("\x1b[?2026h"), "{out:?}");
+        assert!(out.ends_with("\x1b[?2026l"), "{out:?}");
+        assert!(
+            out.contains("Press") && out.contains("\x1b[?25l"),
+            "{out:?}"
+        );
     }
 }

@@ -425,3 +425,37 @@ fn the_accessible_users_step_writes_what_users_match_writes_with_the_same_picks(
     );
     assert_same_map_as_users_match(out.path(), &plan, &picks, &[]);
 }
+
+/// A patch the review refuses (a staged cut-over the Helm chart cannot express) sends the user to
+/// the configuration's question; once it is answered, the review comes back at once, without the
+/// later questions asked again, and the files are written without a patch.
+#[test]
+fn a_patch_the_review_refuses_asks_the_configuration_again_then_returns_to_the_review() {
+    const HELM: &str = "tests/fixtures/netbox-config/helm-authentik/values.yaml";
+    let before = std::fs::read(HELM).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    // Both logins at once, Kanidm's under its own backend name: valid as answers, refused by the
+    // Helm chart's patch. At the review, the path is emptied, then the files are written.
+    let answers = plan_answers("", HELM, out.path(), &["1", "-", "1", "1"]).replacen(
+        &format!("{HELM}\n\n\n\n"),
+        &format!("{HELM}\n\n2\nkanidm\n"),
+        1,
+    );
+    let (code, transcript) = converse(&answers);
+    assert_eq!(code, Code::Ok, "{transcript}");
+    let refused = transcript
+        .split("NetBox's configuration cannot be patched: the Helm chart builds")
+        .nth(1)
+        .unwrap_or_else(|| panic!("the review refuses the patch\n{transcript}"));
+    // The configuration's question, then straight back to the review.
+    let (asked, rest) = refused
+        .split_once("Review: nothing has been written yet")
+        .unwrap_or_else(|| panic!("back to the review\n{transcript}"));
+    assert!(asked.contains("NetBox configuration\n"), "{asked}");
+    for later in ["Env file\n", "Kanidm URL", "Output directory"] {
+        assert!(!asked.contains(later), "{later:?} asked again:\n{asked}");
+    }
+    assert!(rest.contains("Done: the files are written"), "{transcript}");
+    assert!(out.path().join("netbox-sso.py").exists());
+    assert_eq!(std::fs::read(HELM).unwrap(), before, "nothing changed");
+}
