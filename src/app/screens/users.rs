@@ -12,7 +12,6 @@ use crate::generate::user_migration::{self, MapPlace};
 use crate::generate::{FileKind, GeneratedFile};
 use crate::inspect::Live;
 use crate::keymap::Action;
-use crate::plan::fields::local_path;
 use crate::plan::{Field, Plan, PlanDraft};
 use crate::users::{
     Deployment, KanidmPerson, LinkProviders, MapOptions, NetBoxExport, ServiceManager, UserMap,
@@ -299,7 +298,7 @@ pub fn take_saved_paths(users: &mut Users, draft: &PlanDraft) {
 }
 
 /// The typed paths go into the plan's `[users]` table, so a saved plan reads them again; a path
-/// the plan would refuse (a control character) is kept out of it.
+/// the field's rule refuses (a control character) is kept out of it.
 pub fn keep_paths(users: &Users, answers: &mut Answers) {
     let mut changed = false;
     for (field, input) in [
@@ -307,11 +306,7 @@ pub fn keep_paths(users: &Users, answers: &mut Answers) {
         (Field::UsersPersons, &users.persons_path),
     ] {
         let typed = input.value().trim();
-        let text = if typed.is_empty() || local_path(typed, "").is_ok() {
-            typed
-        } else {
-            ""
-        };
+        let text = if field.accepts(typed) { typed } else { "" };
         if field.text(&answers.draft) != text {
             field.set_text(&mut answers.draft, text);
             changed = true;

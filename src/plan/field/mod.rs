@@ -229,6 +229,18 @@ impl Field {
         matches!(self.spec().kind, Kind::Text { .. } | Kind::List { .. })
     }
 
+    /// Whether the field's own rule takes `text` (empty counts for an optional text field).
+    pub fn accepts(self, text: &str) -> bool {
+        match self.spec().kind {
+            Kind::Text { optional, rule, .. } => {
+                (optional && text.trim().is_empty()) || rule(text).is_ok()
+            }
+            Kind::List { item, .. } => split_list(text).iter().all(|i| item(i).is_ok()),
+            Kind::Choice { choices, .. } => choices.iter().any(|c| c.value == text.trim()),
+            Kind::Flag { .. } => true,
+        }
+    }
+
     /// Whether it is an on/off setting.
     pub fn is_flag(self) -> bool {
         matches!(self.spec().kind, Kind::Flag { .. })
@@ -471,6 +483,15 @@ mod tests {
             .collect();
         let paths: Vec<&str> = Field::all().map(Field::path).collect();
         assert_eq!(keys, paths);
+    }
+
+    #[test]
+    fn accepts_uses_the_fields_own_rule() {
+        assert!(Field::UsersExport.accepts("nbsso-export.txt"));
+        assert!(Field::UsersExport.accepts(""), "optional");
+        assert!(!Field::UsersExport.accepts("export\u{7}.txt"));
+        assert!(!Field::KanidmOrigin.accepts(""), "required");
+        assert!(Field::Pkce.accepts("enforce") && !Field::Pkce.accepts("sometimes"));
     }
 
     #[test]
