@@ -6,6 +6,17 @@ use std::time::Duration;
 /// Bisection stops once the interval is narrower than this: network jitter dominates below it.
 const MIN_WIDTH_S: f64 = 0.000_5;
 
+/// Even the fastest answer's stamp is only known to about this much: timers and clocks tick in
+/// milliseconds.
+const STAMP_GRAIN_S: f64 = 0.001;
+
+/// The share of answers taken to be simply wrong, whatever their round trip.
+const WRONG_ANSWER_SHARE: f64 = 0.02;
+
+/// The estimate weighs candidate offsets this far apart, or fewer over a wide interval.
+const GRID_STEP_S: f64 = 0.000_1;
+const MAX_GRID_STEPS: f64 = 4_000.0;
+
 /// One answer: when it was sent and received by the local clock, and the server's `Date`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sample {
@@ -292,12 +303,71 @@ impl Bisection {
         Some(tick - centre - half_rtt)
     }
 
+    /// The mean of the offsets inside `hard`, each weighted by how likely it makes every answer.
+    ///
+    /// An answer's `Date` was stamped somewhere between its legs: at the midpoint if both took as
+    /// long as the fastest round trip's, anywhere within half its excess round trip either side of
+    /// it otherwise (taken as equally likely, widened by [`STAMP_GRAIN_S`]). At offset θ the answer
+    /// is as likely as the share of those stamps that fall in its second; [`WRONG_ANSWER_SHARE`]
+    /// keeps one contradicting answer (a stale cache, a stepped clock) from ruling an offset out. So
+    /// an answer delayed on one leg pulls the estimate only as far as it can tell, where the
+    /// midpoints' bracket would follow it all the way.
+    fn likeliest_mean(&self, hard: Interval) -> f64 {
+        let fastest = self.rtts(true).into_iter().fold(f64::INFINITY, f64::min);
+        let stamps: Vec<(Interval, f64)> = self
+            .samples
+            .iter()
+            .map(|s| {
+                let half = if s.warm {
+                    ((s.rtt() - fastest).max(0.0) + STAMP_GRAIN_S) / 2.0
+                } else {
+                    s.rtt() / 2.0 + STAMP_GRAIN_S
+                };
+                (
+                    Interval::new(s.mid() - half, s.mid() + half),
+                    s.date_s as f64,
+                )
+            })
+            .collect();
+        let steps = (hard.width() / GRID_STEP_S)
+            .ceil()
+            .clamp(1.0, MAX_GRID_STEPS) as usize;
+        let logs: Vec<(f64, f64)> = (0..=steps)
+            .map(|k| {
+                let offset = hard.lo + hard.width() * k as f64 / steps as f64;
+                let log: f64 = stamps
+                    .iter()
+                    .map(|&(stamp, date)| {
+                        // Stamped within the second `date`: local instant in [date − θ, date + 1 − θ).
+                        let inside = Interval::new(date - offset, date + 1.0 - offset)
+                            .intersect(stamp)
+                            .map_or(0.0, |i| i.width() / stamp.width());
+                        ((1.0 - WRONG_ANSWER_SHARE) * inside + WRONG_ANSWER_SHARE).ln()
+                    })
+                    .sum();
+                (offset, log)
+            })
+            .collect();
+        let best = logs
+            .iter()
+            .map(|&(_, l)| l)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let (sum, weight) = logs
+            .iter()
+            .fold((0.0, 0.0), |(sum, weight), &(offset, log)| {
+                let w = (log - best).exp();
+                (sum + offset * w, weight + w)
+            });
+        if weight > 0.0 {
+            sum / weight
+        } else {
+            hard.centre()
+        }
+    }
+
     pub fn estimate(&self) -> Option<ClockEstimate> {
         let Analysis { region, hard } = self.analyse()?;
-        // Where the answers' midpoints put the tick, kept inside what uneven paths allow: with
-        // jitter this is nearer the truth than the middle of the wider region.
-        let even = self.analyse_with(false)?.region;
-        let offset_s = hard.clamp(region.clamp(even.centre()));
+        let offset_s = hard.clamp(self.likeliest_mean(hard));
         let error_s = (offset_s - hard.lo)
             .max(hard.hi - offset_s)
             .max(region.width() / 2.0);

@@ -26,6 +26,12 @@ pub const REFINE_ABOVE_S: f64 = 0.015;
 /// around the tick out-vote the uneven ones.
 pub const UNEVEN_ABOVE_S: f64 = 0.025;
 
+/// On a jittery path (a typical round trip this much slower than the fastest) most answers are
+/// uneven, and a further pass is worth its second down to [`UNEVEN_ABOVE_JITTERY_S`]. A steady path
+/// with one late answer is not held up by it.
+pub const JITTERY_SPREAD_S: f64 = 0.002;
+pub const UNEVEN_ABOVE_JITTERY_S: f64 = 0.015;
+
 /// The one-request-at-a-time fallback plans nothing that would end later than this after the start:
 /// a second per halving adds up.
 pub const SEQUENTIAL_BUDGET_S: f64 = 5.5;
@@ -201,6 +207,14 @@ impl Schedule {
             .retain(|&at| stagger::informative(region, spread, at, rtt));
     }
 
+    fn uneven_above_s(&self) -> f64 {
+        if self.estimator.rtt_spread_s() > JITTERY_SPREAD_S {
+            UNEVEN_ABOVE_JITTERY_S
+        } else {
+            UNEVEN_ABOVE_S
+        }
+    }
+
     /// Plans the next pass; `false` when the measurement is over.
     fn plan(&mut self, now_s: f64) -> bool {
         let left = self.max_requests.saturating_sub(self.sent);
@@ -211,7 +225,7 @@ impl Schedule {
             && self
                 .estimator
                 .uncertainty_s()
-                .is_some_and(|w| w <= UNEVEN_ABOVE_S);
+                .is_some_and(|w| w <= self.uneven_above_s());
         if self.finished || left == 0 || narrow {
             return false;
         }

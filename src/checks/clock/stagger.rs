@@ -3,9 +3,11 @@
 //! A server's `Date` changes once a second, at the local instants `N − offset`. A request whose
 //! midpoint falls before such an instant reads second `N − 1`, after it second `N`; so what a request
 //! tells depends only on the phase of the second it samples. The first pass spreads
-//! [`COARSE_PROBES`] requests evenly over one second, which brackets the tick to 1/12 s. The tick
-//! recurs every second, so the next pass spreads up to [`FINE_PROBES`] requests over the bracket's
-//! next occurrence, which narrows it to a few milliseconds. A pass's requests overlap in time, each
+//! [`COARSE_PROBES`] requests over one second, closer together as the second goes on (the later
+//! the tick, the fewer requests are left to narrow its bracket), which brackets the tick to
+//! 35–110 ms. The tick recurs every second, so the next pass spreads what is left, up to
+//! [`FINE_PROBES`] requests, over the bracket's next occurrence: about 4 ms apart, wherever the tick
+//! fell. A pass's requests overlap in time, each
 //! on its own connection: a measurement takes about two seconds whatever the round trip, where one
 //! request after another takes a second per halving.
 //!
@@ -17,14 +19,17 @@
 //!
 //! [`Sample`]: super::Sample
 
-/// Requests of the first pass, one every 1/12 s: the tick is then bracketed to 83 ms.
-pub const COARSE_PROBES: usize = 12;
+/// Most requests of the first pass (see [`graded_phases`]).
+pub const COARSE_PROBES: usize = 16;
 
 /// Most requests of a later pass.
-pub const FINE_PROBES: usize = 16;
+pub const FINE_PROBES: usize = 22;
 
 /// A later pass spaces its requests about this far apart when it has enough of them.
-const FINE_SPACING_S: f64 = 0.0045;
+const FINE_SPACING_S: f64 = 0.003;
+
+/// Width of the first pass's last bracket (see [`graded_phases`]).
+const WRAP_BRACKET_S: f64 = 1.0 / 12.0;
 
 /// The earliest a request can be planned after "now" (scheduling and request building).
 pub const PLAN_LEAD_S: f64 = 0.003;
@@ -87,14 +92,44 @@ pub fn next_pass(s: &Situation) -> Vec<f64> {
     }
 }
 
-/// One second, evenly: whatever the offset, the tick falls between two neighbours.
+/// One second, whatever the offset: the tick falls between two neighbours. The probes come closer
+/// together as the second goes on. The later the tick, the more of them were spent before it, and
+/// the fewer are left for the next pass to divide its bracket with. So each bracket is made as wide
+/// as the requests left after it can divide equally well.
 fn coarse_pass(s: &Situation) -> Vec<f64> {
     let k = COARSE_PROBES
         .min(s.requests_left)
         .min(s.fit(1.0, false))
         .max(1);
     let start = s.now_s + PLAN_LEAD_S;
-    (0..k).map(|j| start + j as f64 / k as f64).collect()
+    let graded = graded_phases(k, s.requests_left);
+    let closest = graded
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .fold(f64::INFINITY, f64::min);
+    // The closest two must still find a connection free.
+    let phases = if closest * s.connections.max(1) as f64 >= s.busy_s() {
+        graded
+    } else {
+        (0..k).map(|j| j as f64 / k as f64).collect()
+    };
+    phases.into_iter().map(|p| start + p).collect()
+}
+
+/// `k` phases in [0, 1) for a first pass with `budget` requests in all. A tick found after probe
+/// `j` leaves a bracket of width `w_j` and `budget − j` requests to divide it; equal shares
+/// `w_j / (budget + 1 − j)` for every `j` give the phases `(b² − (b − j)²) / (b² − (b − k)²)`,
+/// `b = budget + 1`. The last bracket, from the last probe to the next second's first, stays
+/// [`WRAP_BRACKET_S`] wide: it is found while most of it is still ahead, and probed at once.
+fn graded_phases(k: usize, budget: usize) -> Vec<f64> {
+    if k < 2 {
+        return vec![0.0; k];
+    }
+    let b = (budget.max(k) + 1) as f64;
+    let reach = |j: usize| b * b - (b - j as f64).powi(2);
+    let span = 1.0 - WRAP_BRACKET_S;
+    let total = reach(k - 1);
+    (0..k).map(|j| span * reach(j) / total).collect()
 }
 
 /// The bracket `(lo, hi)` of offsets, probed where it next recurs.
@@ -164,16 +199,47 @@ mod tests {
     }
 
     #[test]
-    fn the_first_pass_covers_one_second_evenly() {
+    fn the_first_pass_covers_one_second_closer_together_as_it_goes() {
         let sends = next_pass(&situation(None));
         assert_eq!(sends.len(), COARSE_PROBES);
         assert!((sends[0] - (100.25 + PLAN_LEAD_S)).abs() < 1e-9);
-        for pair in sends.windows(2) {
-            assert!((pair[1] - pair[0] - 1.0 / 12.0).abs() < 1e-9, "{sends:?}");
+        let gaps: Vec<f64> = sends.windows(2).map(|p| p[1] - p[0]).collect();
+        for pair in gaps.windows(2) {
+            assert!(pair[1] < pair[0], "{gaps:?}");
         }
-        // Every phase of the second is within 1/12 s of a probe.
+        // The bracket after probe j, divided by the requests left after it, is the same for all j.
+        let shares: Vec<f64> = gaps
+            .iter()
+            .enumerate()
+            .map(|(j, gap)| gap / (24 + 1 - (j + 1)) as f64)
+            .collect();
+        assert!(
+            shares
+                .iter()
+                .all(|s| (s - shares[0]).abs() < 0.05 * shares[0]),
+            "{shares:?}"
+        );
+        assert!(shares[0] < 0.0045, "{shares:?}");
+        // The last bracket, to the next second's first probe, is 1/12 s.
         let last = sends[sends.len() - 1];
-        assert!(last - sends[0] < 1.0 && last - sends[0] > 0.9);
+        assert!(
+            (sends[0] + 1.0 - last - 1.0 / 12.0).abs() < 1e-9,
+            "{sends:?}"
+        );
+    }
+
+    #[test]
+    fn a_slow_server_gets_an_even_first_pass() {
+        // 300 ms a round trip: the closest graded probes would find none of the 8 connections free.
+        let s = Situation {
+            rtt_s: 0.3,
+            ..situation(None)
+        };
+        let sends = next_pass(&s);
+        assert_eq!(sends.len(), COARSE_PROBES);
+        let gaps: Vec<f64> = sends.windows(2).map(|p| p[1] - p[0]).collect();
+        assert!(gaps.iter().all(|g| (g - gaps[0]).abs() < 1e-9), "{gaps:?}");
+        assert!(gaps[0] * 8.0 >= s.busy_s(), "{gaps:?}");
     }
 
     #[test]
