@@ -5,11 +5,10 @@
 //! tells depends only on the phase of the second it samples. The first pass spreads
 //! [`COARSE_PROBES`] requests over one second, closer together as the second goes on (the later
 //! the tick, the fewer requests are left to narrow its bracket), which brackets the tick to
-//! 35–110 ms. The tick recurs every second, so the next pass spreads what is left, up to
+//! 37–86 ms. The tick recurs every second, so the next pass spreads what is left, up to
 //! [`FINE_PROBES`] requests, over the bracket's next occurrence: about 4 ms apart, wherever the tick
-//! fell. A pass's requests overlap in time, each
-//! on its own connection: a measurement takes about two seconds whatever the round trip, where one
-//! request after another takes a second per halving.
+//! fell. A pass's requests overlap in time, each on its own connection: a measurement takes about
+//! two seconds whatever the round trip, where one request after another takes a second per halving.
 //!
 //! When the bracket is found at the very end of the first second, its current occurrence is still
 //! partly ahead: the pass then probes that part at once instead of waiting a second for the next.
@@ -118,7 +117,7 @@ fn coarse_pass(s: &Situation) -> Vec<f64> {
 
 /// `k` phases in [0, 1) for a first pass with `budget` requests in all. A tick found after probe
 /// `j` leaves a bracket of width `w_j` and `budget − j` requests to divide it; equal shares
-/// `w_j / (budget + 1 − j)` for every `j` give the phases `(b² − (b − j)²) / (b² − (b − k)²)`,
+/// `w_j / (budget + 1 − j)` for every `j` give phases in proportion to `b² − (b − j)²`,
 /// `b = budget + 1`. The last bracket, from the last probe to the next second's first, stays
 /// [`WRAP_BRACKET_S`] wide: it is found while most of it is still ahead, and probed at once.
 fn graded_phases(k: usize, budget: usize) -> Vec<f64> {
