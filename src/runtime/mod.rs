@@ -154,10 +154,14 @@ where
             dispatch(model, Msg::Resize(size.width, size.height), executor);
         }
         self.terminal.backend_mut().begin_frame()?;
-        self.terminal
+        let drawn = self
+            .terminal
             .draw(|frame| view::render(model, frame))
-            .map_err(|e| io::Error::other(e.to_string()))?;
-        self.terminal.backend_mut().end_frame()
+            .map(drop)
+            .map_err(|e| io::Error::other(e.to_string()));
+        // Ended even when the draw failed: a terminal left in synchronized output shows nothing.
+        let ended = self.terminal.backend_mut().end_frame();
+        drawn.and(ended)
     }
 }
 

@@ -22,8 +22,10 @@ static HOOK: Once = Once::new();
 /// Puts the terminal back as it was, if it is not already.
 pub fn restore() {
     if ACTIVE.swap(false, Ordering::SeqCst) {
+        // A panic or a kill in the middle of a frame may have left synchronized output on.
         let _ = crossterm::execute!(
             stdout(),
+            EndSynchronizedUpdate,
             DisableBracketedPaste,
             LeaveAlternateScreen,
             crossterm::cursor::Show
