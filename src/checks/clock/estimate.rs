@@ -211,6 +211,11 @@ impl Bisection {
             .collect()
     }
 
+    /// The fastest round trip on a warm connection; infinite when none was warm.
+    fn fastest_warm_rtt_s(&self) -> f64 {
+        self.rtts(true).into_iter().fold(f64::INFINITY, f64::min)
+    }
+
     /// The RTT to plan with: the median over the warm connection, else whatever was seen.
     pub fn expected_rtt_s(&self) -> Option<f64> {
         let mut warm = self.rtts(true);
@@ -242,7 +247,7 @@ impl Bisection {
             Some(h) => h,
             None => best_agreement(&hards)?,
         };
-        let fastest = self.rtts(true).into_iter().fold(f64::INFINITY, f64::min);
+        let fastest = self.fastest_warm_rtt_s();
         let constraints: Vec<Interval> = self
             .samples
             .iter()
@@ -274,8 +279,7 @@ impl Bisection {
     /// How much a typical round trip exceeds the fastest one, in seconds: a typical answer may have
     /// spent up to this much more on one leg than on the other.
     pub fn rtt_spread_s(&self) -> f64 {
-        let rtts = self.rtts(true);
-        let fastest = rtts.iter().copied().fold(f64::INFINITY, f64::min);
+        let fastest = self.fastest_warm_rtt_s();
         match self.expected_rtt_s() {
             Some(median) if fastest.is_finite() => (median - fastest).max(0.0),
             _ => 0.0,
@@ -313,7 +317,7 @@ impl Bisection {
     /// an answer delayed on one leg pulls the estimate only as far as it can tell, where the
     /// midpoints' bracket would follow it all the way.
     fn likeliest_mean(&self, hard: Interval) -> f64 {
-        let fastest = self.rtts(true).into_iter().fold(f64::INFINITY, f64::min);
+        let fastest = self.fastest_warm_rtt_s();
         let stamps: Vec<(Interval, f64)> = self
             .samples
             .iter()
