@@ -61,6 +61,9 @@ pub struct Schedule {
     /// Nothing is planned whose answer would come after this (the caller's deadline).
     give_up_s: f64,
     finished: bool,
+    /// The current pass is the first one: once it is all sent, its last bracket may be probed at
+    /// once ([`stagger::wrap_pass`]).
+    first_pass: bool,
 }
 
 impl Schedule {
@@ -78,6 +81,7 @@ impl Schedule {
             started_s,
             give_up_s,
             finished: false,
+            first_pass: false,
         }
     }
 
@@ -132,6 +136,10 @@ impl Schedule {
     pub fn next(&mut self, now_s: f64) -> Next {
         if self.queue.is_empty() && self.in_flight == 0 && !self.plan(now_s) {
             return Next::Done;
+        }
+        if self.queue.is_empty() && self.first_pass {
+            self.first_pass = false;
+            self.plan_wrap(now_s);
         }
         match self.queue.front() {
             Some(&at) => Next::SendAt(at),
@@ -205,6 +213,10 @@ impl Schedule {
         );
         self.queue
             .retain(|&at| stagger::informative(region, spread, at, rtt));
+        // The first pass found the tick before its end: no last bracket to probe.
+        if self.queue.is_empty() {
+            self.first_pass = false;
+        }
     }
 
     fn uneven_above_s(&self) -> f64 {
@@ -213,6 +225,41 @@ impl Schedule {
         } else {
             UNEVEN_ABOVE_S
         }
+    }
+
+    fn situation(&self, now_s: f64) -> Situation {
+        Situation {
+            now_s,
+            region: self.estimator.region(),
+            rtt_s: self.rtt_s(),
+            spread_s: self.estimator.rtt_spread_s(),
+            requests_left: self.max_requests.saturating_sub(self.sent),
+            connections: self.connections,
+        }
+    }
+
+    /// The first pass is all sent and only its last request is still out: probes its last bracket
+    /// now, unless more than [`stagger::WRAP_WASTE`] requests would go out before that answer (a
+    /// slow path: the bracket waits for its answers like any other).
+    fn plan_wrap(&mut self, now_s: f64) {
+        if self.in_flight != 1 || self.probing == Probing::Sequential {
+            return;
+        }
+        let rtt = self.rtt_s();
+        let sends = stagger::wrap_pass(&self.situation(now_s));
+        let early = sends.iter().filter(|&&at| at < now_s + rtt).count();
+        if rtt > 0.0 && early <= stagger::WRAP_WASTE {
+            self.queue = self.answerable(sends, self.give_up_s);
+        }
+    }
+
+    /// The planned sends whose answers, with a margin for a slower than usual one, come by `give_up`.
+    fn answerable(&self, sends: Vec<f64>, give_up: f64) -> VecDeque<f64> {
+        let rtt = self.rtt_s();
+        sends
+            .into_iter()
+            .filter(|&at| at + rtt * 2.0 + 0.002 <= give_up)
+            .collect()
     }
 
     /// Plans the next pass; `false` when the measurement is over.
@@ -229,32 +276,22 @@ impl Schedule {
         if self.finished || left == 0 || narrow {
             return false;
         }
-        let rtt = self.rtt_s();
+        let situation = self.situation(now_s);
         let sends = if self.probing == Probing::Sequential && !self.estimator.is_empty() {
             self.estimator
                 .next_send(now_s, PLAN_LEAD_S)
                 .into_iter()
                 .collect()
         } else {
-            stagger::next_pass(&Situation {
-                now_s,
-                region: self.estimator.region(),
-                rtt_s: rtt,
-                spread_s: self.estimator.rtt_spread_s(),
-                requests_left: left,
-                connections: self.connections,
-            })
+            self.first_pass = situation.region.is_none_or(|(lo, hi)| hi - lo >= 1.0);
+            stagger::next_pass(&situation)
         };
         let give_up = if self.probing == Probing::Sequential {
             self.give_up_s.min(self.started_s + SEQUENTIAL_BUDGET_S)
         } else {
             self.give_up_s
         };
-        // Room for the answer, with a margin for a slower than usual one.
-        self.queue = sends
-            .into_iter()
-            .filter(|&at| at + rtt * 2.0 + 0.002 <= give_up)
-            .collect();
+        self.queue = self.answerable(sends, give_up);
         !self.queue.is_empty()
     }
 }

@@ -122,7 +122,7 @@ fn symmetric_20_ms_within_5_ms_24_requests_and_2_s() {
         }
     }
     println!("worst miss {worst_miss:.4} s, worst time {worst_took:.3} s, most requests {most}");
-    assert!(worst_miss <= 0.005, "{worst_miss}");
+    assert!(worst_miss <= 0.003, "{worst_miss}");
     assert!(worst_took <= 2.0, "{worst_took}");
     assert!(most <= 24);
 }
@@ -261,7 +261,7 @@ fn late_answers_on_a_steady_path_rarely_cost_more_than_5_ms() {
         "steady path with late answers: {over} of 3000 over 5 ms, worst {worst:.2} ms, {most} requests, {longest:.2} s"
     );
     assert!(over <= 3, "{over} over 5 ms");
-    assert!(worst <= 7.0, "{worst}");
+    assert!(worst <= 7.5, "{worst}");
     assert!(most <= 24 && longest <= 2.0, "{most} {longest}");
 }
 
@@ -278,4 +278,35 @@ fn a_jittery_path_stays_under_9_ms_in_3000_runs() {
     assert!(worst <= 9.0, "{worst}");
     assert!(mean <= 2.5, "{mean}");
     assert!(most <= 24, "{most}");
+}
+
+#[test]
+fn wherever_the_tick_falls_it_is_pinned_alike() {
+    // 1,000 phases of the tick relative to the start, 20 ms round trip. The first pass's last
+    // bracket (the tick in its last 55 ms) is probed at once, so it is pinned as well as the rest,
+    // and a second sooner.
+    let start = 1_000.0;
+    let (mut worst, mut worst_took, mut worst_wrap_took) = (0.0_f64, 0.0_f64, 0.0_f64);
+    for i in 0..1_000 {
+        let tick = i as f64 / 1_000.0;
+        // The remote second ticks at local start + tick: offset = whole − (start + tick).
+        let offset = -(start + tick).fract() + 3.0;
+        let o = simulate(offset, start, 8, None, |_| (0.010, 0.010));
+        let miss = (o.estimate.offset_s - offset).abs();
+        assert!(miss <= o.estimate.error_s, "{tick}: {:?}", o.estimate);
+        worst = worst.max(miss);
+        worst_took = worst_took.max(o.took);
+        // The last bracket: the 55 ms before the first probe's midpoint a second later.
+        let first_mid = PLAN_LEAD_S + 0.010;
+        if (tick - first_mid).rem_euclid(1.0) > 1.0 - 0.055 {
+            worst_wrap_took = worst_wrap_took.max(o.took);
+        }
+    }
+    println!(
+        "every phase: worst miss {:.2} ms, worst time {worst_took:.3} s, last bracket {worst_wrap_took:.3} s",
+        worst * 1e3
+    );
+    assert!(worst <= 0.003, "{worst}");
+    assert!(worst_took <= 2.0, "{worst_took}");
+    assert!(worst_wrap_took <= 1.1, "{worst_wrap_took}");
 }

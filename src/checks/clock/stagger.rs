@@ -4,14 +4,16 @@
 //! midpoint falls before such an instant reads second `N − 1`, after it second `N`; so what a request
 //! tells depends only on the phase of the second it samples. The first pass spreads
 //! [`COARSE_PROBES`] requests over one second, closer together as the second goes on (the later
-//! the tick, the fewer requests are left to narrow its bracket), which brackets the tick to
-//! 37–86 ms. The tick recurs every second, so the next pass spreads what is left, up to
-//! [`FINE_PROBES`] requests, over the bracket's next occurrence: about 4 ms apart, wherever the tick
-//! fell. A pass's requests overlap in time, each on its own connection: a measurement takes about
-//! two seconds whatever the round trip, where one request after another takes a second per halving.
+//! the tick, the fewer requests are left to narrow its bracket). The tick recurs every second, so
+//! the next pass spreads what is left over the bracket's next occurrence: about 5 ms apart,
+//! wherever the tick fell. A pass's requests overlap in time, each on its own connection: a
+//! measurement takes about two seconds whatever the round trip, where one request after another
+//! takes a second per halving.
 //!
-//! When the bracket is found at the very end of the first second, its current occurrence is still
-//! partly ahead: the pass then probes that part at once instead of waiting a second for the next.
+//! The last bracket, from the first pass's last request to the next second's first, has no next
+//! occurrence within two seconds. On a fast path it is probed at once ([`wrap_pass`]), as soon as
+//! the first pass is sent: if the last request then shows the tick was before it, the few requests
+//! already sent are the price, and the rest are dropped.
 //!
 //! Everything here is pure: times are local wall-clock seconds (the epoch of [`Sample`]), offsets
 //! the remote clock minus the local one.
@@ -19,7 +21,7 @@
 //! [`Sample`]: super::Sample
 
 /// Most requests of the first pass (see [`graded_phases`]).
-pub const COARSE_PROBES: usize = 16;
+pub const COARSE_PROBES: usize = 13;
 
 /// Most requests of a later pass.
 pub const FINE_PROBES: usize = 22;
@@ -27,8 +29,13 @@ pub const FINE_PROBES: usize = 22;
 /// A later pass spaces its requests about this far apart when it has enough of them.
 const FINE_SPACING_S: f64 = 0.003;
 
-/// Width of the first pass's last bracket (see [`graded_phases`]).
-const WRAP_BRACKET_S: f64 = 1.0 / 12.0;
+/// Width of the first pass's last bracket (see [`graded_phases`]). The bracket before it is found
+/// when the last request answers, and probed a second later: this keeps that within two seconds.
+const WRAP_BRACKET_S: f64 = 0.055;
+
+/// Requests of the [`wrap_pass`] a fast path has sent by the time the first pass's last answer
+/// shows the tick was before it: the bracket before the last is planned with that many fewer.
+pub const WRAP_WASTE: usize = 5;
 
 /// The earliest a request can be planned after "now" (scheduling and request building).
 pub const PLAN_LEAD_S: f64 = 0.003;
@@ -86,7 +93,7 @@ pub fn next_pass(s: &Situation) -> Vec<f64> {
         return Vec::new();
     }
     match s.region {
-        Some((lo, hi)) if hi - lo < 1.0 => window_pass(s, lo, hi),
+        Some((lo, hi)) if hi - lo < 1.0 => window_pass(s, lo, hi, false),
         _ => coarse_pass(s),
     }
 }
@@ -115,24 +122,48 @@ fn coarse_pass(s: &Situation) -> Vec<f64> {
     phases.into_iter().map(|p| start + p).collect()
 }
 
-/// `k` phases in [0, 1) for a first pass with `budget` requests in all. A tick found after probe
-/// `j` leaves a bracket of width `w_j` and `budget − j` requests to divide it; equal shares
-/// `w_j / (budget + 1 − j)` for every `j` give phases in proportion to `b² − (b − j)²`,
-/// `b = budget + 1`. The last bracket, from the last probe to the next second's first, stays
-/// [`WRAP_BRACKET_S`] wide: it is found while most of it is still ahead, and probed at once.
+/// `k` phases in [0, 1) for a first pass with `budget` requests in all. The bracket after probe `j`
+/// is found when probe `j + 1` answers, with `j + 2` requests spent, and the next pass divides it
+/// with those left: each bracket is as wide as its requests can divide equally well. The bracket
+/// before the last also loses [`WRAP_WASTE`] requests; the last one, to the next second's first
+/// probe, stays [`WRAP_BRACKET_S`] wide.
 fn graded_phases(k: usize, budget: usize) -> Vec<f64> {
     if k < 2 {
         return vec![0.0; k];
     }
-    let b = (budget.max(k) + 1) as f64;
-    let reach = |j: usize| b * b - (b - j as f64).powi(2);
+    let budget = budget.max(k);
+    let left = |j: usize| {
+        if j + 2 == k {
+            budget.saturating_sub(k + WRAP_WASTE)
+        } else {
+            budget - (j + 2)
+        }
+    };
+    let weights: Vec<f64> = (0..k - 1).map(|j| (left(j) + 1) as f64).collect();
+    let total: f64 = weights.iter().sum();
     let span = 1.0 - WRAP_BRACKET_S;
-    let total = reach(k - 1);
-    (0..k).map(|j| span * reach(j) / total).collect()
+    let mut phases = Vec::with_capacity(k);
+    let mut phase = 0.0;
+    phases.push(phase);
+    for weight in weights {
+        phase += span * weight / total;
+        phases.push(phase);
+    }
+    phases
 }
 
-/// The bracket `(lo, hi)` of offsets, probed where it next recurs.
-fn window_pass(s: &Situation, lo: f64, hi: f64) -> Vec<f64> {
+/// The first pass's last bracket, probed in its current occurrence while the last requests are
+/// still out. Empty when there is no bracket yet or its current occurrence is over.
+pub fn wrap_pass(s: &Situation) -> Vec<f64> {
+    match s.region {
+        Some((lo, hi)) if hi - lo < 1.0 && s.requests_left > 0 => window_pass(s, lo, hi, true),
+        _ => Vec::new(),
+    }
+}
+
+/// The bracket `(lo, hi)` of offsets, probed where it next recurs, or, with `current`, only in its
+/// current occurrence.
+fn window_pass(s: &Situation, lo: f64, hi: f64, current: bool) -> Vec<f64> {
     let margin = margin_s(s.spread_s, hi - lo);
     let (lo, hi) = (lo - margin, hi + margin);
     let half_rtt = s.rtt_s / 2.0;
@@ -142,7 +173,11 @@ fn window_pass(s: &Situation, lo: f64, hi: f64) -> Vec<f64> {
     let mut n = (earliest + lo).floor() + 1.0;
     let width = hi - lo;
     let (mut start, mut end) = (n - hi, n - lo);
-    if start < earliest && (end - earliest) < MIN_SHARE_AHEAD * width {
+    // The current occurrence is the one under way.
+    if current && start > earliest {
+        return Vec::new();
+    }
+    if !current && start < earliest && (end - earliest) < MIN_SHARE_AHEAD * width {
         n += 1.0;
         (start, end) = (n - hi, n - lo);
     }
@@ -206,25 +241,68 @@ mod tests {
         for pair in gaps.windows(2) {
             assert!(pair[1] < pair[0], "{gaps:?}");
         }
-        // The bracket after probe j, divided by the requests left after it, is the same for all j.
+        // The bracket after probe j, divided by the requests left once it is found, is the same for
+        // all j: 24 − (j + 2) left, and the one before the last also pays for the wrap pass.
+        let last = gaps.len() - 1;
         let shares: Vec<f64> = gaps
             .iter()
             .enumerate()
-            .map(|(j, gap)| gap / (24 + 1 - (j + 1)) as f64)
+            .map(|(j, gap)| {
+                let left = if j == last {
+                    24 - COARSE_PROBES - WRAP_WASTE
+                } else {
+                    24 - (j + 2)
+                };
+                gap / (left + 1) as f64
+            })
             .collect();
         assert!(
             shares
                 .iter()
-                .all(|s| (s - shares[0]).abs() < 0.05 * shares[0]),
+                .all(|s| (s - shares[0]).abs() < 1e-9 * shares[0].max(1.0)),
             "{shares:?}"
         );
-        assert!(shares[0] < 0.0045, "{shares:?}");
-        // The last bracket, to the next second's first probe, is 1/12 s.
-        let last = sends[sends.len() - 1];
+        assert!(shares[0] < 0.0047, "{shares:?}");
+        // The last bracket, to the next second's first probe, is WRAP_BRACKET_S: its own requests
+        // (those left after the first pass) divide it about as finely.
+        let last_send = sends[sends.len() - 1];
         assert!(
-            (sends[0] + 1.0 - last - 1.0 / 12.0).abs() < 1e-9,
+            (sends[0] + 1.0 - last_send - WRAP_BRACKET_S).abs() < 1e-9,
             "{sends:?}"
         );
+        let wrap_share = WRAP_BRACKET_S / (24 - COARSE_PROBES + 1) as f64;
+        assert!((wrap_share - shares[0]).abs() < 0.0005, "{wrap_share}");
+    }
+
+    #[test]
+    fn the_last_bracket_is_probed_in_its_current_occurrence() {
+        // The first pass ended at 100.25 + 0.945; the answers so far leave the tick between the
+        // second-to-last probe's midpoint and the first probe's a second later: 50 ms behind us and
+        // 45 ms ahead, less than the share a later pass waits for.
+        let now = 101.195;
+        let (behind, ahead) = (0.050, 0.045);
+        // Midpoints in (now + rtt/2 − behind, now + rtt/2 + ahead): offsets N − mid.
+        let mid_now = now + 0.010;
+        let s = Situation {
+            now_s: now,
+            requests_left: 11,
+            ..situation(Some((102.0 - mid_now - ahead, 102.0 - mid_now + behind)))
+        };
+        let sends = wrap_pass(&s);
+        assert_eq!(sends.len(), 11, "{sends:?}");
+        assert!((sends[0] - (now + PLAN_LEAD_S)).abs() < 1e-9, "{sends:?}");
+        let last_mid = sends[sends.len() - 1] + 0.010;
+        assert!(last_mid < mid_now + ahead + 0.001, "{sends:?}");
+        // A later pass would wait for the next occurrence instead.
+        let later = next_pass(&s);
+        assert!(later[0] > now + 0.9, "{later:?}");
+        // Once the bracket is behind, there is nothing to probe now.
+        let past = Situation {
+            now_s: now + 0.1,
+            ..s
+        };
+        assert!(wrap_pass(&past).is_empty());
+        assert!(wrap_pass(&situation(None)).is_empty());
     }
 
     #[test]
