@@ -116,20 +116,27 @@ impl Schedule {
         }
         let rtt = self.rtt_s();
         let planned: Vec<f64> = self.queue.iter().copied().collect();
-        let closest = planned
+        let mut closest = planned
             .windows(2)
             .map(|w| w[1] - w[0])
             .fold(f64::INFINITY, f64::min);
+        let mut requests = planned.len();
+        // The first pass's last bracket may follow it at once, its requests closer together: their
+        // connections are opened beforehand (over TLS, opening one takes round trips).
+        if self.first_pass && rtt > 0.0 {
+            let after = self
+                .max_requests
+                .saturating_sub(self.sent + self.queue.len());
+            closest = closest.min(stagger::wrap_spacing_s(after));
+            requests = requests.max(after);
+        }
         // Before the first answer: two, so that a second connection is tried early.
         let overlap = if rtt <= 0.0 || !closest.is_finite() {
             2
         } else {
             (rtt * 1.1 / closest.max(1e-4)).ceil() as usize + 1
         };
-        overlap
-            .max(2)
-            .min(planned.len().max(2))
-            .min(self.connections)
+        overlap.max(2).min(requests.max(2)).min(self.connections)
     }
 
     /// The next thing to do at local time `now_s`; plans a pass when the previous one is over.

@@ -104,7 +104,7 @@ fn starts() -> impl Iterator<Item = f64> {
 }
 
 #[test]
-fn symmetric_20_ms_within_5_ms_24_requests_and_2_s() {
+fn symmetric_20_ms_within_3_ms_24_requests_and_2_s() {
     let (mut worst_miss, mut worst_took, mut most) = (0.0_f64, 0.0_f64, 0);
     for &offset in &OFFSETS {
         for start in starts() {
@@ -309,4 +309,43 @@ fn wherever_the_tick_falls_it_is_pinned_alike() {
     assert!(worst <= 0.003, "{worst}");
     assert!(worst_took <= 2.0, "{worst_took}");
     assert!(worst_wrap_took <= 1.1, "{worst_wrap_took}");
+}
+
+#[test]
+fn connections_for_the_last_bracket_are_opened_during_the_first_pass() {
+    // The tick falls in the first pass's last bracket, 20 ms round trips: the last bracket is
+    // probed the moment the first pass is sent, so its connections must be open by then.
+    let start = 1_000.0;
+    let offset = 3.0 - 0.990;
+    let mut schedule = Schedule::new(start, start + 20.0, 24, 8);
+    let mut now = start;
+    let mut wanted_before = 0;
+    let answer = |sent: f64| Sample {
+        sent_s: sent,
+        received_s: sent + 0.020,
+        date_s: (sent + 0.010 + offset).floor() as i64,
+        warm: true,
+    };
+    for _ in 0..stagger::COARSE_PROBES {
+        let Next::SendAt(at) = schedule.next(now) else {
+            panic!("the first pass ended early");
+        };
+        now = at;
+        assert!(schedule.take(now));
+        if schedule.sent() > 1 {
+            wanted_before = wanted_before.max(schedule.wanted_connections());
+        }
+        if schedule.sent() < stagger::COARSE_PROBES {
+            // The first pass's requests are further apart than a round trip.
+            schedule.answered(answer(now));
+            now += 0.020;
+        }
+    }
+    assert!(matches!(schedule.next(now), Next::SendAt(_)));
+    let wanted_then = schedule.wanted_connections();
+    assert!(wanted_then >= 5, "{wanted_then}");
+    assert!(
+        wanted_before >= wanted_then,
+        "{wanted_before} < {wanted_then}"
+    );
 }

@@ -152,6 +152,11 @@ fn graded_phases(k: usize, budget: usize) -> Vec<f64> {
     phases
 }
 
+/// About how far apart [`wrap_pass`] sends `requests` requests.
+pub fn wrap_spacing_s(requests: usize) -> f64 {
+    WRAP_BRACKET_S / requests.max(1) as f64
+}
+
 /// The first pass's last bracket, probed in its current occurrence while the last requests are
 /// still out. Empty when there is no bracket yet or its current occurrence is over.
 pub fn wrap_pass(s: &Situation) -> Vec<f64> {
