@@ -270,9 +270,13 @@ impl Run<'_> {
         self.idle.len() + self.probes.len() + self.opening.len()
     }
 
-    /// Opens connections until the current pass has enough.
+    /// Opens connections until the current pass has enough. Until the server has answered on two,
+    /// it may be serving one at a time, and each further connection would cost a stalled request.
     fn open_wanted(&mut self) {
-        let wanted = self.schedule.wanted_connections();
+        let mut wanted = self.schedule.wanted_connections();
+        if self.answered_connections < 2 {
+            wanted = wanted.min(2);
+        }
         while self.held() < wanted {
             let target = self.target.clone();
             let abort = self.opening.spawn(async move { target.connect().await });
