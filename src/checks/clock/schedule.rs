@@ -271,7 +271,7 @@ impl Schedule {
 
     /// Plans the next pass; `false` when the measurement is over.
     fn plan(&mut self, now_s: f64) -> bool {
-        let left = self.max_requests.saturating_sub(self.sent);
+        let situation = self.situation(now_s);
         let narrow = self
             .estimator
             .bracket_s()
@@ -280,10 +280,9 @@ impl Schedule {
                 .estimator
                 .uncertainty_s()
                 .is_some_and(|w| w <= self.uneven_above_s());
-        if self.finished || left == 0 || narrow {
+        if self.finished || situation.requests_left == 0 || narrow {
             return false;
         }
-        let situation = self.situation(now_s);
         let sends = if self.probing == Probing::Sequential && !self.estimator.is_empty() {
             self.estimator
                 .next_send(now_s, PLAN_LEAD_S)

@@ -283,7 +283,7 @@ fn a_jittery_path_stays_under_9_ms_in_3000_runs() {
 #[test]
 fn wherever_the_tick_falls_it_is_pinned_alike() {
     // 1,000 phases of the tick relative to the start, 20 ms round trip. The first pass's last
-    // bracket (the tick in its last 55 ms) is probed at once, so it is pinned as well as the rest,
+    // bracket (the tick in its last WRAP_BRACKET_S) is probed at once, so it is pinned as well as the rest,
     // and a second sooner.
     let start = 1_000.0;
     let (mut worst, mut worst_took, mut worst_wrap_took) = (0.0_f64, 0.0_f64, 0.0_f64);
@@ -296,9 +296,9 @@ fn wherever_the_tick_falls_it_is_pinned_alike() {
         assert!(miss <= o.estimate.error_s, "{tick}: {:?}", o.estimate);
         worst = worst.max(miss);
         worst_took = worst_took.max(o.took);
-        // The last bracket: the 55 ms before the first probe's midpoint a second later.
+        // The last bracket: the stretch before the first probe's midpoint a second later.
         let first_mid = PLAN_LEAD_S + 0.010;
-        if (tick - first_mid).rem_euclid(1.0) > 1.0 - 0.055 {
+        if (tick - first_mid).rem_euclid(1.0) > 1.0 - stagger::WRAP_BRACKET_S {
             worst_wrap_took = worst_wrap_took.max(o.took);
         }
     }

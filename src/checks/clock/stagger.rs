@@ -31,7 +31,7 @@ const FINE_SPACING_S: f64 = 0.003;
 
 /// Width of the first pass's last bracket (see [`graded_phases`]). The bracket before it is found
 /// when the last request answers, and probed a second later: this keeps that within two seconds.
-const WRAP_BRACKET_S: f64 = 0.055;
+pub const WRAP_BRACKET_S: f64 = 0.055;
 
 /// Requests of the [`wrap_pass`] a fast path has sent by the time the first pass's last answer
 /// shows the tick was before it: the bracket before the last is planned with that many fewer.
