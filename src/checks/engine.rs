@@ -302,7 +302,9 @@ async fn supervise(
     if let Some(reporter) = &reporter {
         reporter.send(Status::Running, None);
     }
-    let deadline = cx.deadline(id);
+    // The check's own requests time out at its deadline and say which step stalled; this outer
+    // limit is only a safety net, so it fires a little later and never races them.
+    let deadline = cx.deadline(id) + SAFETY_NET_GRACE;
     let work = tokio::time::timeout(deadline, run_check(id, &cx, &deps))
         .map(|done| done.unwrap_or_else(|_| (too_slow(deadline), Artifact::Nothing)));
     // A bug in one check must not leave its row "running" forever: a panic becomes a finding.
@@ -315,6 +317,9 @@ async fn supervise(
     }
     let _ = publish.send(Some(Arc::new((finding, artifact))));
 }
+
+/// How much longer than a check's deadline the supervisor waits before giving up on it.
+const SAFETY_NET_GRACE: Duration = Duration::from_millis(500);
 
 fn too_slow(deadline: Duration) -> Finding {
     Finding::unreachable(format!("no result within {} s", deadline.as_secs_f32()))
