@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! nbsso's clock measurement side by side with Debian's `htpdate` (query mode, nothing is set),
-//! against the same kinds of skewed server: plain HTTP on loopback, `Date = floor(now + offset)`,
-//! latency around the moment the `Date` is stamped.
+//! against the same kinds of skewed server: HTTP on loopback, `Date = floor(now + offset)`, latency
+//! around the moment the `Date` is stamped.
 //!
 //! `cargo bench --bench clock_vs_htpdate` (rounds per offset and case: `CLOCK_BENCH_ROUNDS`,
 //! default 3). Each tool gets fresh servers per run, so a server's request counter is that tool's
@@ -14,22 +14,31 @@
 //!   true offset in every run.
 //! - `close each`: 20 ms, `Connection: close` on every answer. Done within 6 s.
 //! - `one at a time`: 20 ms, one connection served at a time. Done within 6 s.
+//! - `20 ms, TLS`: as `20 ms`, over HTTPS (as Kanidm always is), each new connection costing two
+//!   more round trips for TCP's and TLS's handshakes. The goals of `20 ms`, the time plus those two
+//!   round trips: the first pass starts once the first connection is ready. Debian's htpdate is
+//!   built without HTTPS ("HTTPS not supported"), so it sits this case out.
 
 use std::process::Command;
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use nbsso::checks::clock::{self, DEFAULT_MAX_REQUESTS};
 use nbsso::checks::http::{HttpClient, Trust};
-use testkit::skewed_date::{Connections, SkewedDateServer};
+use testkit::skewed_date::{Connections, SkewedDateServer, SkewedTls};
 
 const OFFSETS_MS: [i64; 4] = [-1843, -400, 250, 2500];
 const LATENCY: Duration = Duration::from_millis(20);
+
+/// The CA of every HTTPS case's servers.
+static TLS: LazyLock<Arc<SkewedTls>> = LazyLock::new(SkewedTls::new);
 
 #[derive(Clone, Copy)]
 struct Case {
     name: &'static str,
     jitter: Duration,
     connections: Connections,
+    tls: bool,
     /// Goals: max |error| (ms), time per measurement (s), requests per host.
     max_error_ms: f64,
     max_wall_s: f64,
@@ -38,11 +47,12 @@ struct Case {
     htpdate_8: bool,
 }
 
-const CASES: [Case; 4] = [
+const CASES: [Case; 5] = [
     Case {
         name: "20 ms",
         jitter: Duration::ZERO,
         connections: Connections::KeepAlive,
+        tls: false,
         max_error_ms: 5.0,
         max_wall_s: 2.0,
         max_requests: Some(24),
@@ -52,6 +62,7 @@ const CASES: [Case; 4] = [
         name: "20 ± 10 ms",
         jitter: Duration::from_millis(10),
         connections: Connections::KeepAlive,
+        tls: false,
         max_error_ms: 10.0,
         max_wall_s: f64::INFINITY,
         max_requests: None,
@@ -61,6 +72,7 @@ const CASES: [Case; 4] = [
         name: "close each",
         jitter: Duration::ZERO,
         connections: Connections::CloseEach,
+        tls: false,
         max_error_ms: f64::INFINITY,
         max_wall_s: 6.0,
         max_requests: None,
@@ -70,21 +82,38 @@ const CASES: [Case; 4] = [
         name: "one at a time",
         jitter: Duration::ZERO,
         connections: Connections::OneAtATime,
+        tls: false,
         max_error_ms: f64::INFINITY,
         max_wall_s: 6.0,
         max_requests: None,
+        htpdate_8: false,
+    },
+    Case {
+        name: "20 ms, TLS",
+        jitter: Duration::ZERO,
+        connections: Connections::KeepAlive,
+        tls: true,
+        max_error_ms: 5.0,
+        max_wall_s: 2.0 + 2.0 * LATENCY.as_secs_f64(),
+        max_requests: Some(24),
         htpdate_8: false,
     },
 ];
 
 impl Case {
     fn server(&self, offset_ms: i64) -> SkewedDateServer {
-        SkewedDateServer::builder(offset_ms)
+        let builder = SkewedDateServer::builder(offset_ms)
             .latency(LATENCY)
             .jitter(self.jitter)
-            .connections(self.connections)
-            .start()
+            .connections(self.connections);
+        if self.tls { builder.tls(&TLS) } else { builder }.start()
     }
+}
+
+/// nbsso's clients: the plain-HTTP cases' and one trusting the HTTPS cases' CA.
+struct Clients {
+    http: HttpClient,
+    https: HttpClient,
 }
 
 /// One measurement: signed error in ms, the error bar if the tool gives one, requests, wall time.
@@ -225,12 +254,17 @@ fn run_htpdate(case: &Case, offset_ms: i64, precision: u32) -> Result<Run, Strin
 /// host of the clock check). The time is that of the pair; both hosts' errors are recorded.
 fn run_nbsso(
     rt: &tokio::runtime::Runtime,
-    client: &HttpClient,
+    clients: &Clients,
     case: &Case,
     offset_ms: i64,
 ) -> [Result<Run, String>; 2] {
     let servers = [case.server(offset_ms), case.server(0)];
     let urls = [servers[0].url(), servers[1].url()];
+    let client = if case.tls {
+        &clients.https
+    } else {
+        &clients.http
+    };
     let started = Instant::now();
     let (a, b) = rt.block_on(async {
         tokio::join!(
@@ -306,7 +340,14 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let client = HttpClient::new(&Trust::SystemRoots, Duration::from_secs(5)).unwrap();
+    let clients = Clients {
+        http: HttpClient::new(&Trust::SystemRoots, Duration::from_secs(5)).unwrap(),
+        https: HttpClient::new(
+            &Trust::CaFile(TLS.ca_pem_path().to_path_buf()),
+            Duration::from_secs(5),
+        )
+        .unwrap(),
+    };
     println!(
         "Skewed loopback servers; error = measured − injected offset. nbsso measures the skewed \
          server and an unskewed one at once (≤ {DEFAULT_MAX_REQUESTS} requests each)."
@@ -324,19 +365,20 @@ fn main() {
             "htpdate -p 8"
         );
         let (mut nb, mut h4, mut h8) = (Column::default(), Column::default(), Column::default());
+        let htpdate_here = htpdate && !case.tls;
         for offset in OFFSETS_MS {
             for _ in 0..rounds {
-                let [ours, other] = run_nbsso(&rt, &client, &case, offset);
+                let [ours, other] = run_nbsso(&rt, &clients, &case, offset);
                 record(&mut nb, &ours);
                 record(&mut nb, &other);
-                let p4 = if htpdate {
+                let p4 = if htpdate_here {
                     let p4 = run_htpdate(&case, offset, 4);
                     record(&mut h4, &p4);
                     cell(&p4)
                 } else {
                     "-".to_string()
                 };
-                let p8 = if htpdate && case.htpdate_8 {
+                let p8 = if htpdate_here && case.htpdate_8 {
                     let p8 = run_htpdate(&case, offset, 8);
                     record(&mut h8, &p8);
                     cell(&p8)
@@ -354,7 +396,10 @@ fn main() {
             }
         }
         println!("{}", nb.summary("nbsso (both hosts)"));
-        if htpdate {
+        if case.tls && htpdate {
+            println!("htpdate: not run, Debian's build has no HTTPS (\"HTTPS not supported\")");
+        }
+        if htpdate_here {
             println!("{}", h4.summary("htpdate -p 4"));
             if case.htpdate_8 {
                 println!("{}", h8.summary("htpdate -p 8"));

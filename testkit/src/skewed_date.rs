@@ -1,16 +1,20 @@
-//! A plain-HTTP server on `127.0.0.1:<ephemeral>` whose clock is off by a set number of
-//! milliseconds: its `Date` header reads `floor(now + offset)`, as a real server's would.
+//! An HTTP server on `127.0.0.1:<ephemeral>` whose clock is off by a set number of milliseconds:
+//! its `Date` header reads `floor(now + offset)`, as a real server's would.
 //!
 //! Every answer (any method, any path) waits one network leg before the `Date` is stamped and one
 //! after, like a path with `latency / 2` each way; with [`SkewedDateBuilder::jitter`] each leg is
 //! drawn uniformly from `latency / 2 ± jitter / 2`, so a round trip takes `latency ± jitter` and the
 //! legs may differ by up to `jitter`. [`DateMode`] can drop or garble the header, and
 //! [`Connections`] makes the server close after each answer or serve one connection at a time. The
+//! With [`SkewedDateBuilder::tls`] it speaks HTTPS with a certificate from a [`SkewedTls`] CA, and
+//! each new connection costs two round trips before its first answer, as TCP's and TLS 1.3's
+//! handshakes do on a real path (loopback has none of that latency). The
 //! server runs on its own thread and runtime, so sync code (a child `htpdate`) and async tests alike
 //! can use it; dropping the handle stops it.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
@@ -19,6 +23,42 @@ use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use rand::Rng;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// A CA and a certificate for `127.0.0.1` it issued, shared by the HTTPS skewed servers of a test,
+/// so one client trusting [`SkewedTls::ca_pem_path`] reaches them all.
+pub struct SkewedTls {
+    acceptor: tokio_rustls::TlsAcceptor,
+    ca_pem_path: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SkewedTls {
+    pub fn new() -> Arc<Self> {
+        let (ca_pem, chain, key) = crate::certs::ca_and_server_cert("nbsso skewed-clock test CA");
+        let dir = tempfile::TempDir::new().expect("tempdir for the CA");
+        let ca_pem_path = dir.path().join("skewed-ca.pem");
+        std::fs::write(&ca_pem_path, ca_pem).expect("write CA PEM");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .expect("server certificate");
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Arc::new(Self {
+            acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+            ca_pem_path,
+            _dir: dir,
+        })
+    }
+
+    /// The CA's certificate, PEM: what a client must trust.
+    pub fn ca_pem_path(&self) -> &Path {
+        &self.ca_pem_path
+    }
+}
 
 /// What the `Date` header looks like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +89,7 @@ pub struct SkewedDateBuilder {
     jitter: Duration,
     mode: DateMode,
     connections: Connections,
+    tls: Option<Arc<SkewedTls>>,
 }
 
 impl SkewedDateBuilder {
@@ -73,6 +114,12 @@ impl SkewedDateBuilder {
         self
     }
 
+    /// HTTPS with `tls`'s certificate; a new connection's handshakes cost two round trips.
+    pub fn tls(mut self, tls: &Arc<SkewedTls>) -> Self {
+        self.tls = Some(tls.clone());
+        self
+    }
+
     pub fn start(self) -> SkewedDateServer {
         SkewedDateServer::spawn(self)
     }
@@ -80,6 +127,7 @@ impl SkewedDateBuilder {
 
 pub struct SkewedDateServer {
     addr: SocketAddr,
+    https: bool,
     stats: Arc<Stats>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -110,6 +158,7 @@ impl SkewedDateServer {
             jitter: Duration::ZERO,
             mode: DateMode::Skewed,
             connections: Connections::KeepAlive,
+            tls: None,
         }
     }
 
@@ -128,6 +177,7 @@ impl SkewedDateServer {
         let stats = Arc::new(Stats::default());
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let shared = stats.clone();
+        let https = b.tls.is_some();
         let thread = std::thread::Builder::new()
             .name(format!("skewed-date-{}", b.offset_ms))
             .spawn(move || {
@@ -151,7 +201,13 @@ impl SkewedDateServer {
                         };
                         let Ok((stream, _)) = accepted else { continue };
                         shared.connections.fetch_add(1, Ordering::SeqCst);
-                        let serving = serve(stream, shared.clone(), answer.clone(), b.connections);
+                        let serving = accept(
+                            stream,
+                            b.tls.clone(),
+                            shared.clone(),
+                            answer.clone(),
+                            b.connections,
+                        );
                         if b.connections == Connections::OneAtATime {
                             tokio::select! {
                                 _ = &mut stopped => break,
@@ -166,15 +222,17 @@ impl SkewedDateServer {
             .expect("spawn server thread");
         Self {
             addr,
+            https,
             stats,
             stop: Some(stop),
             thread: Some(thread),
         }
     }
 
-    /// `http://127.0.0.1:<port>/`
+    /// `http://127.0.0.1:<port>/`, or `https://` with [`SkewedDateBuilder::tls`].
     pub fn url(&self) -> String {
-        format!("http://{}/", self.addr)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}/", self.addr)
     }
 
     /// `127.0.0.1:<port>`, as htpdate takes it.
@@ -204,13 +262,30 @@ impl Drop for SkewedDateServer {
     }
 }
 
-async fn serve(
+/// Serves one accepted connection, over TLS if `tls` is set: the handshake then waits two round
+/// trips first (TCP's and TLS 1.3's), so the client's connection is ready as late as on a real path.
+async fn accept(
     stream: tokio::net::TcpStream,
+    tls: Option<Arc<SkewedTls>>,
     stats: Arc<Stats>,
     answer: Arc<Answer>,
     connections: Connections,
 ) {
     let _ = stream.set_nodelay(true);
+    let Some(tls) = tls else {
+        return serve(stream, stats, answer, connections).await;
+    };
+    let handshakes = (0..4).map(|_| answer.leg()).sum::<Duration>();
+    tokio::time::sleep(handshakes).await;
+    if let Ok(stream) = tls.acceptor.accept(stream).await {
+        serve(stream, stats, answer, connections).await;
+    }
+}
+
+async fn serve<I>(io: I, stats: Arc<Stats>, answer: Arc<Answer>, connections: Connections)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service = hyper::service::service_fn(move |_req| {
         let (stats, answer) = (stats.clone(), answer.clone());
         async move {
@@ -221,7 +296,7 @@ async fn serve(
     let _ = hyper::server::conn::http1::Builder::new()
         .auto_date_header(false)
         .keep_alive(connections != Connections::CloseEach)
-        .serve_connection(TokioIo::new(stream), service)
+        .serve_connection(TokioIo::new(io), service)
         .await;
 }
 

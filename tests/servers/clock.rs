@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use nbsso::checks::clock::{self, ClockError, ClockEstimate, DEFAULT_MAX_REQUESTS, Probing};
 use nbsso::checks::http::{HttpClient, Trust};
 use testkit::idp::TestIdp;
-use testkit::skewed_date::{Connections, DateMode, SkewedDateServer};
+use testkit::skewed_date::{Connections, DateMode, SkewedDateServer, SkewedTls};
 
 const LATENCY: Duration = Duration::from_millis(20);
 const JITTER: Duration = Duration::from_millis(10);
@@ -89,6 +89,45 @@ async fn injected_offsets_are_measured_within_10_ms_in_about_2_s() {
         failures.is_empty(),
         "missed by more than 10 ms: {failures:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_the_handshakes_count_in_no_round_trip() {
+    // Kanidm is always HTTPS: each new connection costs TCP's and TLS's round trips (40 ms here)
+    // before its first request, including those opened for the second pass.
+    let tls = SkewedTls::new();
+    let client = HttpClient::new(
+        &Trust::CaFile(tls.ca_pem_path().to_path_buf()),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    for injected in [-1843, 250] {
+        let servers = [injected, 0].map(|ms| {
+            SkewedDateServer::builder(ms)
+                .latency(LATENCY)
+                .tls(&tls)
+                .start()
+        });
+        let (a, b) = tokio::join!(
+            timed(&client, servers[0].url()),
+            timed(&client, servers[1].url())
+        );
+        for ((e, took), (server, truth)) in
+            [a, b].into_iter().zip(servers.iter().zip([injected, 0]))
+        {
+            let miss = report("https", truth, &e, took, server.requests());
+            assert_eq!(e.probing, Probing::Staggered);
+            assert!(
+                miss.abs() <= e.error_s * 1e3 + 0.5,
+                "{truth}: outside the error bar"
+            );
+            assert!(miss.abs() <= 10.0, "{truth}: missed by {miss:.2} ms");
+            let rtt = e.rtt_median.as_secs_f64();
+            assert!((0.019..0.030).contains(&rtt), "RTT {rtt}");
+            assert!(server.requests() <= MAX_REQUESTS);
+            assert!(took < Duration::from_secs(3), "{truth}: {took:?}");
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

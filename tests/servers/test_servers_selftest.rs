@@ -484,6 +484,49 @@ fn callback_is_recorded() {
 }
 
 // ------------------------------------------------------------------------------------------
+// The skewed-clock server over TLS
+// ------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_skewed_https_server_charges_two_round_trips_for_a_new_connection() {
+    use testkit::skewed_date::{SkewedDateServer, SkewedTls};
+    let latency = Duration::from_millis(40);
+    let tls = SkewedTls::new();
+    let server = SkewedDateServer::builder(-1843)
+        .latency(latency)
+        .tls(&tls)
+        .start();
+    assert!(server.url().starts_with("https://127.0.0.1:"));
+    let ca = std::fs::read(tls.ca_pem_path()).unwrap();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        .build()
+        .unwrap();
+    let timed_get = || async {
+        let started = Instant::now();
+        let r = client.get(server.url()).send().await.unwrap();
+        let skew = date_of(&r) - unix(SystemTime::now());
+        let took = started.elapsed();
+        // Read to the end, so the connection goes back to the pool for the next request.
+        assert_eq!(r.text().await.unwrap(), "ok\n");
+        (took, skew)
+    };
+    // TCP, TLS, then the request: three round trips; then one on the same connection.
+    let (first, skew) = timed_get().await;
+    assert!(first >= latency * 3, "{first:?}");
+    assert!((-2.9..=-0.8).contains(&skew), "{skew}");
+    let (second, _) = timed_get().await;
+    assert!(second >= latency && second < latency * 2, "{second:?}");
+    assert_eq!(server.connections(), 1);
+    assert_eq!(server.requests(), 2);
+}
+
+fn date_of(r: &reqwest::Response) -> f64 {
+    let date = r.headers()["date"].to_str().unwrap();
+    unix(httpdate::parse_http_date(date).unwrap())
+}
+
+// ------------------------------------------------------------------------------------------
 // NetBox: Date header, latency, TLS
 // ------------------------------------------------------------------------------------------
 

@@ -28,11 +28,24 @@ fn simulate(
     start: f64,
     connections: usize,
     sequential_from: Option<usize>,
+    legs: impl FnMut(usize) -> (f64, f64),
+) -> Outcome {
+    simulate_after_setup(offset, start, 0.0, connections, sequential_from, legs)
+}
+
+/// As [`simulate`], with connections that take `setup` seconds to open (TCP and TLS): the driver
+/// asks for the plan once the first is ready.
+fn simulate_after_setup(
+    offset: f64,
+    start: f64,
+    setup: f64,
+    connections: usize,
+    sequential_from: Option<usize>,
     mut legs: impl FnMut(usize) -> (f64, f64),
 ) -> Outcome {
     let mut schedule = Schedule::new(start, start + 20.0, 24, connections);
-    let mut now = start;
-    let mut free_at = vec![start; connections];
+    let mut now = start + setup;
+    let mut free_at = vec![start + setup; connections];
     // (answer time, sample), unordered.
     let mut pending: Vec<(f64, Sample)> = Vec::new();
     let (mut answers, mut last, mut peak) = (0, start, 0);
@@ -283,32 +296,36 @@ fn a_jittery_path_stays_under_9_ms_in_3000_runs() {
 #[test]
 fn wherever_the_tick_falls_it_is_pinned_alike() {
     // 1,000 phases of the tick relative to the start, 20 ms round trip. The first pass's last
-    // bracket (the tick in its last WRAP_BRACKET_S) is probed at once, so it is pinned as well as the rest,
-    // and a second sooner.
+    // bracket (the tick in its last WRAP_BRACKET_S) is probed at once, so it is pinned as well as
+    // the rest, and a second sooner. Over TLS the first connection takes two round trips to open:
+    // the first pass starts then, so the set-up costs time and no accuracy.
     let start = 1_000.0;
-    let (mut worst, mut worst_took, mut worst_wrap_took) = (0.0_f64, 0.0_f64, 0.0_f64);
-    for i in 0..1_000 {
-        let tick = i as f64 / 1_000.0;
-        // The remote second ticks at local start + tick: offset = whole − (start + tick).
-        let offset = -(start + tick).fract() + 3.0;
-        let o = simulate(offset, start, 8, None, |_| (0.010, 0.010));
-        let miss = (o.estimate.offset_s - offset).abs();
-        assert!(miss <= o.estimate.error_s, "{tick}: {:?}", o.estimate);
-        worst = worst.max(miss);
-        worst_took = worst_took.max(o.took);
-        // The last bracket: the stretch before the first probe's midpoint a second later.
-        let first_mid = PLAN_LEAD_S + 0.010;
-        if (tick - first_mid).rem_euclid(1.0) > 1.0 - stagger::WRAP_BRACKET_S {
-            worst_wrap_took = worst_wrap_took.max(o.took);
+    for (name, setup) in [("http", 0.0), ("tls", 0.040)] {
+        let (mut worst, mut worst_took, mut worst_wrap_took) = (0.0_f64, 0.0_f64, 0.0_f64);
+        for i in 0..1_000 {
+            let tick = i as f64 / 1_000.0;
+            // The remote second ticks at local start + tick: offset = whole − (start + tick).
+            let offset = -(start + tick).fract() + 3.0;
+            let o = simulate_after_setup(offset, start, setup, 8, None, |_| (0.010, 0.010));
+            let miss = (o.estimate.offset_s - offset).abs();
+            assert!(miss <= o.estimate.error_s, "{tick}: {:?}", o.estimate);
+            worst = worst.max(miss);
+            worst_took = worst_took.max(o.took - setup);
+            // The last bracket: the stretch before the first probe's midpoint a second later.
+            let first_mid = setup + PLAN_LEAD_S + 0.010;
+            if (tick - first_mid).rem_euclid(1.0) > 1.0 - stagger::WRAP_BRACKET_S {
+                worst_wrap_took = worst_wrap_took.max(o.took - setup);
+            }
         }
+        println!(
+            "every phase, {name}: worst miss {:.2} ms, worst time after set-up {worst_took:.3} s, \
+             last bracket {worst_wrap_took:.3} s",
+            worst * 1e3
+        );
+        assert!(worst <= 0.003, "{name}: {worst}");
+        assert!(worst_took <= 2.0, "{name}: {worst_took}");
+        assert!(worst_wrap_took <= 1.1, "{name}: {worst_wrap_took}");
     }
-    println!(
-        "every phase: worst miss {:.2} ms, worst time {worst_took:.3} s, last bracket {worst_wrap_took:.3} s",
-        worst * 1e3
-    );
-    assert!(worst <= 0.003, "{worst}");
-    assert!(worst_took <= 2.0, "{worst_took}");
-    assert!(worst_wrap_took <= 1.1, "{worst_wrap_took}");
 }
 
 #[test]
