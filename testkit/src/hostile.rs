@@ -831,16 +831,8 @@ fn tls_setup(case: Hostile) -> (tokio_rustls::TlsAcceptor, CertFiles) {
     std::fs::write(&trust_path, &trust_pem).expect("write CA PEM");
     std::fs::write(&real_path, &real_pem).expect("write CA PEM");
 
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .expect("server certificate");
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     (
-        tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+        crate::certs::acceptor(chain, key),
         CertFiles {
             trust_pem,
             trust_path,

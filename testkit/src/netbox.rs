@@ -473,17 +473,9 @@ impl TestNetbox {
             let dir = tempfile::TempDir::new().expect("NetBox tempdir");
             let ca_pem_path = dir.path().join("netbox-test-ca.pem");
             std::fs::write(&ca_pem_path, &ca_pem).expect("write CA PEM");
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let mut server = rustls::ServerConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .expect("TLS versions")
-                .with_no_client_auth()
-                .with_single_cert(chain, key)
-                .expect("server certificate");
-            server.alpn_protocols = vec![b"http/1.1".to_vec()];
             let client = client_config(&ca_pem);
             (
-                Some(tokio_rustls::TlsAcceptor::from(Arc::new(server))),
+                Some(super::certs::acceptor(chain, key)),
                 Some(TlsFiles {
                     ca_pem,
                     ca_pem_path,

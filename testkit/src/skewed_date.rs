@@ -39,16 +39,8 @@ impl SkewedTls {
         let dir = tempfile::TempDir::new().expect("tempdir for the CA");
         let ca_pem_path = dir.path().join("skewed-ca.pem");
         std::fs::write(&ca_pem_path, ca_pem).expect("write CA PEM");
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(chain, key)
-            .expect("server certificate");
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Arc::new(Self {
-            acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+            acceptor: crate::certs::acceptor(chain, key),
             ca_pem_path,
             _dir: dir,
         })
