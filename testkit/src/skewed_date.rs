@@ -5,12 +5,12 @@
 //! after, like a path with `latency / 2` each way; with [`SkewedDateBuilder::jitter`] each leg is
 //! drawn uniformly from `latency / 2 ± jitter / 2`, so a round trip takes `latency ± jitter` and the
 //! legs may differ by up to `jitter`. [`DateMode`] can drop or garble the header, and
-//! [`Connections`] makes the server close after each answer or serve one connection at a time. The
+//! [`Connections`] makes the server close after each answer or serve one connection at a time.
 //! With [`SkewedDateBuilder::tls`] it speaks HTTPS with a certificate from a [`SkewedTls`] CA, and
 //! each new connection costs two round trips before its first answer, as TCP's and TLS 1.3's
-//! handshakes do on a real path (loopback has none of that latency). The
-//! server runs on its own thread and runtime, so sync code (a child `htpdate`) and async tests alike
-//! can use it; dropping the handle stops it.
+//! handshakes do on a real path (loopback has none of that latency). The server runs on its own
+//! thread and runtime, so sync code (a child `htpdate`) and async tests alike can use it; dropping
+//! the handle stops it.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
